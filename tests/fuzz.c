@@ -1,0 +1,193 @@
+/* fuzz.c: the robustness test. Thousands of truncated and mutated versions
+ * of the examples go through the compiler in-process (and, when accepted,
+ * through the sampler). Nothing may crash (the sanitizer builds turn memory
+ * errors into failures), and every rejection must carry at least one
+ * diagnostic located as file:line:col.
+ *
+ * usage: tests/fuzz [ITERATIONS_PER_FILE]  (default 400; $FUZZ_ITERATIONS too)
+ * The examples are read from $top_srcdir/examples (default "."). */
+#include <ctype.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../compiler/compile.h"
+#include "../runtime/arch.h"
+#include "tap.h"
+
+static const char *const dictionary[] = {
+    "{", "}", "(", ")", "[", "]", ",", ":", ";", "..", "=", "^", "-", "*", "/", "+", "\"", "#", "\n", "\\",
+    "maybe", "either", "or", "layers", "layer", "head", "grow", "every", "tree", "inject", "dag", "import",
+    "op", "extern", "space", "cell", "train", "search", "in", "true", "0", "-1", "1e309", "0x", "1e",
+    "999999999999999999999", ".5", "7", "1000", "conv2d", "anchor", "relu", "x", "h", "c", "add",
+    "inputs: anchor", "leaves: 3", "[]", "()", "\"/nonexistent\"", "import \"missing.nasl\"", "\xff", "\t"};
+#define NDICT ((int)(sizeof dictionary / sizeof dictionary[0]))
+
+static unsigned long long state = 0x243f6a8885a308d3ULL;
+static unsigned rnd(unsigned n) {
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return (unsigned)(state % n);
+}
+
+static void mutate(const char *src, size_t len, strbuf *out) {
+  strbuf_clear(out);
+  size_t at = len ? rnd((unsigned)len + 1) : 0;
+  switch (rnd(7)) {
+    case 0: /* truncate */
+      strbuf_add(out, src, at);
+      break;
+    case 1: { /* delete a span */
+      size_t n = 1 + rnd(24);
+      strbuf_add(out, src, at);
+      if (at + n < len) strbuf_add(out, src + at + n, len - at - n);
+      break;
+    }
+    case 2: { /* insert a token */
+      strbuf_add(out, src, at);
+      strbuf_puts(out, dictionary[rnd(NDICT)]);
+      strbuf_add(out, src + at, len - at);
+      break;
+    }
+    case 3: /* overwrite a byte with anything, NUL included */
+      strbuf_add(out, src, len);
+      if (len) out->data[rnd((unsigned)len)] = (char)rnd(256);
+      break;
+    case 4: { /* duplicate a span */
+      size_t n = 1 + rnd(80);
+      if (at + n > len) n = len - at;
+      strbuf_add(out, src, at + n);
+      strbuf_add(out, src + at, len - at);
+      break;
+    }
+    case 5: { /* replace a digit run with another number */
+      strbuf_add(out, src, len);
+      for (size_t i = at; i < len; i++)
+        if (isdigit((unsigned char)out->data[i])) {
+          out->data[i] = "0123456789"[rnd(10)];
+          break;
+        }
+      break;
+    }
+    default: { /* several insertions at once */
+      strbuf_add(out, src, len);
+      for (int k = 0; k < 3; k++) {
+        strbuf tmp;
+        strbuf_init(&tmp);
+        size_t p = rnd((unsigned)out->len + 1);
+        strbuf_add(&tmp, out->data, p);
+        strbuf_puts(&tmp, dictionary[rnd(NDICT)]);
+        strbuf_add(&tmp, out->data + p, out->len - p);
+        strbuf_clear(out);
+        strbuf_add(out, tmp.data, tmp.len);
+        strbuf_free(&tmp);
+      }
+    }
+  }
+}
+
+/* Is there a line "<path>:<line>:<col>: error: " in the diagnostics? */
+static int located_error(const char *diag) {
+  for (const char *line = diag; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+    const char *p = strstr(line, ": error: ");
+    const char *nl = strchr(line, '\n');
+    if (!p || (nl && p > nl) || !strncmp(line, "naslc:", 6)) continue;
+    /* walk back over ":col" and ":line" */
+    const char *q = p - 1;
+    int digits = 0;
+    while (q > line && isdigit((unsigned char)*q)) q--, digits++;
+    if (!digits || *q != ':') continue;
+    q--;
+    digits = 0;
+    while (q > line && isdigit((unsigned char)*q)) q--, digits++;
+    if (digits && *q == ':' && q > line) return 1;
+  }
+  return 0;
+}
+
+static int fuzz_file(const char *path, int iterations) {
+  strbuf src, text, diag;
+  strbuf_init(&src);
+  strbuf_init(&text);
+  strbuf_init(&diag);
+  if (strbuf_read_file(&src, path)) {
+    tap_result(0, "read %s", path);
+    return 0;
+  }
+  int accepted = 0, rejected = 0, unlocated = 0;
+  for (int i = 0; i < iterations; i++) {
+    mutate(src.data, src.len, &text);
+    strbuf_clear(&diag);
+    nasl_diag d;
+    nasl_diag_init(&d, NULL);
+    d.capture = &diag;
+    grammar *g = nasl_compile_text(path, text.data, text.len, NULL, &d);
+    if (g) {
+      accepted++;
+      rng r;
+      rng_seed(&r, (uint64_t)i);
+      for (int k = 0; k < 2; k++) {
+        arch a;
+        strbuf j;
+        strbuf_init(&j);
+        if (arch_generate(g, 100000L * k, arch_choose_uniform, &r, &a)) {
+          arch_json(&a, &j);
+          arch_free(&a);
+        }
+        strbuf_free(&j);
+      }
+      grammar_free(g);
+    } else {
+      rejected++;
+      if (d.errors == 0 || !located_error(diag.data)) {
+        if (unlocated++ < 3) {
+          tap_diag("rejected without a located error (mutation %d of %s):", i, path);
+          tap_diag("%.300s", diag.data);
+        }
+      }
+    }
+    nasl_diag_free(&d);
+  }
+  tap_result(unlocated == 0, "%d mutations of %s: %d accepted, %d rejected, every rejection located", iterations,
+             path, accepted, rejected);
+  strbuf_free(&src);
+  strbuf_free(&text);
+  strbuf_free(&diag);
+  return unlocated == 0;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int main(int argc, char **argv) {
+  int iterations = 400;
+  const char *env = getenv("FUZZ_ITERATIONS");
+  if (argc > 1) iterations = atoi(argv[1]);
+  else if (env) iterations = atoi(env);
+  if (iterations <= 0) iterations = 400;
+  const char *top = getenv("top_srcdir");
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/examples", top ? top : ".");
+  DIR *dp = opendir(dir);
+  if (!dp) {
+    tap_result(0, "open %s", dir);
+    return tap_done();
+  }
+  char *names[256];
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(dp)) && n < 256) {
+    size_t l = strlen(e->d_name);
+    if (l > 5 && !strcmp(e->d_name + l - 5, ".nasl")) names[n++] = strdup(e->d_name);
+  }
+  closedir(dp);
+  qsort(names, (size_t)n, sizeof *names, by_name);
+  tap_result(n >= 10, "found %d example files to mutate", n);
+  for (int i = 0; i < n; i++) {
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    fuzz_file(path, iterations);
+    free(names[i]);
+  }
+  return tap_done();
+}

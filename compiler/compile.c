@@ -37,12 +37,10 @@ static grammar *compile(const char *path, const char *text, size_t len, const na
     g->name = arena_strdup(&g->mem, space->name);
     if (space->kind == DE_SPACE) lower_space(&c, space);
     else lower_cell(&c, space);
-    if (!g->program) {
-      if (d->errors == errors) nasl_error(d, space->name_loc, "'%s' describes nothing to search", space->name);
-    } else {
-      fill_recipes(&c);
-    }
+    if (!g->program && d->errors == errors)
+      nasl_error(d, space->name_loc, "'%s' describes nothing to search", space->name);
   }
+  fill_recipes(&c); /* even after errors, to report the recipes' own */
   if (d->errors == errors && g->program) {
     finish_grammar(&c);
     compute_sizes(&c);

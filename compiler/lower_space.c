@@ -458,7 +458,7 @@ void lower_space(compiler *c, ast_decl *space) {
   grammar *g = c->g;
   g->space_kind = SPACE_CNN;
   g->program = node_new(c, GN_SEQ);
-  int next_layer = 0;
+  int next_layer = 0, failed = 0;
   const ast_block *variable = NULL, *head = NULL;
   for (int i = 0; i < space->blocks.n; i++) {
     const ast_block *b = space->blocks.items[i];
@@ -471,7 +471,11 @@ void lower_space(compiler *c, ast_decl *space) {
           return;
         }
         grammar_node *st = lower_stack(c, b, next_layer);
-        if (!st) return;
+        if (!st) { /* go on, to report the other blocks' errors too */
+          next_layer++;
+          failed = 1;
+          break;
+        }
         node_add(c, g->program, st);
         next_layer += st->max_layers;
         if (st->depth_kind != DEPTH_FIXED) {
@@ -506,4 +510,5 @@ void lower_space(compiler *c, ast_decl *space) {
   }
   g->max_layers = next_layer;
   g->head = head ? lower_layer(c, head, -1, 1) : default_head(c);
+  if (failed) g->program = NULL;
 }

@@ -112,8 +112,9 @@ static int cmd_check(cli *c) {
   if (!c->quiet) {
     char size[64];
     grammar_size_text(g, size, sizeof size);
-    printf("%s: ok: %s '%s', %d decisions, %s architectures\n", c->file,
-           g->space_kind == SPACE_CNN ? "space" : "cell", g->name, g->ndecisions, size);
+    printf("%s: ok: %s '%s', %d decision%s, %s architecture%s\n", c->file,
+           g->space_kind == SPACE_CNN ? "space" : "cell", g->name, g->ndecisions, g->ndecisions == 1 ? "" : "s",
+           size, strcmp(size, "1") ? "s" : "");
   }
   grammar_free(g);
   return EXIT_OK;

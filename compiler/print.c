@@ -7,6 +7,8 @@
 
 static const char *const space_kinds[] = {"cnn", "tree cell", "fixed cell", "dag cell"};
 
+static const char *plural(long n, const char *one, const char *many) { return n == 1 ? one : many; }
+
 void grammar_size_text(const grammar *g, char *buf, int n) {
   if (g->size_exact && strlen(g->size_exact) <= 15) {
     snprintf(buf, (size_t)n, "%s", g->size_exact);
@@ -59,7 +61,7 @@ static void depth_text(const grammar *g, strbuf *out) {
   if (g->space_kind != SPACE_CNN) return;
   const grammar_node *v = g->variable_stack;
   if (!v) {
-    strbuf_printf(out, "depth: %d layers (fixed)\n", g->max_layers);
+    strbuf_printf(out, "depth: %d %s (fixed)\n", g->max_layers, plural(g->max_layers, "layer", "layers"));
     return;
   }
   int before = v->first_layer;
@@ -72,9 +74,9 @@ static void depth_text(const grammar *g, strbuf *out) {
 }
 
 void grammar_print_tokens(const grammar *g, strbuf *out) {
-  strbuf_printf(out, "%s %s (%s): %d decisions, %d controller heads\n",
-                g->space_kind == SPACE_CNN ? "space" : "cell", g->name, space_kinds[g->space_kind], g->ndecisions,
-                g->nheads);
+  strbuf_printf(out, "%s %s (%s): %d %s, %d controller %s\n", g->space_kind == SPACE_CNN ? "space" : "cell",
+                g->name, space_kinds[g->space_kind], g->ndecisions, plural(g->ndecisions, "decision", "decisions"),
+                g->nheads, plural(g->nheads, "head", "heads"));
   depth_text(g, out);
   int width = 8;
   for (int i = 0; i < g->ndecisions; i++) {
@@ -96,8 +98,11 @@ void grammar_print_tokens(const grammar *g, strbuf *out) {
   }
   char size[64];
   grammar_size_text(g, size, sizeof size);
-  strbuf_printf(out, "\nsize: %s architectures (log10 %.2f)%s\n", size, g->log10_size,
-                g->space_kind == SPACE_CNN ? ", skip connections included" : "");
+  int anchors = 0;
+  for (int i = 0; i < g->ndecisions; i++) anchors |= g->decisions[i].kind == GRAMMAR_ANCHOR;
+  strbuf_printf(out, "\nsize: %s %s (log10 %.2f)%s\n", size,
+                g->size_exact && !strcmp(g->size_exact, "1") ? "architecture" : "architectures", g->log10_size,
+                anchors ? ", skip connections included" : "");
 }
 
 static void json_vocab_value(strbuf *out, const grammar_value *v) {

@@ -93,6 +93,13 @@ static void show_line(strbuf *b, const nasl_source *s, nasl_loc loc) {
 
 void nasl_report(nasl_diag *d, nasl_severity sev, nasl_loc loc, const char *fmt,
                  va_list ap) {
+  if (sev == NASL_ERROR && loc.file >= 0) {
+    /* a second error at the same spot is a consequence of the first */
+    int kept = d->nrecent < 8 ? d->nrecent : 8;
+    for (int i = 0; i < kept; i++)
+      if (d->recent[i].file == loc.file && d->recent[i].start == loc.start) return;
+    d->recent[d->nrecent++ % 8] = loc;
+  }
   if (sev == NASL_ERROR) {
     d->errors++;
     if (d->max_errors && d->errors > d->max_errors) {
@@ -148,19 +155,21 @@ void nasl_diag_summary(nasl_diag *d) {
 int nasl_edit_distance(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
   if (la > 64 || lb > 64) return 1000;
-  int prev[65], cur[65];
-  for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
-  for (size_t i = 1; i <= la; i++) {
-    cur[0] = (int)i;
+  /* optimal string alignment: edits plus swaps of neighbours ("sdg" -> "sgd") */
+  int d[65][65];
+  for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+  for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+  for (size_t i = 1; i <= la; i++)
     for (size_t j = 1; j <= lb; j++) {
-      int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-      int del = prev[j] + 1, ins = cur[j - 1] + 1;
+      int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
       int m = sub < del ? sub : del;
-      cur[j] = m < ins ? m : ins;
+      m = m < ins ? m : ins;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < m)
+        m = d[i - 2][j - 2] + 1;
+      d[i][j] = m;
     }
-    memcpy(prev, cur, sizeof(int) * (lb + 1));
-  }
-  return prev[lb];
+  return d[la][lb];
 }
 
 const char *nasl_suggest(const char *name, const char *const *candidates, int n) {

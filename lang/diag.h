@@ -43,6 +43,8 @@ typedef struct nasl_diag {
   int warnings;           /* warnings reported */
   int max_errors;         /* stop printing after this many errors (0 = no limit) */
   int suppressed;         /* errors past max_errors, counted but not printed */
+  nasl_loc recent[8];     /* where the latest errors were (one error per spot) */
+  int nrecent;            /* errors recorded in recent, in all (it is a ring) */
   FILE *stream;           /* where messages go, if not NULL */
   strbuf *capture;        /* where messages go, if not NULL (tests) */
 } nasl_diag;

@@ -1,0 +1,2 @@
+op scale(k: int in 1..4 = 9) : layer
+space s { layer { relu } }

@@ -1,0 +1,2 @@
+op swish : activaton
+space s { layer { relu } }

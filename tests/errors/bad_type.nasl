@@ -1,0 +1,2 @@
+op scale(k: integer = 1) : layer
+space s { layer { relu } }

@@ -1,0 +1,1 @@
+space s { tree(leaves: 2) { } }

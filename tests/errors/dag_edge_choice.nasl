@@ -1,0 +1,1 @@
+cell c { dag { nodes: 3; ops: [conv2d(height: [1, 3])] } }

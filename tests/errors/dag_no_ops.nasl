@@ -1,0 +1,1 @@
+cell c { dag { nodes: 4 } }

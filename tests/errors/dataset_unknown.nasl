@@ -1,0 +1,3 @@
+dataset fashion = fashion_mnist()
+space s { layer { relu } }
+train { data: fashon }

@@ -1,0 +1,1 @@
+space s { layers 5..2 { relu } }

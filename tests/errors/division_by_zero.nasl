@@ -1,0 +1,1 @@
+space s { layer { dropout(rate: 1 / 0) } }

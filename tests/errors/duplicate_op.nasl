@@ -1,0 +1,2 @@
+op relu : activation
+space s { layer { relu } }

@@ -1,0 +1,3 @@
+space s { layer { relu } }
+train { epochs: 1 }
+train { epochs: 2 }

@@ -1,0 +1,2 @@
+extern op swish : activation { forward: "swish_f"; colour: "red" }
+space s { layer { relu } }

@@ -1,0 +1,4 @@
+cell c {
+  a = tanh(add(x, h))
+  b = sigmoid(add(aa, h))
+}

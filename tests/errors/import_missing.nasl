@@ -1,0 +1,2 @@
+import "no/such/file.nasl"
+space s { layer { relu } }

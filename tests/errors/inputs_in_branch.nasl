@@ -1,0 +1,1 @@
+space s { layers 2 { either { relu; inputs: anchor } or { tanh } } }

@@ -1,0 +1,1 @@
+space s { layers 2 { relu; inputs: anchor; inputs: previous } }

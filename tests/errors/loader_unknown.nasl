@@ -1,0 +1,2 @@
+dataset cifar = cifar(dir: "x")
+space s { layer { relu } }

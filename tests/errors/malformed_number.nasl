@@ -1,0 +1,1 @@
+space s { layers 10m { relu } }

@@ -1,0 +1,2 @@
+space s { layer { relu } }
+train { optimizer: adam(lr: 0.1, momentum: 0.9) }

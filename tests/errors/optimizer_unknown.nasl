@@ -1,0 +1,2 @@
+space s { layer { relu } }
+train { optimizer: sdg(lr: 0.1) }

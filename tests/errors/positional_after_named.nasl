@@ -1,0 +1,1 @@
+space s { layer { conv2d(height: 3, 5) } }

@@ -1,0 +1,2 @@
+space s { layer { relu } }
+search reinforce { reward: maximum(valid_accuracy, last: 5) }

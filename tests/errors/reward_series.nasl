@@ -1,0 +1,2 @@
+space s { layer { relu } }
+search reinforce { reward: valid_accuracy ^ 3 }

@@ -1,0 +1,2 @@
+space s { layer { relu } }
+search reinforse { samples: 10 }

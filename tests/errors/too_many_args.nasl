@@ -1,0 +1,1 @@
+space s { layer { maxpool(2, 2, 2) } }

@@ -1,0 +1,2 @@
+space s { layer { relu } }
+train { epochs: 0; valid: -5 }

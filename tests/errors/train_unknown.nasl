@@ -1,0 +1,2 @@
+space s { layer { relu } }
+train { epoch: 3; batchsize: 2 }

@@ -1,0 +1,1 @@
+cell c { tree(leaves: 3) { } }

@@ -1,0 +1,1 @@
+cell c { tree(leaves: 2) { activation: [relu, add] } }

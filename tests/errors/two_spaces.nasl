@@ -1,0 +1,2 @@
+space a { layer { relu } }
+space b { layer { tanh } }

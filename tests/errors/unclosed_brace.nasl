@@ -1,0 +1,3 @@
+space s {
+  layer {
+    conv2d

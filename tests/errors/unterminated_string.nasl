@@ -1,0 +1,2 @@
+import "lib.nasl
+space s { layer { relu } }

@@ -1,0 +1,4 @@
+space s {
+  layers 2..4 { relu }
+  layer { maxpool }
+}

@@ -124,7 +124,7 @@ int check_value(compiler *c, const ast_expr *e, const grammar_param *p, grammar_
                    ast_expr_describe(&c->ast, e));
         return 0;
       }
-      out->sym = e->s;
+      out->sym = arena_strdup(&c->g->mem, e->s); /* the AST goes away, the grammar stays */
       return 1;
     case GV_SYMBOL:
       if (e->kind == EX_IDENT) {

@@ -313,7 +313,9 @@ static void lower_fixed(compiler *c, const ast_decl *cell) {
   n->terms = f.terms;
   n->nterms = f.nterms;
   n->ncell_nodes = f.names.n;
-  n->cell_node_names = (const char **)f.names.items;
+  const char **names = arena_alloc(&c->g->mem, sizeof(char *) * (size_t)f.names.n);
+  memcpy(names, f.names.items, sizeof(char *) * (size_t)f.names.n); /* the vector lives in the AST arena */
+  n->cell_node_names = names;
   n->cell_node_term = f.node_term;
   n->output_node = f.names.n - 1;
   if (memory && (n->memory_node = node_named(c, &f, memory)) < -1) return;

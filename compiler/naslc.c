@@ -31,6 +31,7 @@ typedef struct cli {
   long long seed;        /* --seed */
   long long count;       /* -n */
   long long at;          /* --at */
+  int sample_opts;       /* --seed, -n or --at was given */
 } cli;
 
 typedef int (*command_fn)(cli *c);
@@ -88,17 +89,20 @@ static int parse_int(const char *opt, const char *text, long long lo, long long 
 
 /* Compiles c->file; prints diagnostics; returns NULL and sets *status on failure. */
 static grammar *compile(cli *c, int *status) {
-  FILE *probe = fopen(c->file, "rb");
-  if (!probe) {
-    fprintf(stderr, "naslc: cannot read '%s': %s\n", c->file, strerror(errno));
+  strbuf text;
+  strbuf_init(&text);
+  int err = strbuf_read_file(&text, c->file);
+  if (err) {
+    fprintf(stderr, "naslc: cannot read '%s': %s\n", c->file, strerror(err));
+    strbuf_free(&text);
     *status = EXIT_IO;
     return NULL;
   }
-  fclose(probe);
   nasl_diag d;
   nasl_diag_init(&d, stderr);
   nasl_options opt = {c->stdlib, 0};
-  grammar *g = nasl_compile_file(c->file, &opt, &d);
+  grammar *g = nasl_compile_text(c->file, text.data, text.len, &opt, &d);
+  strbuf_free(&text);
   if (!g || d.warnings) nasl_diag_summary(&d);
   nasl_diag_free(&d);
   *status = g ? EXIT_OK : EXIT_INVALID;
@@ -180,6 +184,7 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--stdlib") || !strcmp(a, "--seed") || !strcmp(a, "-n") || !strcmp(a, "--at")) {
       if (!next) return bad_usage("%s needs a value", a);
       i++;
+      if (strcmp(a, "--stdlib")) c.sample_opts = 1;
       if (!strcmp(a, "--stdlib")) c.stdlib = next;
       else if (!strcmp(a, "--seed") && !parse_int(a, next, 0, LLONG_MAX, &c.seed)) return EXIT_USAGE;
       else if (!strcmp(a, "-n") && !parse_int(a, next, 0, 100000000, &c.count)) return EXIT_USAGE;
@@ -213,7 +218,7 @@ int main(int argc, char **argv) {
     return bad_usage("unknown command '%s'", c.command);
   }
   if ((c.json && cmd->run != cmd_tokens) ||
-      ((c.seed != 1 || c.count != 1 || c.at) && cmd->run != cmd_sample))
+      (c.sample_opts && cmd->run != cmd_sample))
     return bad_usage("an option given does not apply to '%s'", cmd->name);
   if (!c.file) return bad_usage("'%s' needs a .nasl file", cmd->name);
   return cmd->run(&c);

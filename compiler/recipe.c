@@ -110,8 +110,6 @@ static const call_schema *bind_call(compiler *c, const ast_expr *e, const char *
   for (int i = 0; i < s->nparams; i++) {
     values[i] = s->params[i].def;
     if (args[i].expr && !check_value(c, args[i].expr, &s->params[i], &values[i])) return NULL;
-    if (s->params[i].type == GV_STRING && values[i].sym)
-      values[i].sym = arena_strdup(&c->g->mem, values[i].sym);
   }
   return s;
 }

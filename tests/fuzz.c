@@ -5,6 +5,8 @@
  * diagnostic located as file:line:col.
  *
  * usage: tests/fuzz [ITERATIONS_PER_FILE]  (default 400; $FUZZ_ITERATIONS too)
+ * $FUZZ_SEED picks another sequence of mutations (the default is fixed, so a
+ * failure in CI can be replayed).
  * The examples are read from $top_srcdir/examples (default "."). */
 #include <ctype.h>
 #include <dirent.h>
@@ -165,6 +167,9 @@ int main(int argc, char **argv) {
   if (argc > 1) iterations = atoi(argv[1]);
   else if (env) iterations = atoi(env);
   if (iterations <= 0) iterations = 400;
+  const char *seed = getenv("FUZZ_SEED");
+  if (seed && atoll(seed)) state ^= (unsigned long long)atoll(seed) * 0x9e3779b97f4a7c15ULL;
+  tap_diag("seed %s", seed ? seed : "default");
   const char *top = getenv("top_srcdir");
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/examples", top ? top : ".");

@@ -433,6 +433,44 @@ static void default_reward(compiler *c, grammar_search *s) {
   s->reward_text = "max(valid_accuracy, last: 5) ^ 3";
 }
 
+static const ast_setting *setting_of(const ast_decl *block, const char *key) {
+  for (int i = 0; block && i < block->settings.n; i++) {
+    const ast_setting *st = block->settings.items[i];
+    if (!strcmp(st->key, key)) return st;
+  }
+  return NULL;
+}
+
+/* Settings that are each valid but cannot work together. */
+static void check_consistency(compiler *c) {
+  const grammar *g = c->g;
+  const grammar_train *t = &g->train;
+  const ast_setting *st;
+  if (t->subset > 0 && t->valid >= t->subset && (st = setting_of(c->train, "valid")))
+    nasl_error(c->d, st->value->loc, "'valid' holds out %d examples of a subset of %d, leaving none to train on",
+               t->valid, t->subset);
+  if (t->subset > 0 && t->batch > t->subset - t->valid && (st = setting_of(c->train, "batch")))
+    nasl_error(c->d, st->value->loc, "a batch of %d is larger than the %d training examples", t->batch,
+               t->subset - t->valid);
+  if (!c->search) return;
+  const grammar_search *s = &g->search;
+  if (s->batch > s->samples && (st = setting_of(c->search, "batch")))
+    nasl_error(c->d, st->value->loc, "a policy update takes %d architectures, but the search draws only %d",
+               s->batch, s->samples);
+  if (s->strategy == STRATEGY_RANDOM) {
+    static const char *const unused[] = {"controller", "optimizer", "baseline", "temperature", "tanh_constant",
+                                         "entropy", "batch"};
+    for (int i = 0; i < 7; i++)
+      if ((st = setting_of(c->search, unused[i])))
+        nasl_warning(c->d, st->key_loc, "random search has no controller; '%s' is ignored", unused[i]);
+  }
+  const grammar_node *v = g->variable_stack;
+  if (v && v->depth_kind == DEPTH_CURRICULUM && s->samples <= v->every)
+    nasl_warning(c->d, c->search->loc,
+                 "the depth never grows: the search draws %d architectures and the first growth comes after %d",
+                 s->samples, v->every);
+}
+
 void fill_recipes(compiler *c) {
   grammar *g = c->g;
   grammar_train *t = &g->train;
@@ -525,4 +563,5 @@ void fill_recipes(compiler *c) {
         nasl_warning(c->d, c->search->loc, "the table evaluator gives no training history; use 'reward: table'");
     }
   }
+  if (c->d->errors == 0) check_consistency(c);
 }

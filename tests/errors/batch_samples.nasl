@@ -1,0 +1,2 @@
+space s { layer { relu } }
+search reinforce { batch: 16; samples: 10 }

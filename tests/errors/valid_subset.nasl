@@ -1,0 +1,2 @@
+space s { layer { relu } }
+train { subset: 2000; valid: 5000 }

@@ -1,0 +1,2 @@
+space s { layer { relu } }
+search random { controller: lstm(hidden: 64); samples: 100 }

@@ -57,11 +57,11 @@ void arena_free(arena *a) {
   memset(a, 0, sizeof *a);
 }
 
-void *arena_alloc(arena *a, size_t size) {
-  size = (size + 15) & ~(size_t)15;
-  if (size == 0) size = 16;
-  if (!a->head || a->used + size > a->head->size) {
-    size_t bsize = size > ARENA_BLOCK_MIN ? size : ARENA_BLOCK_MIN;
+static void *bump(arena *a, size_t size, size_t align) {
+  size_t pad = a->head ? (size_t)(-(uintptr_t)(a->head->data + a->used)) & (align - 1) : 0;
+  if (!a->head || a->used + pad + size > a->head->size) {
+    size_t bsize = size + align > ARENA_BLOCK_MIN ? size + align : ARENA_BLOCK_MIN;
+    if (a->head && a->head->size * 2 > bsize && a->head->size < ((size_t)1 << 30)) bsize = a->head->size * 2;
     if (bsize > SIZE_MAX - sizeof(arena_block)) out_of_memory(size);
     arena_block *b = malloc(sizeof(arena_block) + bsize);
     if (!b) out_of_memory(size);
@@ -69,10 +69,49 @@ void *arena_alloc(arena *a, size_t size) {
     b->size = bsize;
     a->head = b;
     a->used = 0;
+    pad = (size_t)(-(uintptr_t)b->data) & (align - 1);
   }
-  void *p = a->head->data + a->used;
-  a->used += size;
+  void *p = a->head->data + a->used + pad;
+  a->used += pad + size;
   a->total += size;
+  return p;
+}
+
+void *arena_alloc_raw(arena *a, size_t size) { return bump(a, size ? size : 1, 64); }
+
+void arena_reset(arena *a) {
+  if (!a->head) return;
+  /* keep the largest block; free the rest */
+  arena_block *keep = a->head, *b = a->head;
+  while (b) {
+    if (b->size > keep->size) keep = b;
+    b = b->prev;
+  }
+  size_t total = 0;
+  b = a->head;
+  while (b) {
+    arena_block *prev = b->prev;
+    total += b->size;
+    if (b != keep) free(b);
+    b = prev;
+  }
+  /* a step that needed several blocks gets one block big enough next time */
+  if (total > keep->size) {
+    free(keep);
+    keep = malloc(sizeof(arena_block) + total);
+    if (!keep) out_of_memory(total);
+    keep->size = total;
+  }
+  keep->prev = NULL;
+  a->head = keep;
+  a->used = 0;
+  a->total = 0;
+}
+
+void *arena_alloc(arena *a, size_t size) {
+  size = (size + 15) & ~(size_t)15;
+  if (size == 0) size = 16;
+  void *p = bump(a, size, 16);
   memset(p, 0, size);
   return p;
 }

@@ -22,6 +22,11 @@ void arena_init(arena *a);
 void arena_free(arena *a);
 /* Zeroed, 16-byte aligned memory owned by the arena. */
 void *arena_alloc(arena *a, size_t size);
+/* As arena_alloc, 64-byte aligned and not zeroed (large numeric buffers). */
+void *arena_alloc_raw(arena *a, size_t size);
+/* Forgets every allocation but keeps the largest block for reuse, so a loop
+ * that allocates the same amount each iteration stops calling malloc. */
+void arena_reset(arena *a);
 /* Copies of strings and byte ranges, NUL-terminated, owned by the arena. */
 char *arena_strdup(arena *a, const char *s);
 char *arena_strndup(arena *a, const char *s, size_t n);

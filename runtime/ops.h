@@ -1,0 +1,70 @@
+/* ops.h: the operations of the core, as functions that compute their output
+ * at once and record themselves for backward (see tensor.h).
+ *
+ * Each returns NULL, with ctx->error set, when a source is NULL or the shapes
+ * do not fit. The kernels live in stdlib/ (one file per family); nn_ops[]
+ * names each operation and gives its backward function. */
+#ifndef NASLC_OPS_H
+#define NASLC_OPS_H
+
+#include "tensor.h"
+
+typedef void (*nn_backward_fn)(nn_ctx *ctx, tensor *out);
+
+typedef struct nn_op_info {
+  const char *name;         /* as in messages and nasl-stdlib(7) */
+  nn_backward_fn backward;  /* adds d loss / d src into each source's grad */
+} nn_op_info;
+
+extern const nn_op_info nn_ops[NN_OP_COUNT];
+
+/* stdlib/conv.c: 2-D convolution, "same" padding (output ceil(H/stride) by
+ * ceil(W/stride)); x [N, C, H, W], w [F, C, kh, kw], b [F] or NULL. */
+tensor *nn_conv2d(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride);
+
+/* stdlib/pool.c: windows of size x size, "same" padding; padding never wins a
+ * max and is left out of a mean. */
+tensor *nn_maxpool(nn_ctx *ctx, tensor *x, int size, int stride);
+tensor *nn_avgpool(nn_ctx *ctx, tensor *x, int size, int stride);
+tensor *nn_global_avgpool(nn_ctx *ctx, tensor *x); /* [N, C, H, W] -> [N, C, 1, 1] */
+
+/* stdlib/norm.c: batch norm over N (and H, W) per channel, for [N, C, H, W] or
+ * [N, C]. In training it normalises with the batch statistics and updates
+ * the running ones (new = (1 - momentum) * old + momentum * batch, unbiased
+ * variance); in evaluation it uses the running ones. */
+tensor *nn_batchnorm(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, tensor *running_mean,
+                     tensor *running_var, float momentum, float eps);
+/* Inverted dropout: in training zeroes with probability rate and scales the
+ * rest by 1 / (1 - rate); the identity in evaluation. */
+tensor *nn_dropout(nn_ctx *ctx, tensor *x, float rate);
+
+/* stdlib/activation.c */
+tensor *nn_relu(nn_ctx *ctx, tensor *x);
+tensor *nn_tanh(nn_ctx *ctx, tensor *x);
+tensor *nn_sigmoid(nn_ctx *ctx, tensor *x);
+tensor *nn_log_sigmoid(nn_ctx *ctx, tensor *x); /* log(sigmoid(x)), stable */
+
+/* stdlib/elementwise.c */
+tensor *nn_add(nn_ctx *ctx, tensor *a, tensor *b);
+tensor *nn_sub(nn_ctx *ctx, tensor *a, tensor *b);
+tensor *nn_mul(nn_ctx *ctx, tensor *a, tensor *b);
+tensor *nn_scale(nn_ctx *ctx, tensor *x, float factor);
+tensor *nn_sum(nn_ctx *ctx, tensor *x);                       /* -> scalar */
+tensor *nn_slice(nn_ctx *ctx, tensor *x, int first, int count); /* columns of [N, K] */
+/* Joins [N, Ci, Hi, Wi] maps along channels; smaller maps are padded with
+ * zeros at the bottom and right to the largest H and W. */
+tensor *nn_concat(nn_ctx *ctx, tensor *const *xs, int n);
+
+/* stdlib/dense.c */
+/* x [N, ...] flattened to [N, in]; w [out, in]; b [out] or NULL -> [N, out] */
+tensor *nn_dense(nn_ctx *ctx, tensor *x, tensor *w, tensor *b);
+/* rows of table [V, D] picked by ids[0..n) -> [n, D] */
+tensor *nn_embedding(nn_ctx *ctx, tensor *table, const int *ids, int n);
+
+/* stdlib/loss.c */
+/* mean over rows of -log softmax(logits)[label]; labels[N] in [0, K) */
+tensor *nn_softmax_xent(nn_ctx *ctx, tensor *logits, const int *labels);
+tensor *nn_log_softmax(nn_ctx *ctx, tensor *x);            /* per row of [N, K] */
+tensor *nn_pick(nn_ctx *ctx, tensor *x, const int *index); /* x[i, index[i]] -> [N, 1] */
+
+#endif

@@ -1,0 +1,20 @@
+/* parallel.h: splitting a kernel's work over threads.
+ *
+ * A kernel is written for a slice of its work: fn(arg, ith, nth) handles part
+ * ith of nth (ggml's convention), so the thread count is a parameter and not a
+ * rewrite. nn_parallel runs the nth parts on nth threads (the calling thread
+ * takes part 0) and returns when all are done. */
+#ifndef NASLC_PARALLEL_H
+#define NASLC_PARALLEL_H
+
+typedef void (*nn_task_fn)(void *arg, int ith, int nth);
+
+void nn_parallel(int nth, nn_task_fn fn, void *arg);
+/* The first and one-past-last index of part ith of n items split nth ways. */
+void nn_split(int n, int ith, int nth, int *begin, int *end);
+/* The thread count to use: --threads, else $NASLC_THREADS, else the cores
+ * (at most 64). Also tells OpenBLAS to stay single-threaded inside our
+ * threads. */
+int nn_threads_default(int requested);
+
+#endif

@@ -1,0 +1,140 @@
+/* tensor.h: float32 tensors, the tape that records operations, and reverse-mode
+ * differentiation. One core serves the child networks and the controller.
+ *
+ * A tensor is a shape, contiguous row-major data (NCHW for images), the
+ * operation that made it and its sources. Operations run eagerly when they are
+ * called (nn_conv2d() computes its output at once) and, when any source needs a
+ * gradient, are recorded on the context's tape; nn_backward() walks the tape
+ * in reverse and calls each operation's backward function, which adds into its
+ * sources' gradients.
+ *
+ * Memory. Everything made during one step (activations, gradients of
+ * activations, saved state) comes from the context's arena and is released by
+ * nn_ctx_reset(). Parameters live in an nn_params store, outside any step; a
+ * parameter's gradient is accumulated across steps until nn_params_zero_grad().
+ *
+ * Errors. A shape that does not fit an operation is a normal event (a sampled
+ * architecture may be impossible): the operation returns NULL, the context
+ * records the first message (ctx->error) and every later operation given a
+ * NULL source returns NULL too, so a caller checks once at the end. */
+#ifndef NASLC_TENSOR_H
+#define NASLC_TENSOR_H
+
+#include <stdint.h>
+
+#include "../common/arena.h"
+#include "../common/strbuf.h"
+#include "rng.h"
+
+#define NN_MAX_DIMS 4
+#define NN_MAX_SRC 4
+
+/* Every operation of the core. Kernels live in stdlib/, one file per family;
+ * the table in runtime/ops.c names each and gives its backward function, and
+ * a static assertion keeps the table and this list the same length. */
+typedef enum nn_op {
+  NN_LEAF,           /* an input or a parameter */
+  NN_CONV2D,         /* src: x, weight, [bias]; ip: stride, pad_top, pad_left */
+  NN_MAXPOOL,        /* src: x; ip: size, stride, pad_top, pad_left; aux: argmax */
+  NN_AVGPOOL,        /* src: x; ip: size, stride, pad_top, pad_left */
+  NN_GLOBAL_AVGPOOL, /* src: x */
+  NN_BATCHNORM,      /* src: x, gamma, beta; aux: mean and 1/std per channel */
+  NN_DROPOUT,        /* src: x; fp: rate; aux: mask */
+  NN_RELU,           /* src: x */
+  NN_TANH,           /* src: x */
+  NN_SIGMOID,        /* src: x */
+  NN_ADD,            /* src: a, b (same shape) */
+  NN_SUB,            /* src: a, b (same shape) */
+  NN_MUL,            /* src: a, b (same shape) */
+  NN_SCALE,          /* src: x; fp: factor */
+  NN_CONCAT,         /* src: up to NN_MAX_SRC maps, or a list in aux; channels joined */
+  NN_DENSE,          /* src: x, weight [out, in], [bias]: x flattened per row */
+  NN_SOFTMAX_XENT,   /* src: logits [N, K]; aux: labels, softmax; mean over rows */
+  NN_LOG_SOFTMAX,    /* src: x [N, K] */
+  NN_LOG_SIGMOID,    /* src: x */
+  NN_PICK,           /* src: x [N, K]; aux: one index per row -> [N, 1] */
+  NN_SUM,            /* src: x -> scalar */
+  NN_SLICE,          /* src: x [N, K]; ip: first column, count */
+  NN_EMBEDDING,      /* src: table [V, D]; aux: ids -> [n, D] */
+  NN_OP_COUNT
+} nn_op;
+
+typedef struct tensor tensor;
+
+struct tensor {
+  int ndim;                 /* 0 (scalar) to NN_MAX_DIMS */
+  int ne[NN_MAX_DIMS];      /* sizes, outermost first (N, C, H, W) */
+  int64_t n;                /* number of elements */
+  float *data;              /* n floats */
+  float *grad;              /* n floats, or NULL until a gradient reaches it */
+  nn_op op;                 /* what made it */
+  tensor *src[NN_MAX_SRC];  /* its sources (NULL-terminated when fewer) */
+  int nsrc;                 /* sources in use */
+  int32_t ip[8];            /* integer parameters of op */
+  float fp[4];              /* float parameters of op */
+  void *aux;                /* op-private state saved for backward */
+  int requires_grad;        /* a gradient is wanted for it or its sources */
+  int is_param;             /* owned by an nn_params store */
+  const char *name;         /* parameters: their name in weight files */
+};
+
+typedef struct nn_ctx {
+  arena mem;            /* this step's tensors and state */
+  ptrvec tape;          /* recorded operations, in execution order */
+  int training;         /* batch norm uses batch statistics, dropout drops */
+  int record;           /* record operations for backward (default 1) */
+  int nthreads;         /* worker threads for the kernels */
+  rng *rng;             /* dropout masks */
+  char error[512];      /* the first error of this step, or "" */
+} nn_ctx;
+
+void nn_ctx_init(nn_ctx *ctx, int nthreads, rng *r);
+/* Forgets the step: tensors, tape and error (keeps the arena's memory). */
+void nn_ctx_reset(nn_ctx *ctx);
+void nn_ctx_free(nn_ctx *ctx);
+/* Records the first error of the step; returns NULL for convenience. */
+tensor *nn_fail(nn_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A new tensor from the step arena, zero-filled. ne has ndim entries. */
+tensor *nn_new(nn_ctx *ctx, int ndim, const int *ne);
+tensor *nn_new4(nn_ctx *ctx, int n, int c, int h, int w);
+tensor *nn_new2(nn_ctx *ctx, int rows, int cols);
+tensor *nn_scalar(nn_ctx *ctx, float v);
+/* "[64, 36, 28, 28]" for messages. */
+const char *nn_shape_text(nn_ctx *ctx, const tensor *t);
+int nn_same_shape(const tensor *a, const tensor *b);
+
+/* An operation's output: shape ne, sources src[0..nsrc), recorded on the tape
+ * when a source requires a gradient. Used by the kernels in stdlib/. */
+tensor *nn_op_output(nn_ctx *ctx, nn_op op, int ndim, const int *ne, tensor *const *src, int nsrc);
+/* The gradient buffer of t, allocated zeroed on first use. */
+float *nn_grad(nn_ctx *ctx, tensor *t);
+
+/* Reverse mode from a scalar: d loss / d loss = 1. Parameters accumulate. */
+void nn_backward(nn_ctx *ctx, tensor *loss);
+
+/* ---- parameters ---- */
+
+typedef struct nn_params {
+  ptrvec items;   /* tensor*, malloc'd with their data and grad */
+  arena names;    /* their names */
+} nn_params;
+
+void nn_params_init(nn_params *p);
+void nn_params_free(nn_params *p);
+/* A zeroed parameter (data and grad malloc'd, freed by nn_params_free). */
+tensor *nn_param(nn_params *p, const char *name, int ndim, const int *ne);
+void nn_params_zero_grad(nn_params *p);
+int64_t nn_params_count(const nn_params *p);
+tensor *nn_params_find(const nn_params *p, const char *name);
+
+/* ---- initialisers ---- */
+
+void nn_init_uniform(tensor *t, rng *r, float lo, float hi);
+/* He (Kaiming) normal for ReLU layers: std = sqrt(2 / fan_in). */
+void nn_init_he(tensor *t, rng *r, int fan_in);
+/* Glorot (Xavier) uniform: limit = sqrt(6 / (fan_in + fan_out)). */
+void nn_init_glorot(tensor *t, rng *r, int fan_in, int fan_out);
+void nn_init_const(tensor *t, float v);
+
+#endif

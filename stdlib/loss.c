@@ -1,0 +1,104 @@
+/* loss.c: softmax cross-entropy (stable: log-sum-exp with the row maximum
+ * taken out), log-softmax and picking one entry per row, the pieces of both
+ * the classifier loss and the controller's log-probabilities. */
+#include <math.h>
+#include <string.h>
+
+#include "kernels.h"
+
+static float row_logsumexp(const float *r, int k) {
+  float m = r[0];
+  for (int j = 1; j < k; j++)
+    if (r[j] > m) m = r[j];
+  double s = 0;
+  for (int j = 0; j < k; j++) s += exp((double)(r[j] - m));
+  return m + (float)log(s);
+}
+
+tensor *nn_softmax_xent(nn_ctx *ctx, tensor *logits, const int *labels) {
+  if (!logits) return NULL;
+  if (logits->ndim != 2) return nn_fail(ctx, "softmax cross-entropy needs [N, K] logits, not %s", nn_shape_text(ctx, logits));
+  int N = logits->ne[0], K = logits->ne[1];
+  for (int i = 0; i < N; i++)
+    if (labels[i] < 0 || labels[i] >= K) return nn_fail(ctx, "label %d is outside 0..%d", labels[i], K - 1);
+  tensor *y = nn_op_output(ctx, NN_SOFTMAX_XENT, 0, NULL, &logits, 1);
+  if (!y) return NULL;
+  /* saved: the softmax (for backward) followed by the labels */
+  float *p = arena_alloc_raw(&ctx->mem, sizeof(float) * (size_t)logits->n + sizeof(int) * (size_t)N);
+  int *lab = (int *)(p + logits->n);
+  memcpy(lab, labels, sizeof(int) * (size_t)N);
+  y->aux = p;
+  double loss = 0;
+  for (int i = 0; i < N; i++) {
+    const float *r = logits->data + (int64_t)i * K;
+    float lse = row_logsumexp(r, K);
+    loss += lse - r[labels[i]];
+    for (int j = 0; j < K; j++) p[(int64_t)i * K + j] = expf(r[j] - lse);
+  }
+  y->data[0] = (float)(loss / N);
+  return y;
+}
+
+void nn_softmax_xent_backward(nn_ctx *ctx, tensor *y) {
+  tensor *x = y->src[0];
+  if (!x->requires_grad) return;
+  int N = x->ne[0], K = x->ne[1];
+  const float *p = y->aux;
+  const int *lab = (const int *)(p + x->n);
+  float *dx = nn_grad(ctx, x), g = y->grad[0] / (float)N;
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < K; j++)
+      dx[(int64_t)i * K + j] += g * (p[(int64_t)i * K + j] - (j == lab[i] ? 1.0f : 0.0f));
+}
+
+tensor *nn_log_softmax(nn_ctx *ctx, tensor *x) {
+  if (!x) return NULL;
+  if (x->ndim != 2) return nn_fail(ctx, "log_softmax works on rows of [N, K], not %s", nn_shape_text(ctx, x));
+  tensor *y = nn_op_output(ctx, NN_LOG_SOFTMAX, 2, x->ne, &x, 1);
+  if (!y) return NULL;
+  int N = x->ne[0], K = x->ne[1];
+  for (int i = 0; i < N; i++) {
+    const float *r = x->data + (int64_t)i * K;
+    float lse = row_logsumexp(r, K);
+    for (int j = 0; j < K; j++) y->data[(int64_t)i * K + j] = r[j] - lse;
+  }
+  return y;
+}
+
+void nn_log_softmax_backward(nn_ctx *ctx, tensor *y) {
+  tensor *x = y->src[0];
+  if (!x->requires_grad) return;
+  int N = x->ne[0], K = x->ne[1];
+  float *dx = nn_grad(ctx, x);
+  for (int i = 0; i < N; i++) {
+    const float *g = y->grad + (int64_t)i * K, *ly = y->data + (int64_t)i * K;
+    double s = 0;
+    for (int j = 0; j < K; j++) s += g[j];
+    for (int j = 0; j < K; j++) dx[(int64_t)i * K + j] += g[j] - expf(ly[j]) * (float)s;
+  }
+}
+
+tensor *nn_pick(nn_ctx *ctx, tensor *x, const int *index) {
+  if (!x) return NULL;
+  if (x->ndim != 2) return nn_fail(ctx, "pick works on rows of [N, K], not %s", nn_shape_text(ctx, x));
+  int N = x->ne[0], K = x->ne[1];
+  for (int i = 0; i < N; i++)
+    if (index[i] < 0 || index[i] >= K) return nn_fail(ctx, "pick index %d is outside 0..%d", index[i], K - 1);
+  int ne[2] = {N, 1};
+  tensor *y = nn_op_output(ctx, NN_PICK, 2, ne, &x, 1);
+  if (!y) return NULL;
+  int *copy = arena_alloc(&ctx->mem, sizeof(int) * (size_t)N);
+  memcpy(copy, index, sizeof(int) * (size_t)N);
+  y->aux = copy;
+  for (int i = 0; i < N; i++) y->data[i] = x->data[(int64_t)i * K + index[i]];
+  return y;
+}
+
+void nn_pick_backward(nn_ctx *ctx, tensor *y) {
+  tensor *x = y->src[0];
+  if (!x->requires_grad) return;
+  float *dx = nn_grad(ctx, x);
+  const int *index = y->aux;
+  int N = x->ne[0], K = x->ne[1];
+  for (int i = 0; i < N; i++) dx[(int64_t)i * K + index[i]] += y->grad[i];
+}

@@ -1,0 +1,325 @@
+/* gradcheck.c: every differentiable operation against central finite
+ * differences, in every configuration that matters, plus forward results on
+ * small cases computed by hand.
+ *
+ * For an operation y = f(x1, x2, ...), the test takes L = sum(y * R) for a
+ * fixed random R, gets dL/dxk from nn_backward, and compares a sample of its
+ * entries with (L(x + e) - L(x - e)) / 2e. Inputs of piecewise operations
+ * (relu, max pooling) are kept away from their kinks. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/ops.h"
+#include "../runtime/parallel.h"
+#include "tap.h"
+
+#define MAX_IN 6
+
+typedef struct gcase {
+  const char *name;
+  int nin;                       /* inputs */
+  int ndim[MAX_IN];              /* their shapes */
+  int ne[MAX_IN][4];
+  int no_grad[MAX_IN];           /* inputs not differentiated (e.g. running stats) */
+  tensor *(*build)(nn_ctx *ctx, tensor **in, const struct gcase *c);
+  int ip[4];                     /* case parameters */
+  float fp[2];
+  int training;                  /* ctx->training */
+  int threads;                   /* ctx->nthreads */
+  float away;                    /* keep |x| at least this (kinks) */
+  float eps;                     /* finite-difference step */
+} gcase;
+
+static rng R;
+static tensor *b_maxpool(nn_ctx *ctx, tensor **in, const struct gcase *c);
+static tensor *(*const b_maxpool_ptr)(nn_ctx *, tensor **, const struct gcase *) = b_maxpool;
+
+static double loss_of(nn_ctx *ctx, tensor **in, const gcase *c, const float *weights, tensor **out) {
+  nn_ctx_reset(ctx);
+  rng_seed(ctx->rng, 1234); /* the same dropout mask every time */
+  tensor *y = c->build(ctx, in, c);
+  if (out) *out = y;
+  if (!y) return NAN;
+  double l = 0;
+  for (int64_t i = 0; weights && i < y->n; i++) l += (double)y->data[i] * weights[i];
+  return l;
+}
+
+static void run_case(const gcase *c) {
+  nn_params store;
+  nn_params_init(&store);
+  tensor *in[MAX_IN];
+  for (int k = 0; k < c->nin; k++) {
+    in[k] = nn_param(&store, "in", c->ndim[k], c->ne[k]);
+    nn_init_uniform(in[k], &R, -1, 1);
+    if (c->away > 0)
+      for (int64_t i = 0; i < in[k]->n; i++) {
+        float v = in[k]->data[i];
+        if (fabsf(v) < c->away) in[k]->data[i] = v < 0 ? v - c->away : v + c->away;
+      }
+    in[k]->requires_grad = !c->no_grad[k];
+  }
+  if (c->build == b_maxpool_ptr) { /* distinct values 0.01 apart: no near-ties for the max to flip between */
+    tensor *x = in[0];
+    for (int64_t i = 0; i < x->n; i++) x->data[i] = (float)i * 0.01f;
+    for (int64_t i = x->n - 1; i > 0; i--) {
+      int64_t j = (int64_t)rng_below(&R, (uint64_t)i + 1);
+      float t = x->data[i];
+      x->data[i] = x->data[j];
+      x->data[j] = t;
+    }
+  }
+  rng dr;
+  nn_ctx ctx;
+  nn_ctx_init(&ctx, c->threads ? c->threads : 1, &dr);
+  ctx.training = c->training;
+  tensor *y;
+  ctx.record = 1;
+  loss_of(&ctx, in, c, NULL, &y); /* learn the output size */
+  if (!y) {
+    tap_result(0, "gradient of %s: %s", c->name, ctx.error);
+    nn_ctx_free(&ctx);
+    nn_params_free(&store);
+    return;
+  }
+  int64_t ny = y->n;
+  float *w = malloc(sizeof(float) * (size_t)ny);
+  for (int64_t i = 0; i < ny; i++) w[i] = (float)(rng_uniform(&R) * 2 - 1);
+  nn_params_zero_grad(&store);
+  loss_of(&ctx, in, c, w, &y);
+  /* backward of sum(y * w): seed y's gradient with w */
+  if (y->requires_grad) {
+    float *g = nn_grad(&ctx, y);
+    memcpy(g, w, sizeof(float) * (size_t)ny);
+    for (int i = ctx.tape.n - 1; i >= 0; i--) {
+      tensor *t = ctx.tape.items[i];
+      if (t->grad) nn_ops[t->op].backward(&ctx, t);
+    }
+  }
+  float eps = c->eps > 0 ? c->eps : 1e-2f;
+  double worst = 0;
+  int checked = 0, bad = 0;
+  for (int k = 0; k < c->nin; k++) {
+    if (c->no_grad[k]) continue;
+    int64_t n = in[k]->n, step = n > 48 ? n / 48 : 1;
+    for (int64_t i = 0; i < n; i += step) {
+      float keep = in[k]->data[i];
+      in[k]->data[i] = keep + eps;
+      double lp = loss_of(&ctx, in, c, w, NULL);
+      in[k]->data[i] = keep - eps;
+      double lm = loss_of(&ctx, in, c, w, NULL);
+      in[k]->data[i] = keep;
+      double num = (lp - lm) / (2 * eps), ana = in[k]->grad[i];
+      double err = fabs(num - ana) / (1e-2 + fabs(num) + fabs(ana));
+      if (err > worst) worst = err;
+      if (err > 2e-2) {
+        if (bad++ < 3) tap_diag("%s: input %d [%lld]: analytic %.6f numeric %.6f", c->name, k, (long long)i, ana, num);
+      }
+      checked++;
+    }
+  }
+  tap_result(bad == 0 && checked > 0, "gradient of %s (%d entries, worst relative error %.2e)", c->name, checked, worst);
+  free(w);
+  nn_ctx_free(&ctx);
+  nn_params_free(&store);
+}
+
+/* ---- builders ---- */
+
+static tensor *b_conv(nn_ctx *ctx, tensor **in, const gcase *c) {
+  return nn_conv2d(ctx, in[0], in[1], c->nin > 2 ? in[2] : NULL, c->ip[0]);
+}
+static tensor *b_maxpool(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_maxpool(ctx, in[0], c->ip[0], c->ip[1]); }
+static tensor *b_avgpool(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_avgpool(ctx, in[0], c->ip[0], c->ip[1]); }
+static tensor *b_gap(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_global_avgpool(ctx, in[0]); }
+static tensor *b_bn(nn_ctx *ctx, tensor **in, const gcase *c) {
+  return nn_batchnorm(ctx, in[0], in[1], in[2], in[3], in[4], 0.1f, c->fp[0]);
+}
+static tensor *b_dropout(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_dropout(ctx, in[0], c->fp[0]); }
+static tensor *b_relu(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_relu(ctx, in[0]); }
+static tensor *b_tanh(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_tanh(ctx, in[0]); }
+static tensor *b_sigmoid(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_sigmoid(ctx, in[0]); }
+static tensor *b_logsig(nn_ctx *ctx, tensor **in, const gcase *c) {
+  return nn_log_sigmoid(ctx, nn_scale(ctx, in[0], c->fp[0]));
+}
+static tensor *b_add(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_add(ctx, in[0], in[1]); }
+static tensor *b_sub(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_sub(ctx, in[0], in[1]); }
+static tensor *b_mul(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_mul(ctx, in[0], in[1]); }
+static tensor *b_scale(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_scale(ctx, in[0], c->fp[0]); }
+static tensor *b_sum(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_sum(ctx, in[0]); }
+static tensor *b_slice(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_slice(ctx, in[0], c->ip[0], c->ip[1]); }
+static tensor *b_concat(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_concat(ctx, in, c->nin); }
+static tensor *b_dense(nn_ctx *ctx, tensor **in, const gcase *c) {
+  return nn_dense(ctx, in[0], in[1], c->nin > 2 ? in[2] : NULL);
+}
+static tensor *b_embedding(nn_ctx *ctx, tensor **in, const gcase *c) {
+  static const int ids[] = {2, 0, 2, 4, 1};
+  (void)c;
+  return nn_embedding(ctx, in[0], ids, 5);
+}
+static tensor *b_xent(nn_ctx *ctx, tensor **in, const gcase *c) {
+  static const int labels[] = {1, 0, 3, 2, 3};
+  (void)c;
+  return nn_softmax_xent(ctx, in[0], labels);
+}
+static tensor *b_logsoftmax(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_log_softmax(ctx, in[0]); }
+static tensor *b_pick(nn_ctx *ctx, tensor **in, const gcase *c) {
+  static const int idx[] = {3, 0, 1};
+  (void)c;
+  return nn_pick(ctx, nn_log_softmax(ctx, in[0]), idx);
+}
+
+#define SHAPE4(a, b, c, d) 4, {a, b, c, d}
+
+static void gradient_checks(void) {
+  struct { const char *name; int kh, kw, stride, bias, threads; } convs[] = {
+      {"conv2d 3x3 stride 1", 3, 3, 1, 0, 1}, {"conv2d 1x7 stride 1", 1, 7, 1, 0, 1},
+      {"conv2d 7x1 stride 1", 7, 1, 1, 0, 1}, {"conv2d 5x3 stride 2 with bias", 5, 3, 2, 1, 1},
+      {"conv2d 3x3 stride 3", 3, 3, 3, 0, 1}, {"conv2d 2x4 (even) stride 2", 2, 4, 2, 0, 1},
+      {"conv2d 1x1 stride 1 (no im2col)", 1, 1, 1, 1, 1}, {"conv2d 1x1 stride 2", 1, 1, 2, 0, 1},
+      {"conv2d 7x7 stride 1, 2 threads", 7, 7, 1, 1, 2}, {"conv2d 3x5 stride 2, 2 threads", 3, 5, 2, 0, 2},
+  };
+  for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) {
+    gcase c = {convs[i].name, convs[i].bias ? 3 : 2, {4, 4, 1}, {{3, 2, 8, 7}, {3, 2, convs[i].kh, convs[i].kw}, {3}},
+               {0}, b_conv, {convs[i].stride}, {0}, 1, convs[i].threads, 0, 1e-2f};
+    run_case(&c);
+  }
+  gcase cases[] = {
+      {"maxpool 2x2 stride 2", 1, {4}, {{2, 3, 6, 6}}, {0}, b_maxpool, {2, 2}, {0}, 1, 1, 0, 1e-3f},
+      {"maxpool 3x3 stride 1 (same padding)", 1, {4}, {{2, 2, 5, 5}}, {0}, b_maxpool, {3, 1}, {0}, 1, 1, 0, 1e-3f},
+      {"maxpool 3x3 stride 2, odd map", 1, {4}, {{1, 2, 7, 5}}, {0}, b_maxpool, {3, 2}, {0}, 1, 1, 0, 1e-3f},
+      {"avgpool 2x2 stride 2", 1, {4}, {{2, 3, 6, 6}}, {0}, b_avgpool, {2, 2}, {0}, 1, 1, 0, 1e-2f},
+      {"avgpool 3x3 stride 1 (padding left out)", 1, {4}, {{2, 2, 5, 5}}, {0}, b_avgpool, {3, 1}, {0}, 1, 1, 0, 1e-2f},
+      {"avgpool 3x3 stride 3", 1, {4}, {{1, 2, 7, 8}}, {0}, b_avgpool, {3, 3}, {0}, 1, 1, 0, 1e-2f},
+      {"global average pooling", 1, {4}, {{3, 4, 5, 6}}, {0}, b_gap, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"batchnorm [N,C,H,W] training", 5, {4, 1, 1, 1, 1}, {{4, 3, 3, 2}, {3}, {3}, {3}, {3}}, {0, 0, 0, 1, 1}, b_bn,
+       {0}, {1e-5f}, 1, 1, 0, 1e-2f},
+      {"batchnorm [N,C] training", 5, {2, 1, 1, 1, 1}, {{6, 4}, {4}, {4}, {4}, {4}}, {0, 0, 0, 1, 1}, b_bn, {0},
+       {1e-5f}, 1, 1, 0, 1e-2f},
+      {"batchnorm [N,C,H,W] evaluation", 5, {4, 1, 1, 1, 1}, {{3, 3, 2, 2}, {3}, {3}, {3}, {3}}, {0, 0, 0, 1, 1}, b_bn,
+       {0}, {0.5f}, 0, 1, 0, 1e-2f},
+      {"dropout 0.3 training", 1, {4}, {{2, 3, 4, 4}}, {0}, b_dropout, {0}, {0.3f}, 1, 1, 0, 1e-2f},
+      {"dropout evaluation (identity)", 1, {4}, {{2, 3, 4, 4}}, {0}, b_dropout, {0}, {0.3f}, 0, 1, 0, 1e-2f},
+      {"relu", 1, {4}, {{2, 3, 4, 4}}, {0}, b_relu, {0}, {0}, 1, 1, 0.05f, 1e-2f},
+      {"tanh", 1, {2}, {{5, 7}}, {0}, b_tanh, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"sigmoid", 1, {2}, {{5, 7}}, {0}, b_sigmoid, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"log_sigmoid, large inputs too", 1, {2}, {{5, 7}}, {0}, b_logsig, {0}, {30.0f}, 1, 1, 0, 1e-3f},
+      {"add", 2, {4, 4}, {{2, 3, 4, 4}, {2, 3, 4, 4}}, {0}, b_add, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"sub", 2, {2, 2}, {{3, 5}, {3, 5}}, {0}, b_sub, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"mul", 2, {4, 4}, {{2, 3, 4, 4}, {2, 3, 4, 4}}, {0}, b_mul, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"scale", 1, {2}, {{3, 5}}, {0}, b_scale, {0}, {-2.5f}, 1, 1, 0, 1e-2f},
+      {"sum", 1, {4}, {{2, 3, 4, 4}}, {0}, b_sum, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"slice of columns", 1, {2}, {{3, 12}}, {0}, b_slice, {4, 5}, {0}, 1, 1, 0, 1e-2f},
+      {"concat with zero padding of smaller maps", 3, {4, 4, 4}, {{2, 2, 6, 6}, {2, 3, 3, 3}, {2, 1, 6, 4}}, {0},
+       b_concat, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"concat of six maps", 6, {4, 4, 4, 4, 4, 4},
+       {{1, 1, 3, 3}, {1, 2, 3, 3}, {1, 1, 2, 2}, {1, 1, 3, 1}, {1, 3, 1, 3}, {1, 1, 3, 3}}, {0}, b_concat, {0},
+       {0}, 1, 1, 0, 1e-2f},
+      {"dense with bias", 3, {2, 2, 1}, {{4, 6}, {5, 6}, {5}}, {0}, b_dense, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"dense over a flattened map", 2, {4, 2}, {{3, 2, 2, 2}, {4, 8}}, {0}, b_dense, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"embedding (repeated ids)", 1, {2}, {{5, 3}}, {0}, b_embedding, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"softmax cross-entropy", 1, {2}, {{5, 4}}, {0}, b_xent, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"log_softmax", 1, {2}, {{3, 6}}, {0}, b_logsoftmax, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"pick of log_softmax", 1, {2}, {{3, 6}}, {0}, b_pick, {0}, {0}, 1, 1, 0, 1e-2f},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    if (cases[i].build == b_bn) { /* variances must be positive */
+      cases[i].away = 0;
+    }
+    run_case(&cases[i]);
+  }
+}
+
+/* ---- forward results computed by hand ---- */
+
+static tensor *from(nn_ctx *ctx, int ndim, const int *ne, const float *v) {
+  tensor *t = nn_new(ctx, ndim, ne);
+  memcpy(t->data, v, sizeof(float) * (size_t)t->n);
+  return t;
+}
+
+static int close_to(const float *a, const float *b, int n, float tol) {
+  for (int i = 0; i < n; i++)
+    if (fabsf(a[i] - b[i]) > tol) return 0;
+  return 1;
+}
+
+static void forward_checks(void) {
+  rng r;
+  rng_seed(&r, 1);
+  nn_ctx ctx;
+  nn_ctx_init(&ctx, 1, &r);
+  /* 3x3 all-ones filter on a 3x3 map: each output sums its neighbourhood */
+  float x9[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, ones[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+  int xs[4] = {1, 1, 3, 3}, ws[4] = {1, 1, 3, 3};
+  tensor *y = nn_conv2d(&ctx, from(&ctx, 4, xs, x9), from(&ctx, 4, ws, ones), NULL, 1);
+  float want[9] = {12, 21, 16, 27, 45, 33, 24, 39, 28};
+  tap_result(y && y->ne[2] == 3 && close_to(y->data, want, 9, 1e-5f), "conv2d 3x3 same padding sums neighbourhoods");
+  y = nn_conv2d(&ctx, from(&ctx, 4, xs, x9), from(&ctx, 4, ws, ones), NULL, 2);
+  float want2[4] = {12, 16, 24, 28};
+  tap_result(y && y->ne[2] == 2 && y->ne[3] == 2 && close_to(y->data, want2, 4, 1e-5f),
+             "conv2d stride 2: a 3x3 map gives 2x2 (ceil)");
+  int w17[4] = {1, 1, 1, 7};
+  float seven[7] = {1, 1, 1, 1, 1, 1, 1};
+  y = nn_conv2d(&ctx, from(&ctx, 4, xs, x9), from(&ctx, 4, w17, seven), NULL, 1);
+  float want17[9] = {6, 6, 6, 15, 15, 15, 24, 24, 24};
+  tap_result(y && close_to(y->data, want17, 9, 1e-5f), "conv2d 1x7 on a 3-wide map sums whole rows");
+  y = nn_maxpool(&ctx, from(&ctx, 4, xs, x9), 2, 2);
+  float wantmax[4] = {5, 6, 8, 9};
+  tap_result(y && y->ne[2] == 2 && close_to(y->data, wantmax, 4, 0), "maxpool 2x2 stride 2 with same padding");
+  y = nn_avgpool(&ctx, from(&ctx, 4, xs, x9), 3, 1);
+  float wantavg[9] = {3, 3.5f, 4, 4.5f, 5, 5.5f, 6, 6.5f, 7};
+  tap_result(y && close_to(y->data, wantavg, 9, 1e-5f), "avgpool 3x3 leaves padding out of the mean");
+  y = nn_global_avgpool(&ctx, from(&ctx, 4, xs, x9));
+  tap_result(y && y->n == 1 && fabsf(y->data[0] - 5) < 1e-6f, "global average pooling of 1..9 is 5");
+  int l4[2] = {2, 4};
+  float logits[8] = {0, 0, 0, 0, 1000, 0, 0, 0};
+  int labels[2] = {2, 0};
+  y = nn_softmax_xent(&ctx, from(&ctx, 2, l4, logits), labels);
+  tap_result(y && fabsf(y->data[0] - logf(4) / 2) < 1e-5f, "softmax cross-entropy: log 4 for uniform logits, 0 for a sure one, no overflow at 1000");
+  int cs[2][4] = {{1, 1, 2, 2}, {1, 1, 1, 1}};
+  float a4[4] = {1, 2, 3, 4}, b1[1] = {9};
+  tensor *parts[2] = {from(&ctx, 4, cs[0], a4), from(&ctx, 4, cs[1], b1)};
+  y = nn_concat(&ctx, parts, 2);
+  float wantcat[8] = {1, 2, 3, 4, 9, 0, 0, 0};
+  tap_result(y && y->ne[1] == 2 && close_to(y->data, wantcat, 8, 0), "concat pads the smaller map with zeros");
+  /* batch norm in training: zero mean, unit variance per channel */
+  int bs[4] = {4, 1, 1, 2}, one[1] = {1};
+  float bx[8] = {1, 2, 3, 4, 5, 6, 7, 8}, g1[1] = {1}, b0[1] = {0}, rm[1] = {0}, rv[1] = {1};
+  tensor *rmean = from(&ctx, 1, one, rm), *rvar = from(&ctx, 1, one, rv);
+  y = nn_batchnorm(&ctx, from(&ctx, 4, bs, bx), from(&ctx, 1, one, g1), from(&ctx, 1, one, b0), rmean, rvar, 0.1f, 0);
+  double s = 0, ss = 0;
+  for (int i = 0; i < 8; i++) {
+    s += y->data[i];
+    ss += y->data[i] * y->data[i];
+  }
+  tap_result(fabs(s) < 1e-5 && fabs(ss / 8 - 1) < 1e-5, "batchnorm in training: mean 0, variance 1");
+  tap_result(fabsf(rmean->data[0] - 0.45f) < 1e-6f && fabsf(rvar->data[0] - (0.9f + 0.1f * 6.0f)) < 1e-5f,
+             "batchnorm updates running mean and unbiased variance with momentum 0.1");
+  ctx.training = 0;
+  y = nn_dropout(&ctx, from(&ctx, 4, bs, bx), 0.5f);
+  tap_result(y && close_to(y->data, bx, 8, 0), "dropout is the identity in evaluation");
+  ctx.training = 1;
+  nn_ctx_reset(&ctx);
+  /* shape errors are reported, never silent */
+  int bad[4] = {1, 2, 3, 3};
+  y = nn_conv2d(&ctx, from(&ctx, 4, xs, x9), nn_new(&ctx, 4, bad), NULL, 1);
+  tap_result(!y && strstr(ctx.error, "expect 2 input channels, the map [1, 1, 3, 3] has 1"),
+             "a channel mismatch is an error: %s", ctx.error);
+  tensor *z = nn_relu(&ctx, y);
+  tap_result(z == NULL, "an operation on a failed result fails too");
+  nn_ctx_reset(&ctx);
+  y = nn_add(&ctx, from(&ctx, 4, xs, x9), from(&ctx, 2, l4, logits));
+  tap_result(!y && strstr(ctx.error, "add needs two tensors of one shape, not [1, 1, 3, 3] and [2, 4]"),
+             "mismatched shapes in add: %s", ctx.error);
+  nn_ctx_free(&ctx);
+}
+
+int main(void) {
+  rng_seed(&R, 42);
+  nn_threads_default(1);
+  forward_checks();
+  gradient_checks();
+  return tap_done();
+}

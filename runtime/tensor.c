@@ -108,6 +108,12 @@ float *nn_grad(nn_ctx *ctx, tensor *t) {
   return t->grad;
 }
 
+float *nn_grad_fresh(nn_ctx *ctx, tensor *t, int *fresh) {
+  *fresh = t->grad == NULL;
+  if (!t->grad) t->grad = arena_alloc_raw(&ctx->mem, sizeof(float) * (size_t)t->n);
+  return t->grad;
+}
+
 void nn_backward(nn_ctx *ctx, tensor *loss) {
   if (!loss || !loss->requires_grad) return;
   float *g = nn_grad(ctx, loss);

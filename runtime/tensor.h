@@ -109,6 +109,10 @@ int nn_same_shape(const tensor *a, const tensor *b);
 tensor *nn_op_output(nn_ctx *ctx, nn_op op, int ndim, const int *ne, tensor *const *src, int nsrc);
 /* The gradient buffer of t, allocated zeroed on first use. */
 float *nn_grad(nn_ctx *ctx, tensor *t);
+/* For kernels that write every element of t's gradient: the buffer, and
+ * *fresh = 1 when it was just allocated and not zeroed, so the kernel must
+ * assign (=) rather than accumulate (+=). Saves a pass over memory. */
+float *nn_grad_fresh(nn_ctx *ctx, tensor *t, int *fresh);
 
 /* Reverse mode from a scalar: d loss / d loss = 1. Parameters accumulate. */
 void nn_backward(nn_ctx *ctx, tensor *loss);

@@ -85,6 +85,12 @@ static void col2im(const conv_geom *g, const float *col, float *dx) {
           if (iy < 0 || iy >= g->H) continue;
           const float *r = row + oy * g->OW;
           float *dr = dc + (size_t)iy * g->W;
+          if (g->stride == 1) { /* ix = ox + ix0 over the columns that land inside */
+            int ix0 = -g->pl + kj;
+            int lo = ix0 < 0 ? -ix0 : 0, hi = g->W - ix0 < g->OW ? g->W - ix0 : g->OW;
+            for (int ox = lo; ox < hi; ox++) dr[ox + ix0] += r[ox];
+            continue;
+          }
           for (int ox = 0; ox < g->OW; ox++) {
             int ix = ox * g->stride - g->pl + kj;
             if (ix >= 0 && ix < g->W) dr[ix] += r[ox];

@@ -1,8 +1,11 @@
 /* norm.c: batch normalisation and dropout, the two operations whose
- * behaviour differs between training and evaluation (ctx->training). */
+ * behaviour differs between training and evaluation (ctx->training).
+ * Batch norm works channel by channel, so its channels are split over the
+ * context's threads. */
 #include <math.h>
 #include <string.h>
 
+#include "../runtime/parallel.h"
 #include "kernels.h"
 
 typedef struct bn_state {
@@ -11,12 +14,62 @@ typedef struct bn_state {
   int training;   /* batch statistics were used (they depend on x) */
 } bn_state;
 
-/* planes: N; C channels; each of hw positions */
-static void bn_dims(const tensor *x, int *N, int *C, int64_t *hw) {
-  *N = x->ne[0];
-  *C = x->ne[1];
-  *hw = 1;
-  for (int i = 2; i < x->ndim; i++) *hw *= x->ne[i];
+typedef struct bn_task {
+  int N, C;
+  int64_t hw;
+  const float *x, *gamma, *beta, *dy;
+  float *y, *dx, *dgamma, *dbeta;
+  int fresh;                  /* dx was just allocated: assign, do not add */
+  float *run_mean, *run_var;  /* updated in training, or NULL */
+  float momentum, eps;
+  bn_state *st;
+} bn_task;
+
+/* sum over the channel's N planes of f(plane); float partial sums per plane,
+ * double across planes: fast and accurate enough for 64 x 28 x 28 values */
+static void bn_forward_part(void *arg, int ith, int nth) {
+  bn_task *t = arg;
+  int c0, c1;
+  nn_split(t->C, ith, nth, &c0, &c1);
+  double m = (double)t->N * (double)t->hw;
+  for (int c = c0; c < c1; c++) {
+    double mean, var;
+    if (t->st->training) {
+      double s = 0, ss = 0;
+      for (int n = 0; n < t->N; n++) {
+        const float *p = t->x + ((int64_t)n * t->C + c) * t->hw;
+        float a = 0;
+        for (int64_t k = 0; k < t->hw; k++) a += p[k];
+        s += a;
+      }
+      mean = s / m;
+      float fm = (float)mean;
+      for (int n = 0; n < t->N; n++) {
+        const float *p = t->x + ((int64_t)n * t->C + c) * t->hw;
+        float a = 0;
+        for (int64_t k = 0; k < t->hw; k++) a += (p[k] - fm) * (p[k] - fm);
+        ss += a;
+      }
+      var = ss / m;
+      if (t->run_mean) {
+        t->run_mean[c] = (float)((1 - t->momentum) * t->run_mean[c] + t->momentum * mean);
+        double unbiased = m > 1 ? ss / (m - 1) : var;
+        t->run_var[c] = (float)((1 - t->momentum) * t->run_var[c] + t->momentum * unbiased);
+      }
+    } else {
+      mean = t->run_mean[c];
+      var = t->run_var[c];
+    }
+    float inv = (float)(1.0 / sqrt(var + t->eps));
+    t->st->mean[c] = (float)mean;
+    t->st->invstd[c] = inv;
+    float a = t->gamma[c] * inv, b = t->beta[c] - (float)mean * a;
+    for (int n = 0; n < t->N; n++) {
+      const float *restrict p = t->x + ((int64_t)n * t->C + c) * t->hw;
+      float *restrict q = t->y + ((int64_t)n * t->C + c) * t->hw;
+      for (int64_t k = 0; k < t->hw; k++) q[k] = p[k] * a + b;
+    }
+  }
 }
 
 tensor *nn_batchnorm(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, tensor *running_mean,
@@ -24,13 +77,12 @@ tensor *nn_batchnorm(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, tensor
   if (!x || !gamma || !beta) return NULL;
   if (x->ndim != 2 && x->ndim != 4)
     return nn_fail(ctx, "batchnorm needs [N, C] or [N, C, H, W], not %s", nn_shape_text(ctx, x));
-  int N, C;
-  int64_t hw;
-  bn_dims(x, &N, &C, &hw);
+  int N = x->ne[0], C = x->ne[1];
+  int64_t hw = x->ndim == 4 ? (int64_t)x->ne[2] * x->ne[3] : 1;
   if (gamma->n != C || beta->n != C || (running_mean && running_mean->n != C) || (running_var && running_var->n != C))
     return nn_fail(ctx, "batchnorm parameters do not match %d channels", C);
-  int64_t m = (int64_t)N * hw;
-  if (ctx->training && m < 2) return nn_fail(ctx, "batchnorm in training needs more than one value per channel");
+  if ((int64_t)N * hw < 2 && (ctx->training || !running_mean || !running_var))
+    return nn_fail(ctx, "batchnorm in training needs more than one value per channel");
   tensor *src[3] = {x, gamma, beta};
   tensor *y = nn_op_output(ctx, NN_BATCHNORM, x->ndim, x->ne, src, 3);
   if (!y) return NULL;
@@ -40,77 +92,74 @@ tensor *nn_batchnorm(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, tensor
   st->training = ctx->training || !running_mean || !running_var;
   y->aux = st;
   y->fp[0] = eps;
-  for (int c = 0; c < C; c++) {
-    double mean, var;
-    if (st->training) {
-      double s = 0, ss = 0;
-      for (int n = 0; n < N; n++) {
-        const float *p = x->data + ((int64_t)n * C + c) * hw;
-        for (int64_t k = 0; k < hw; k++) s += p[k];
+  int update = ctx->training && running_mean && running_var;
+  bn_task t = {.N = N, .C = C, .hw = hw, .x = x->data, .gamma = gamma->data, .beta = beta->data, .y = y->data,
+               .run_mean = update ? running_mean->data : NULL, .run_var = update ? running_var->data : NULL,
+               .momentum = momentum, .eps = eps, .st = st};
+  if (!st->training) {
+    t.run_mean = running_mean->data;
+    t.run_var = running_var->data;
+  }
+  nn_parallel(ctx->nthreads < C ? ctx->nthreads : C, bn_forward_part, &t);
+  return y;
+}
+
+static void bn_backward_part(void *arg, int ith, int nth) {
+  bn_task *t = arg;
+  int c0, c1;
+  nn_split(t->C, ith, nth, &c0, &c1);
+  double m = (double)t->N * (double)t->hw;
+  for (int c = c0; c < c1; c++) {
+    float mean = t->st->mean[c], inv = t->st->invstd[c];
+    double sdy = 0, sdyx = 0; /* sums of dy and dy * xhat */
+    for (int n = 0; n < t->N; n++) {
+      const float *p = t->x + ((int64_t)n * t->C + c) * t->hw, *g = t->dy + ((int64_t)n * t->C + c) * t->hw;
+      float a = 0, b = 0;
+      for (int64_t k = 0; k < t->hw; k++) {
+        a += g[k];
+        b += g[k] * (p[k] - mean);
       }
-      mean = s / (double)m;
-      for (int n = 0; n < N; n++) {
-        const float *p = x->data + ((int64_t)n * C + c) * hw;
-        for (int64_t k = 0; k < hw; k++) ss += (p[k] - mean) * (p[k] - mean);
-      }
-      var = ss / (double)m;
-      if (ctx->training && running_mean && running_var) {
-        running_mean->data[c] = (float)((1 - momentum) * running_mean->data[c] + momentum * mean);
-        double unbiased = m > 1 ? ss / (double)(m - 1) : var;
-        running_var->data[c] = (float)((1 - momentum) * running_var->data[c] + momentum * unbiased);
-      }
-    } else {
-      mean = running_mean->data[c];
-      var = running_var->data[c];
+      sdy += a;
+      sdyx += (double)b * inv;
     }
-    float inv = (float)(1.0 / sqrt(var + eps));
-    st->mean[c] = (float)mean;
-    st->invstd[c] = inv;
-    float a = gamma->data[c] * inv, b = beta->data[c] - (float)mean * a;
-    for (int n = 0; n < N; n++) {
-      const float *p = x->data + ((int64_t)n * C + c) * hw;
-      float *q = y->data + ((int64_t)n * C + c) * hw;
-      for (int64_t k = 0; k < hw; k++) q[k] = p[k] * a + b;
+    if (t->dgamma) t->dgamma[c] += (float)sdyx;
+    if (t->dbeta) t->dbeta[c] += (float)sdy;
+    if (!t->dx) continue;
+    float gi = t->gamma[c] * inv;
+    float a = (float)(sdy / m), b = (float)(sdyx / m) * inv;
+    for (int n = 0; n < t->N; n++) {
+      const float *restrict p = t->x + ((int64_t)n * t->C + c) * t->hw;
+      const float *restrict g = t->dy + ((int64_t)n * t->C + c) * t->hw;
+      float *restrict d = t->dx + ((int64_t)n * t->C + c) * t->hw;
+      if (t->st->training) {
+        if (t->fresh)
+          for (int64_t k = 0; k < t->hw; k++) d[k] = gi * (g[k] - a - (p[k] - mean) * b);
+        else
+          for (int64_t k = 0; k < t->hw; k++) d[k] += gi * (g[k] - a - (p[k] - mean) * b);
+      } else {
+        if (t->fresh)
+          for (int64_t k = 0; k < t->hw; k++) d[k] = gi * g[k];
+        else
+          for (int64_t k = 0; k < t->hw; k++) d[k] += gi * g[k];
+      }
     }
   }
-  return y;
 }
 
 void nn_batchnorm_backward(nn_ctx *ctx, tensor *y) {
   tensor *x = y->src[0], *gamma = y->src[1], *beta = y->src[2];
-  const bn_state *st = y->aux;
-  int N, C;
-  int64_t hw;
-  bn_dims(x, &N, &C, &hw);
-  double m = (double)N * (double)hw;
-  float *dx = x->requires_grad ? nn_grad(ctx, x) : NULL;
-  float *dg = gamma->requires_grad ? nn_grad(ctx, gamma) : NULL;
-  float *db = beta->requires_grad ? nn_grad(ctx, beta) : NULL;
-  for (int c = 0; c < C; c++) {
-    float mean = st->mean[c], inv = st->invstd[c];
-    double sdy = 0, sdyx = 0; /* sums of dy and dy * xhat */
-    for (int n = 0; n < N; n++) {
-      const float *p = x->data + ((int64_t)n * C + c) * hw, *g = y->grad + ((int64_t)n * C + c) * hw;
-      for (int64_t k = 0; k < hw; k++) {
-        sdy += g[k];
-        sdyx += g[k] * (p[k] - mean) * inv;
-      }
-    }
-    if (dg) dg[c] += (float)sdyx;
-    if (db) db[c] += (float)sdy;
-    if (!dx) continue;
-    float gi = gamma->data[c] * inv;
-    for (int n = 0; n < N; n++) {
-      const float *p = x->data + ((int64_t)n * C + c) * hw, *g = y->grad + ((int64_t)n * C + c) * hw;
-      float *d = dx + ((int64_t)n * C + c) * hw;
-      if (st->training) {
-        float a = (float)(sdy / m), b = (float)(sdyx / m);
-        for (int64_t k = 0; k < hw; k++) d[k] += gi * (g[k] - a - (p[k] - mean) * inv * b);
-      } else {
-        for (int64_t k = 0; k < hw; k++) d[k] += gi * g[k];
-      }
-    }
-  }
+  bn_task t = {0};
+  t.N = x->ne[0];
+  t.C = x->ne[1];
+  t.hw = x->ndim == 4 ? (int64_t)x->ne[2] * x->ne[3] : 1;
+  t.x = x->data;
+  t.gamma = gamma->data;
+  t.dy = y->grad;
+  t.dx = x->requires_grad ? nn_grad_fresh(ctx, x, &t.fresh) : NULL;
+  t.dgamma = gamma->requires_grad ? nn_grad(ctx, gamma) : NULL;
+  t.dbeta = beta->requires_grad ? nn_grad(ctx, beta) : NULL;
+  t.st = y->aux;
+  nn_parallel(ctx->nthreads < t.C ? ctx->nthreads : t.C, bn_backward_part, &t);
 }
 
 tensor *nn_dropout(nn_ctx *ctx, tensor *x, float rate) {

@@ -132,6 +132,19 @@ void nn_params_zero_grad(nn_params *p);
 int64_t nn_params_count(const nn_params *p);
 tensor *nn_params_find(const nn_params *p, const char *name);
 
+/* Weights on disk (safetensors, F32): every tensor of the store under its
+ * name, plus metadata pairs. Names follow PyTorch's module conventions so a
+ * model with the same module names loads them with load_state_dict:
+ *   layer.<i>.conv2d.weight [F, C, kh, kw], layer.<i>.conv2d.bias [F]
+ *   layer.<i>.batchnorm.weight | bias | running_mean | running_var [C]
+ *   head.dense.weight [out, in], head.dense.bias [out]
+ * (documented in nasl-stdlib(7), WEIGHTS). Saving is atomic. Loading checks
+ * that every tensor of the store is in the file with the same shape, and
+ * reports the first one that is not. Both return 0, or -1 with a message. */
+int nn_params_save(const nn_params *p, const char *path, const char *const *meta_keys,
+                   const char *const *meta_values, int nmeta, strbuf *err);
+int nn_params_load(nn_params *p, const char *path, strbuf *err);
+
 /* ---- initialisers ---- */
 
 void nn_init_uniform(tensor *t, rng *r, float lo, float hi);

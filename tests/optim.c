@@ -1,6 +1,8 @@
 /* optim.c: optimizer steps, clipping, schedules and initialisers checked
  * against their formulas, and a small network that must learn. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../runtime/ops.h"
@@ -180,7 +182,68 @@ static void test_learns(void) {
   nn_params_free(&p);
 }
 
+/* A store saved and loaded back; shapes and names checked on load. */
+static void test_weights(void) {
+  rng r;
+  rng_seed(&r, 3);
+  nn_params a, b;
+  nn_params_init(&a);
+  nn_params_init(&b);
+  int w4[4] = {6, 3, 1, 7}, c6[1] = {6}, d2[2] = {10, 6};
+  const char *names[] = {"layer.0.conv2d.weight", "layer.0.batchnorm.weight", "layer.0.batchnorm.running_var",
+                         "head.dense.weight"};
+  const int nd[] = {4, 1, 1, 2};
+  const int *shapes[] = {w4, c6, c6, d2};
+  for (int i = 0; i < 4; i++) {
+    nn_init_uniform(nn_param(&a, names[i], nd[i], shapes[i]), &r, -1, 1);
+    nn_param(&b, names[i], nd[i], shapes[i]);
+  }
+  char dir[] = "/tmp/naslc-weights-XXXXXX";
+  if (!mkdtemp(dir)) {
+    tap_result(0, "temporary directory");
+    return;
+  }
+  char path[256];
+  snprintf(path, sizeof path, "%s/w.safetensors", dir);
+  strbuf err;
+  strbuf_init(&err);
+  const char *mk[] = {"naslc.arch"}, *mv[] = {"{\"tokens\":[1,2]}"};
+  int rc = nn_params_save(&a, path, mk, mv, 1, &err);
+  tap_result(rc == 0, "weights saved %s", err.data);
+  rc = nn_params_load(&b, path, &err);
+  tap_result(rc == 0, "weights loaded %s", err.data);
+  int same = 1;
+  for (int i = 0; i < 4; i++) {
+    tensor *ta = a.items.items[i], *tb = b.items.items[i];
+    same &= memcmp(ta->data, tb->data, sizeof(float) * (size_t)ta->n) == 0;
+  }
+  tap_result(same, "every weight comes back bit for bit");
+  nn_params c;
+  nn_params_init(&c);
+  int wrong[4] = {6, 3, 7, 1};
+  nn_param(&c, "layer.0.conv2d.weight", 4, wrong);
+  strbuf_clear(&err);
+  rc = nn_params_load(&c, path, &err);
+  tap_result(rc != 0 &&
+                 strstr(err.data, "tensor 'layer.0.conv2d.weight' is [6, 3, 1, 7], the network needs [6, 3, 7, 1]"),
+             "a shape mismatch is reported: %s", err.data);
+  nn_params_free(&c);
+  nn_params_init(&c);
+  nn_param(&c, "layer.1.conv2d.weight", 4, w4);
+  strbuf_clear(&err);
+  rc = nn_params_load(&c, path, &err);
+  tap_result(rc != 0 && strstr(err.data, "has no tensor 'layer.1.conv2d.weight'"),
+             "a missing tensor is reported: %s", err.data);
+  nn_params_free(&c);
+  remove(path);
+  remove(dir);
+  strbuf_free(&err);
+  nn_params_free(&a);
+  nn_params_free(&b);
+}
+
 int main(void) {
+  test_weights();
   nn_threads_default(1);
   test_sgd();
   test_adam();

@@ -10,7 +10,8 @@
 
 #include "internal.h"
 
-static const char *const role_names[] = {"layer", "activation", "combine", "edge"};
+static const char *const role_names[] = {"layer", "activation", "combine", "edge", "internal"};
+#define NROLES 5
 
 const char *role_name(grammar_op_role r) { return role_names[r]; }
 
@@ -472,12 +473,12 @@ void declare_ops(compiler *c) {
         ok = 0;
       }
     int role = -1;
-    for (int r = 0; r < 4; r++)
+    for (int r = 0; r < NROLES; r++)
       if (!strcmp(d->role, role_names[r])) role = r;
     if (role < 0) {
-      const char *s = nasl_suggest(d->role, role_names, 4);
+      const char *s = nasl_suggest(d->role, role_names, NROLES);
       if (s) nasl_error(c->d, d->role_loc, "unknown role '%s'; did you mean '%s'?", d->role, s);
-      else nasl_error(c->d, d->role_loc, "unknown role '%s'; an operation is a layer, activation, combine or edge", d->role);
+      else nasl_error(c->d, d->role_loc, "unknown role '%s'; an operation is a layer, activation, combine, edge or internal", d->role);
       ok = 0;
     }
     grammar_param *params = arena_alloc(&c->g->mem, sizeof *params * (size_t)(d->params.n + 1));

@@ -84,7 +84,8 @@ typedef enum grammar_op_role {
   OP_ROLE_LAYER,       /* one map in, one map out */
   OP_ROLE_ACTIVATION,  /* element-wise, shape preserving */
   OP_ROLE_COMBINE,     /* two inputs of one shape, one output */
-  OP_ROLE_EDGE         /* operation on a DAG-cell edge */
+  OP_ROLE_EDGE,        /* operation on a DAG-cell edge */
+  OP_ROLE_INTERNAL     /* inserted by the runtime (concat, losses); never written in a space */
 } grammar_op_role;
 
 typedef struct grammar_param {

@@ -72,6 +72,11 @@ grammar_node *lower_op_call(compiler *c, scope *s, const ast_expr *call, const c
   }
   const grammar_opdecl *op = find_op(c, name, call->loc, 1);
   if (!op) return NULL;
+  if (op->role == OP_ROLE_INTERNAL) {
+    nasl_error(c->d, call->loc, "'%s' is an internal operation that the runtime inserts; it cannot be written in a space",
+               op->name);
+    return NULL;
+  }
   if (in_layer && op->role != OP_ROLE_LAYER && op->role != OP_ROLE_ACTIVATION) {
     nasl_error(c->d, call->loc, "'%s' is a %s operation; a layer holds layer and activation operations",
                op->name, role_name(op->role));

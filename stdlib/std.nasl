@@ -5,3 +5,4 @@
 import "layers.nasl"
 import "activations.nasl"
 import "cells.nasl"
+import "internal.nasl"

@@ -8,7 +8,7 @@
 
 static int tap_count, tap_failed;
 
-static void tap_result(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tap_result(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3), unused));
 static void tap_result(int ok, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -20,7 +20,7 @@ static void tap_result(int ok, const char *fmt, ...) {
   fflush(stdout);
 }
 
-static void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2), unused));
 static void tap_diag(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -30,7 +30,7 @@ static void tap_diag(const char *fmt, ...) {
   va_end(ap);
 }
 
-static int tap_done(void) {
+__attribute__((unused)) static int tap_done(void) {
   printf("1..%d\n", tap_count);
   return tap_failed ? 1 : 0;
 }

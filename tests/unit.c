@@ -8,6 +8,7 @@
 #include "../compiler/compile.h"
 #include "../compiler/print.h"
 #include "../runtime/arch.h"
+#include "../runtime/ops.h"
 #include "tap.h"
 
 /* Compiles text with the stdlib; diagnostics are captured into *diag. */
@@ -269,7 +270,33 @@ static void test_multiple_errors(void) {
   strbuf_free(&diag);
 }
 
+/* The operation table, the stdlib declarations and the kernels agree. */
+static void test_op_table(void) {
+  strbuf diag;
+  strbuf_init(&diag);
+  grammar *g = compile_text("space s { layer { relu } }", &diag);
+  int missing = 0;
+  for (int k = 1; k < NN_OP_COUNT; k++) {
+    int found = 0;
+    for (int i = 0; g && i < g->nops; i++) found |= !strcmp(g->ops[i].name, nn_ops[k].name);
+    if (!found) tap_diag("kernel '%s' has no stdlib declaration", nn_ops[k].name), missing++;
+  }
+  tap_result(g && missing == 0, "every kernel is declared in the stdlib");
+  missing = 0;
+  for (int i = 0; g && i < g->nops; i++) {
+    const grammar_opdecl *op = &g->ops[i];
+    if (op->role == OP_ROLE_EDGE || !strcmp(op->name, "identity")) continue; /* composites; a no-op */
+    int found = 0;
+    for (int k = 1; k < NN_OP_COUNT; k++) found |= !strcmp(op->name, nn_ops[k].name);
+    if (!found) tap_diag("stdlib operation '%s' has no kernel", op->name), missing++;
+  }
+  tap_result(g && missing == 0, "every layer, activation, combine and internal operation has a kernel");
+  grammar_free(g);
+  strbuf_free(&diag);
+}
+
 int main(void) {
+  test_op_table();
   test_sizes();
   test_paths();
   test_uniform();

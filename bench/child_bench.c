@@ -41,7 +41,7 @@ static double fwd_time[NN_OP_COUNT];
   })
 
 int main(int argc, char **argv) {
-  int threads = 1, batch = 64, warmup = 5, steps = 30, prof = 0;
+  int threads = 0, batch = 64, warmup = 5, steps = 30, prof = 0; /* threads 0: $NASLC_THREADS or the cores */
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--profile")) prof = 1;
     else if (i + 1 < argc && !strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
@@ -53,11 +53,11 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (threads < 1 || batch < 1 || steps < 1 || warmup < 0) {
+  if (threads < 0 || batch < 1 || steps < 1 || warmup < 0) {
     fprintf(stderr, "child_bench: counts must be positive\n");
     return 2;
   }
-  nn_threads_default(threads);
+  threads = nn_threads_default(threads);
   rng r;
   rng_seed(&r, 1);
   nn_params p;

@@ -15,6 +15,10 @@ static const char *const role_names[] = {"layer", "activation", "combine", "edge
 
 const char *role_name(grammar_op_role r) { return role_names[r]; }
 
+const char *role_article(grammar_op_role r) {
+  return (r == OP_ROLE_ACTIVATION || r == OP_ROLE_EDGE || r == OP_ROLE_INTERNAL) ? "an" : "a";
+}
+
 int values_equal(const grammar_value *a, const grammar_value *b) {
   if (a->kind != b->kind) return 0;
   switch (a->kind) {

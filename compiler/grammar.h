@@ -69,7 +69,8 @@ typedef struct grammar_decision {
   int layer;                   /* the layer it belongs to, or -1 */
   int guard;                   /* decision whose token enables this one, or -1 */
   int guard_token;             /* the token of guard that enables it */
-  int min_depth;               /* taken only when the stack depth >= this (0: always) */
+  int min_depth;               /* taken only when the space has at least this many
+                                  layers in all (0: always) */
 } grammar_decision;
 
 /* ---- the generation program ---- */

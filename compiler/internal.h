@@ -46,6 +46,7 @@ void declare_ops(compiler *c);
 const grammar_opdecl *find_op(compiler *c, const char *name, nasl_loc loc, int report);
 int op_index(compiler *c, const grammar_opdecl *op);
 const char *role_name(grammar_op_role r);
+const char *role_article(grammar_op_role r); /* "a" or "an" */
 
 /* A bound argument: what was written for one parameter. */
 typedef struct bound_arg {
@@ -83,6 +84,7 @@ void compute_sizes(compiler *c);
 typedef struct scope {
   const char *prefix;   /* "layer[3]", "head", "dag" */
   ptrvec names;         /* names handed out */
+  ptrvec bases;         /* the base name of each, parallel to names */
   int top;              /* lowering the top level of a layer body */
 } scope;
 /* op call -> GN_OP; in_layer: used in a layer body (not on a cell edge);

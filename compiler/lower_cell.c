@@ -74,7 +74,7 @@ static int op_vocab(compiler *c, const ast_setting *s, grammar_op_role role, con
     const grammar_opdecl *op = find_op(c, name, loc, s != NULL);
     if (!op) return s ? 0 : (nasl_error(c->d, NASL_NOLOC, "the stdlib lacks '%s'", name), 0);
     if (op->role != role) {
-      nasl_error(c->d, loc, "'%s' is a %s operation; '%s' takes %s operations", name,
+      nasl_error(c->d, loc, "'%s' is %s %s operation; '%s' takes %s operations", name, role_article(op->role),
                  role_name(op->role), s->key, role_name(role));
       return 0;
     }
@@ -226,10 +226,16 @@ static int term_of(compiler *c, fixed_cell *f, const ast_expr *e, int depth) {
   if (!op) return -1;
   int arity = op->role == OP_ROLE_ACTIVATION ? 1 : op->role == OP_ROLE_COMBINE ? 2 : 0;
   if (!arity) {
-    nasl_error(c->d, e->loc, "'%s' is a %s operation; cell equations use activation and combine operations",
-               op->name, role_name(op->role));
+    nasl_error(c->d, e->loc, "'%s' is %s %s operation; cell equations use activation and combine operations",
+               op->name, role_article(op->role), role_name(op->role));
     return -1;
   }
+  for (int k = 0; k < op->nparams; k++)
+    if (op->params[k].required) {
+      nasl_error(c->d, e->loc, "'%s' needs a value for '%s' and cannot be used in a cell equation", op->name,
+                 op->params[k].name);
+      return -1;
+    }
   if (e->args.n != arity) {
     nasl_error(c->d, e->loc, "'%s' takes %d argument%s here, not %d", op->name, arity, arity == 1 ? "" : "s",
                e->args.n);
@@ -391,7 +397,7 @@ static void lower_dag(compiler *c, const ast_block *dag) {
   n->dag_nops = list->n;
   n->dag_ops = arena_alloc(&c->g->mem, sizeof(char *) * (size_t)list->n);
   grammar_value *vocab = arena_alloc(&c->g->mem, sizeof *vocab * (size_t)list->n);
-  scope sc = {"dag", {0}, 0};
+  scope sc = {.prefix = "dag"};
   for (int i = 0; i < list->n; i++) {
     const ast_expr *e = list->items[i];
     if (e->kind == EX_CALL)
@@ -403,6 +409,15 @@ static void lower_dag(compiler *c, const ast_block *dag) {
         }
     grammar_node *op = lower_op_call(c, &sc, e, NULL, 0);
     if (!op) return;
+    for (int k = 0; k < i; k++) {
+      const grammar_node *prev = n->children[k];
+      int same = prev->op == op->op;
+      for (int a = 0; same && a < op->op->nparams; a++) same = values_equal(&prev->args[a].fixed, &op->args[a].fixed);
+      if (same) {
+        nasl_error(c->d, e->loc, "this edge operation is listed twice");
+        return;
+      }
+    }
     if (op->op->role == OP_ROLE_COMBINE) {
       nasl_error(c->d, e->loc, "'%s' combines two inputs and cannot sit on an edge", op->op->name);
       return;

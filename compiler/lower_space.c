@@ -14,15 +14,34 @@
 
 static const char *instance_name(compiler *c, scope *s, const char *base) {
   int n = 1;
-  for (int i = 0; i < s->names.n; i++) {
-    const char *u = s->names.items[i];
-    size_t len = strlen(base);
-    if (!strncmp(u, base, len) && (u[len] == 0 || u[len] == '_')) n++;
-  }
+  for (int i = 0; i < s->bases.n; i++) n += !strcmp(s->bases.items[i], base);
   const char *name = n == 1 ? arena_strdup(&c->g->mem, base)
                             : arena_printf(&c->g->mem, "%s_%d", base, n);
   ptrvec_push(&c->ast, &s->names, (void *)name);
+  ptrvec_push(&c->ast, &s->bases, (void *)base);
   return name;
+}
+
+/* Labels of a choice: the given ones, else base names numbered on repeats
+ * (relu, relu_2); every label must differ from every other. */
+static int unique_labels(compiler *c, grammar_value *labels, const char **bases, const char **given,
+                         const nasl_loc *locs, int n) {
+  for (int i = 0; i < n; i++) {
+    if (given[i]) {
+      labels[i].sym = arena_strdup(&c->g->mem, given[i]);
+      continue;
+    }
+    int same = 1;
+    for (int k = 0; k < i; k++) same += !given[k] && !strcmp(bases[k], bases[i]);
+    labels[i].sym = same == 1 ? arena_strdup(&c->g->mem, bases[i]) : arena_printf(&c->g->mem, "%s_%d", bases[i], same);
+  }
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < i; k++)
+      if (!strcmp(labels[i].sym, labels[k].sym)) {
+        nasl_error(c->d, locs[i], "branch label '%s' is used twice; label the branches", labels[i].sym);
+        return 0;
+      }
+  return 1;
 }
 
 grammar_slot slot_from_arg(compiler *c, const bound_arg *arg, const grammar_param *p,
@@ -78,8 +97,8 @@ grammar_node *lower_op_call(compiler *c, scope *s, const ast_expr *call, const c
     return NULL;
   }
   if (in_layer && op->role != OP_ROLE_LAYER && op->role != OP_ROLE_ACTIVATION) {
-    nasl_error(c->d, call->loc, "'%s' is a %s operation; a layer holds layer and activation operations",
-               op->name, role_name(op->role));
+    nasl_error(c->d, call->loc, "'%s' is %s %s operation; a layer holds layer and activation operations",
+               op->name, role_article(op->role), role_name(op->role));
     return NULL;
   }
   if (!inst) inst = instance_name(c, s, op->name);
@@ -135,29 +154,21 @@ static const char *labels_head(compiler *c, const char *base, const grammar_valu
 static grammar_node *lower_either(compiler *c, scope *s, const ast_item *it, const char *inst) {
   int n = it->branches.n;
   grammar_value *labels = arena_alloc(&c->g->mem, sizeof *labels * (size_t)n);
-  int ok = 1;
+  const char **bases = arena_alloc(&c->ast, sizeof(char *) * (size_t)n);
+  const char **given = arena_alloc(&c->ast, sizeof(char *) * (size_t)n);
+  nasl_loc *locs = arena_alloc(&c->ast, sizeof(nasl_loc) * (size_t)n);
   for (int i = 0; i < n; i++) {
     const ast_branch *b = it->branches.items[i];
-    const char *label = b->label;
-    if (!label) {
-      const ast_item *first = b->items.n ? b->items.items[0] : NULL;
-      while (first && first->kind == IT_MAYBE) first = first->inner;
-      label = first && first->kind == IT_OP ? call_name(first->call) : "empty";
-      /* two unlabelled branches starting alike get numbered labels */
-      int same = 0;
-      for (int k = 0; k < i; k++)
-        if (!strncmp(labels[k].sym, label, strlen(label))) same++;
-      if (same) label = arena_printf(&c->g->mem, "%s_%d", label, same + 1);
-    } else {
-      for (int k = 0; k < i; k++)
-        if (!strcmp(labels[k].sym, label)) {
-          nasl_error(c->d, b->loc, "branch label '%s' is used twice", label);
-          ok = 0;
-        }
-    }
-    labels[i] = symbol_value(arena_strdup(&c->g->mem, label));
+    const ast_item *first = b->items.n ? b->items.items[0] : NULL;
+    while (first && first->kind == IT_MAYBE) first = first->inner;
+    /* an unlabelled branch is named after what it starts with */
+    bases[i] = !first ? "empty" : first->kind == IT_OP ? call_name(first->call)
+               : first->kind == IT_EITHER ? "either" : first->kind == IT_CHOICE ? "choice" : "setting";
+    given[i] = b->label;
+    locs[i] = b->loc;
+    labels[i] = symbol_value(NULL);
   }
-  if (!ok) return NULL;
+  if (!unique_labels(c, labels, bases, given, locs, n)) return NULL;
   if (!inst) inst = instance_name(c, s, "either");
   const char *path = arena_printf(&c->ast, "%s.%s", s->prefix, inst);
   grammar_node *br = node_new(c, GN_BRANCH);
@@ -178,20 +189,21 @@ static grammar_node *lower_choice(compiler *c, scope *s, const ast_item *it, con
     return NULL;
   }
   grammar_value *labels = arena_alloc(&c->g->mem, sizeof *labels * (size_t)n);
+  const char **bases = arena_alloc(&c->ast, sizeof(char *) * (size_t)n);
+  const char **given = arena_alloc(&c->ast, sizeof(char *) * (size_t)n);
+  nasl_loc *locs = arena_alloc(&c->ast, sizeof(nasl_loc) * (size_t)n);
   for (int i = 0; i < n; i++) {
     const ast_expr *e = list->items.items[i];
-    const char *name = call_name(e);
-    if (!name) {
+    if (!(bases[i] = call_name(e))) {
       nasl_error(c->d, e->loc, "a choice of operations lists operations, not %s",
                  ast_expr_describe(&c->ast, e));
       return NULL;
     }
-    int same = 0;
-    for (int k = 0; k < i; k++)
-      if (!strncmp(labels[k].sym, name, strlen(name))) same++;
-    labels[i] = symbol_value(same ? arena_printf(&c->g->mem, "%s_%d", name, same + 1)
-                                  : arena_strdup(&c->g->mem, name));
+    given[i] = NULL;
+    locs[i] = e->loc;
+    labels[i] = symbol_value(NULL);
   }
+  if (!unique_labels(c, labels, bases, given, locs, n)) return NULL;
   if (n == 1 && !c->quiet)
     nasl_warning(c->d, list->loc, "a choice of one operation is a fixed operation; drop the brackets");
   if (!inst) inst = instance_name(c, s, "choice");
@@ -298,7 +310,11 @@ static void lower_items(compiler *c, scope *s, const ptrvec *items, grammar_node
             nasl_error(c->d, st->key_loc, "unknown layer setting '%s'; a layer takes only 'inputs'", st->key);
           break;
         }
-        if (!s->top || !inputs_seen || c->layer < 0) {
+        if (c->layer < 0) {
+          nasl_error(c->d, st->key_loc, "the head takes its input from the layers; 'inputs' belongs in a layer");
+          break;
+        }
+        if (!s->top || !inputs_seen) {
           nasl_error(c->d, st->key_loc, "'inputs' belongs at the top level of a layer body");
           break;
         }
@@ -316,7 +332,7 @@ static void lower_items(compiler *c, scope *s, const ptrvec *items, grammar_node
 }
 
 static grammar_node *lower_layer(compiler *c, const ast_block *b, int layer, int is_head) {
-  scope s = {is_head ? "head" : arena_printf(&c->ast, "layer[%d]", layer), {0}, 1};
+  scope s = {.prefix = is_head ? "head" : arena_printf(&c->ast, "layer[%d]", layer), .top = 1};
   grammar_node *n = node_new(c, GN_LAYER);
   n->layer = is_head ? -1 : layer;
   n->is_head = is_head;
@@ -429,7 +445,7 @@ static grammar_node *lower_stack(compiler *c, const ast_block *b, int first_laye
   int errors = c->d->errors;
   int variable = st->depth_kind != DEPTH_FIXED;
   for (int k = 0; k < st->max_layers; k++) {
-    c->min_depth = (variable && k >= st->min_layers) ? k + 1 : 0;
+    c->min_depth = (variable && k >= st->min_layers) ? first_layer + k + 1 : 0; /* in layers of the space */
     node_add(c, st, lower_layer(c, b, first_layer + k, 0));
     c->quiet = 1;
     if (c->d->errors > errors) break; /* the same body would fail again */
@@ -515,5 +531,7 @@ void lower_space(compiler *c, ast_decl *space) {
   }
   g->max_layers = next_layer;
   g->head = head ? lower_layer(c, head, -1, 1) : default_head(c);
+  if (head && head->items.n == 0)
+    nasl_warning(c->d, head->loc, "an empty head leaves the network without a classifier");
   if (failed) g->program = NULL;
 }

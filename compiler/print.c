@@ -54,7 +54,7 @@ static void when_text(const grammar *g, const grammar_decision *d, strbuf *out) 
     grammar_value_format(&gd->vocab[d->guard_token], buf, sizeof buf);
     strbuf_printf(out, "%s = %s", gd->path, buf);
   }
-  if (d->min_depth > 0) strbuf_printf(out, "%sdepth >= %d", d->guard >= 0 ? ", " : "", d->min_depth);
+  if (d->min_depth > 0) strbuf_printf(out, "%slayers >= %d", d->guard >= 0 ? ", " : "", d->min_depth);
 }
 
 static void depth_text(const grammar *g, strbuf *out) {
@@ -70,7 +70,11 @@ static void depth_text(const grammar *g, strbuf *out) {
     strbuf_printf(out, "depth: curriculum: %d layers%s at first, +%d every %d samples, at most %d (not a decision)\n",
                   v->min_layers, plus, v->grow, v->every, v->max_layers);
   else
-    strbuf_printf(out, "depth: chosen by decision 'depth', %d to %d layers%s\n", v->min_layers, v->max_layers, plus);
+    if (before)
+      strbuf_printf(out, "depth: chosen by decision 'depth', %d to %d layers%s (%d to %d in all)\n", v->min_layers,
+                    v->max_layers, plus, before + v->min_layers, before + v->max_layers);
+    else
+      strbuf_printf(out, "depth: chosen by decision 'depth', %d to %d layers\n", v->min_layers, v->max_layers);
 }
 
 void grammar_print_tokens(const grammar *g, strbuf *out) {

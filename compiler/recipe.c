@@ -100,7 +100,8 @@ static const call_schema *bind_call(compiler *c, const ast_expr *e, const char *
     }
     const char *sg = name ? nasl_suggest(name, names, n) : NULL;
     if (sg) nasl_error(c->d, e->loc, "unknown %s '%s'; did you mean '%s'?", key, name, sg);
-    else nasl_error(c->d, e->loc, "'%s' is %s", key, b.data);
+    else if (name) nasl_error(c->d, e->loc, "unknown %s '%s'; it is %s", key, name, b.data);
+    else nasl_error(c->d, e->loc, "the %s is %s, not %s", key, b.data, ast_expr_describe(&c->ast, e));
     strbuf_free(&b);
     return NULL;
   }
@@ -172,9 +173,11 @@ static int fill_data(compiler *c, const ast_expr *e, grammar_dataset *ds) {
     }
     for (int i = 0; i < COUNT(loaders); i++)
       if (!strcmp(loaders[i].name, e->s)) return fill_dataset(c, e, NULL, ds);
-    const char **names = arena_alloc(&c->ast, sizeof(char *) * (size_t)(c->datasets.n + 1));
-    for (int i = 0; i < c->datasets.n; i++) names[i] = ((ast_decl *)c->datasets.items[i])->name;
-    const char *sg = nasl_suggest(e->s, names, c->datasets.n);
+    const char **names = arena_alloc(&c->ast, sizeof(char *) * (size_t)(c->datasets.n + COUNT(loaders)));
+    int nn = 0;
+    for (int i = 0; i < c->datasets.n; i++) names[nn++] = ((ast_decl *)c->datasets.items[i])->name;
+    for (int i = 0; i < COUNT(loaders); i++) names[nn++] = loaders[i].name;
+    const char *sg = nasl_suggest(e->s, names, nn);
     if (sg) nasl_error(c->d, e->loc, "unknown dataset '%s'; did you mean '%s'?", e->s, sg);
     else nasl_error(c->d, e->loc, "unknown dataset '%s'; declare it with 'dataset %s = fashion_mnist()' or name a loader", e->s, e->s);
     return 0;
@@ -446,17 +449,26 @@ static void check_consistency(compiler *c) {
   const grammar *g = c->g;
   const grammar_train *t = &g->train;
   const ast_setting *st;
-  if (t->subset > 0 && t->valid >= t->subset && (st = setting_of(c->train, "valid")))
-    nasl_error(c->d, st->value->loc, "'valid' holds out %d examples of a subset of %d, leaving none to train on",
-               t->valid, t->subset);
-  if (t->subset > 0 && t->batch > t->subset - t->valid && (st = setting_of(c->train, "batch")))
+  /* the values in force, written or default; the message points at whichever was written */
+  if (t->subset > 0 && t->valid >= t->subset) {
+    st = setting_of(c->train, "valid");
+    if (!st) st = setting_of(c->train, "subset");
+    nasl_error(c->d, st->value->loc,
+               "'valid' holds out %d examples of a subset of %d, leaving none to train on", t->valid, t->subset);
+  } else if (t->subset > 0 && t->batch > t->subset - t->valid) {
+    st = setting_of(c->train, "batch");
+    if (!st) st = setting_of(c->train, "subset");
     nasl_error(c->d, st->value->loc, "a batch of %d is larger than the %d training examples", t->batch,
                t->subset - t->valid);
+  }
   if (!c->search) return;
   const grammar_search *s = &g->search;
-  if (s->batch > s->samples && (st = setting_of(c->search, "batch")))
-    nasl_error(c->d, st->value->loc, "a policy update takes %d architectures, but the search draws only %d",
-               s->batch, s->samples);
+  if (s->batch > s->samples && s->strategy == STRATEGY_REINFORCE) {
+    st = setting_of(c->search, "batch");
+    if (!st) st = setting_of(c->search, "samples");
+    nasl_error(c->d, st ? st->value->loc : c->search->loc,
+               "a policy update takes %d architectures, but the search draws only %d", s->batch, s->samples);
+  }
   if (s->strategy == STRATEGY_RANDOM) {
     static const char *const unused[] = {"controller", "optimizer", "baseline", "temperature", "tanh_constant",
                                          "entropy", "batch"};

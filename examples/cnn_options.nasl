@@ -33,7 +33,7 @@
 #   naslc run    examples/cnn_options.nasl   # random search; needs
 #                                            # data/cifar-10-batches-bin
 
-dataset cifar = cifar10(dir: "data/cifar-10-batches-bin")
+dataset cifar = cifar10(dir: "../data/cifar-10-batches-bin")   # relative to this file
 
 space options {
   # first stage, full 32x32 resolution

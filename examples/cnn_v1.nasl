@@ -33,7 +33,7 @@
 #   The paper ran this search on hundreds of GPUs at once; on a CPU use this
 #   file for check/tokens/sample, or cut epochs and samples to try a run.
 
-dataset cifar = cifar10(dir: "data/cifar-10-batches-bin")
+dataset cifar = cifar10(dir: "../data/cifar-10-batches-bin")   # relative to this file
 
 space nas_v1 {
   layers 6..15 grow 2 every 1600 {

@@ -24,7 +24,7 @@
 #   naslc sample examples/cnn_v2.nasl
 #   naslc run    examples/cnn_v2.nasl    # needs data/cifar-10-batches-bin
 
-dataset cifar = cifar10(dir: "data/cifar-10-batches-bin")
+dataset cifar = cifar10(dir: "../data/cifar-10-batches-bin")   # relative to this file
 
 space nas_v2 {
   layers 6..20 grow 2 every 1600 {

@@ -30,7 +30,7 @@
 #   naslc sample examples/cnn_v3.nasl
 #   naslc run    examples/cnn_v3.nasl    # needs data/cifar-10-batches-bin
 
-dataset cifar = cifar10(dir: "data/cifar-10-batches-bin")
+dataset cifar = cifar10(dir: "../data/cifar-10-batches-bin")   # relative to this file
 
 space nas_v3 {
   layers 12 {

@@ -14,7 +14,8 @@
 #   Because every cell was trained in advance, a search does not have to train
 #   anything: `evaluator: table(...)` looks the sampled cell up in a CSV file,
 #   and `reward: table` uses the looked-up value as the reward. The file
-#   nats-bench-201-tss.csv (not shipped; export it from the NATS-Bench
+#   data/nats-bench-201-tss.csv at the top of the source tree (not shipped; the
+#   path is relative to this file; export it from the NATS-Bench
 #   topology-space data, one row per cell, keyed the way naslc's table
 #   evaluator expects) must hold the column
 #   CIFAR10TestAccuracy200Epochs: CIFAR-10 test accuracy (%) after the full
@@ -42,7 +43,7 @@ search reinforce {
   baseline: ema(0.95)
   batch: 8
   samples: 500
-  evaluator: table(file: "nats-bench-201-tss.csv", column: "CIFAR10TestAccuracy200Epochs")
+  evaluator: table(file: "../data/nats-bench-201-tss.csv", column: "CIFAR10TestAccuracy200Epochs")
   reward: table
   seed: 1
 }

@@ -142,10 +142,10 @@ params:
 
 /* param -> NAME : TYPE [in lo..hi] [= default] ["doc"] */
 param:
-  IDENT ':' IDENT prange_opt pdefault_opt doc_opt
+  name ':' IDENT prange_opt pdefault_opt doc_opt
                                 { $$ = ast_param_new(A, $1, @1); $$->type = $3; $$->type_loc = @3;
                                   $$->range = $4; $$->def = $5; $$->doc = $6; }
-| IDENT ':' '{' idents '}' pdefault_opt doc_opt
+| name ':' '{' idents '}' pdefault_opt doc_opt
                                 { $$ = ast_param_new(A, $1, @1); $$->type_loc = @3; $$->symbols = $4;
                                   $$->def = $6; $$->doc = $7; }
 ;
@@ -280,6 +280,7 @@ expr:
 | TRUE                          { $$ = ast_bool(A, @1, 1); }
 | FALSE                         { $$ = ast_bool(A, @1, 0); }
 | call                          { $$ = $1; }
+| TRAIN                         { $$ = ast_ident(A, @1, "train"); } /* evaluator: train */
 | '[' exprs_opt ']'             { $$ = ast_list(A, @$, $2); }
 | '(' expr ')'                  { $$ = $2; }
 | expr DOTDOT expr              { $$ = ast_range(A, @$, $1, $3); }

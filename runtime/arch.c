@@ -409,7 +409,14 @@ static void decode_dag(const arch *a, const grammar_node *n, strbuf *out) {
       }
       if (op < 0 || from < 0) continue;
       strbuf_printf(out, "%s{\"to\":%d,\"from\":%d,\"op\":", first ? "" : ",", i, from);
-      strbuf_json_string(out, n->dag_ops[op]);
+      const grammar_node *opn = n->children[op];
+      strbuf_json_string(out, opn->op->name);
+      for (int k = 0; k < opn->op->nparams; k++) { /* edge operations have fixed arguments */
+        strbuf_putc(out, ',');
+        strbuf_json_string(out, opn->op->params[k].name);
+        strbuf_putc(out, ':');
+        json_value(out, &opn->args[k].fixed);
+      }
       strbuf_putc(out, '}');
       first = 0;
     }

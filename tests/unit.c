@@ -100,7 +100,7 @@ static void test_paths(void) {
   tap_result(size && use && size->guard == use->id && size->guard_token == 1,
              "maxpool.size is taken only when maxpool.use is true");
   const grammar_decision *f = find_decision(g, "layer[3].conv2d.filters");
-  tap_result(f && f->min_depth == 2 && f->guard == find_decision(g, "layer[3].either")->id && f->guard_token == 1,
+  tap_result(f && f->min_depth == 4 && f->guard == find_decision(g, "layer[3].either")->id && f->guard_token == 1,
              "a deep layer's decision is guarded by its branch and the depth");
   const grammar_decision *anchor = find_decision(g, "layer[1].inputs");
   tap_result(anchor && anchor->kind == GRAMMAR_ANCHOR && anchor->ncandidates == 1, "anchor of layer 1 has one candidate");

@@ -1,0 +1,2 @@
+op lrelu(slope: float) : activation
+cell c { a = lrelu(add(x, h)) }

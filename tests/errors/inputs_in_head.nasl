@@ -1,0 +1,1 @@
+space s { layer { relu } head { global_avgpool; inputs: anchor; dense } }

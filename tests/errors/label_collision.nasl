@@ -1,0 +1,1 @@
+space s { layer { either relu_2: { tanh } or { relu } or { relu } } }

@@ -1,0 +1,2 @@
+space s { layer { relu } }
+search reinforce { samples: 4 }

@@ -1,0 +1,2 @@
+space s { layer { relu } }
+train { subset: 1000 }

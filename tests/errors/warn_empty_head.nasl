@@ -1,0 +1,1 @@
+space s { layer { relu } head { } }

@@ -1,6 +1,7 @@
-/* parallel.c: see parallel.h. Threads are started per call: a kernel call
- * does milliseconds of work, so the ~20 microseconds of pthread_create are
- * noise, and no pool has to be shut down. */
+/* parallel.c: see parallel.h. A pool of worker threads, started on first use
+ * and kept for the life of the process, runs the parts of each call; the
+ * calling thread does part 0 itself. Kernel calls take milliseconds, so a
+ * condition variable is fast enough and keeps idle workers off the CPU. */
 #include "parallel.h"
 
 #include <pthread.h>
@@ -9,36 +10,68 @@
 
 #include <cblas.h>
 
-typedef struct part {
-  nn_task_fn fn;
-  void *arg;
-  int ith, nth;
-} part;
+#define MAX_THREADS 64
 
-static void *run_part(void *p) {
-  part *t = p;
-  t->fn(t->arg, t->ith, t->nth);
+static struct pool {
+  pthread_mutex_t lock;
+  pthread_cond_t work;       /* a new task was posted */
+  pthread_cond_t done;       /* a worker finished its part */
+  int started;               /* workers running */
+  unsigned long generation;  /* bumped for every task */
+  nn_task_fn fn;             /* the task */
+  void *arg;
+  int nth;                   /* parts of the task */
+  int remaining;             /* parts not finished */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0};
+
+static void *worker(void *p) {
+  int id = (int)(long)p; /* this worker does part id of every task with more parts */
+  unsigned long seen = 0;
+  pthread_mutex_lock(&pool.lock);
+  for (;;) {
+    while (pool.generation == seen) pthread_cond_wait(&pool.work, &pool.lock);
+    seen = pool.generation;
+    if (id >= pool.nth) continue;
+    nn_task_fn fn = pool.fn;
+    void *arg = pool.arg;
+    int nth = pool.nth;
+    pthread_mutex_unlock(&pool.lock);
+    fn(arg, id, nth);
+    pthread_mutex_lock(&pool.lock);
+    if (--pool.remaining == 0) pthread_cond_signal(&pool.done);
+  }
   return NULL;
 }
 
 void nn_parallel(int nth, nn_task_fn fn, void *arg) {
+  if (nth > MAX_THREADS) nth = MAX_THREADS;
   if (nth <= 1) {
     fn(arg, 0, 1);
     return;
   }
-  if (nth > 64) nth = 64;
-  pthread_t threads[64];
-  part parts[64];
-  int started[64] = {0};
-  for (int i = 1; i < nth; i++) {
-    parts[i] = (part){fn, arg, i, nth};
-    started[i] = pthread_create(&threads[i], NULL, run_part, &parts[i]) == 0;
+  pthread_mutex_lock(&pool.lock);
+  while (pool.started < nth - 1) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int ok = pthread_create(&t, &attr, worker, (void *)(long)(pool.started + 1)) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) break;
+    pool.started++;
   }
-  fn(arg, 0, nth);
-  for (int i = 1; i < nth; i++) {
-    if (started[i]) pthread_join(threads[i], NULL);
-    else fn(arg, i, nth); /* no thread to be had: do the part here */
-  }
+  int workers = nth - 1 < pool.started ? nth - 1 : pool.started;
+  pool.fn = fn;
+  pool.arg = arg;
+  pool.nth = workers + 1;
+  pool.remaining = workers;
+  pool.generation++;
+  pthread_cond_broadcast(&pool.work);
+  pthread_mutex_unlock(&pool.lock);
+  fn(arg, 0, workers + 1); /* with fewer workers than asked, the parts are fewer and larger */
+  pthread_mutex_lock(&pool.lock);
+  while (pool.remaining > 0) pthread_cond_wait(&pool.done, &pool.lock);
+  pthread_mutex_unlock(&pool.lock);
 }
 
 void nn_split(int n, int ith, int nth, int *begin, int *end) {
@@ -55,7 +88,7 @@ int nn_threads_default(int requested) {
   }
   if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (n <= 0) n = 1;
-  if (n > 64) n = 64;
+  if (n > MAX_THREADS) n = MAX_THREADS;
   openblas_set_num_threads(1);
   return n;
 }

@@ -3,7 +3,8 @@
  * A kernel is written for a slice of its work: fn(arg, ith, nth) handles part
  * ith of nth (ggml's convention), so the thread count is a parameter and not a
  * rewrite. nn_parallel runs the nth parts on nth threads (the calling thread
- * takes part 0) and returns when all are done. */
+ * takes part 0) and returns when all are done. Not reentrant: a task must
+ * not call nn_parallel itself. */
 #ifndef NASLC_PARALLEL_H
 #define NASLC_PARALLEL_H
 

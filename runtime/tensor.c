@@ -39,7 +39,8 @@ tensor *nn_fail(nn_ctx *ctx, const char *fmt, ...) {
   return NULL;
 }
 
-tensor *nn_new(nn_ctx *ctx, int ndim, const int *ne) {
+/* A tensor whose data is not initialised: for outputs a kernel writes in full. */
+static tensor *new_raw(nn_ctx *ctx, int ndim, const int *ne) {
   if (ndim < 0 || ndim > NN_MAX_DIMS) return nn_fail(ctx, "a tensor has at most %d dimensions", NN_MAX_DIMS);
   int64_t n = 1;
   for (int i = 0; i < ndim; i++) {
@@ -52,7 +53,12 @@ tensor *nn_new(nn_ctx *ctx, int ndim, const int *ne) {
   for (int i = 0; i < ndim; i++) t->ne[i] = ne[i];
   t->n = n;
   t->data = arena_alloc_raw(&ctx->mem, sizeof(float) * (size_t)n);
-  memset(t->data, 0, sizeof(float) * (size_t)n);
+  return t;
+}
+
+tensor *nn_new(nn_ctx *ctx, int ndim, const int *ne) {
+  tensor *t = new_raw(ctx, ndim, ne);
+  if (t) memset(t->data, 0, sizeof(float) * (size_t)t->n);
   return t;
 }
 
@@ -88,7 +94,7 @@ int nn_same_shape(const tensor *a, const tensor *b) {
 }
 
 tensor *nn_op_output(nn_ctx *ctx, nn_op op, int ndim, const int *ne, tensor *const *src, int nsrc) {
-  tensor *t = nn_new(ctx, ndim, ne);
+  tensor *t = new_raw(ctx, ndim, ne);
   if (!t) return NULL;
   t->op = op;
   t->nsrc = nsrc < NN_MAX_SRC ? nsrc : NN_MAX_SRC;

@@ -105,7 +105,8 @@ const char *nn_shape_text(nn_ctx *ctx, const tensor *t);
 int nn_same_shape(const tensor *a, const tensor *b);
 
 /* An operation's output: shape ne, sources src[0..nsrc), recorded on the tape
- * when a source requires a gradient. Used by the kernels in stdlib/. */
+ * when a source requires a gradient. Its data is NOT initialised: the kernel
+ * must write every element. Used by the kernels in stdlib/. */
 tensor *nn_op_output(nn_ctx *ctx, nn_op op, int ndim, const int *ne, tensor *const *src, int nsrc);
 /* The gradient buffer of t, allocated zeroed on first use. */
 float *nn_grad(nn_ctx *ctx, tensor *t);

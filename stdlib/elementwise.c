@@ -145,6 +145,7 @@ tensor *nn_concat(nn_ctx *ctx, tensor *const *xs, int n) {
         if (ctx->record) ptrvec_push(&ctx->mem, &ctx->tape, y);
       }
   }
+  memset(y->data, 0, sizeof(float) * (size_t)y->n); /* the padding of smaller maps */
   for (int b = 0; b < N; b++) {
     int c0 = 0;
     for (int i = 0; i < n; i++) {

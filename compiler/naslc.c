@@ -1,18 +1,25 @@
-/* naslc.c: the command line. Every subcommand is a row of one table.
+/* naslc.c: the command line. Every subcommand and every option is a row of a
+ * table; a command lists the options it accepts.
  *
  * Exit codes (documented in naslc(1)):
  *   0  success
  *   1  the .nasl file has errors (diagnostics on stderr)
  *   2  bad command line
- *   3  a file could not be read or written */
+ *   3  a file could not be read or written (data, records, weights)
+ *   4  the architecture cannot be built, or training failed */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "../common/json.h"
 #include "../runtime/arch.h"
+#include "../runtime/parallel.h"
 #include "../runtime/rng.h"
+#include "../runtime/train.h"
 #include "compile.h"
 #include "print.h"
 
@@ -20,50 +27,97 @@
 #define PACKAGE_VERSION "0.1.0"
 #endif
 
-enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_IO = 3 };
+enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_IO = 3, EXIT_TRAIN = 4 };
+
+/* ---- options ---- */
+
+enum {
+  O_JSON = 1 << 0, O_QUIET = 1 << 1, O_SEED = 1 << 2, O_COUNT = 1 << 3, O_AT = 1 << 4, O_ARCH = 1 << 5,
+  O_EPOCHS = 1 << 6, O_SAVE = 1 << 7, O_THREADS = 1 << 8, O_WEIGHTS = 1 << 9, O_DOT = 1 << 10, O_STDLIB = 1 << 11
+};
+
+typedef struct option {
+  const char *name;   /* long form */
+  const char *alias;  /* short form, or NULL */
+  int bit;            /* O_* */
+  int value;          /* takes a value */
+  long long lo, hi;   /* integer values: range (lo > hi: a string) */
+} option;
+
+static const option options[] = {
+    {"--json", NULL, O_JSON, 0, 0, 0},          {"--quiet", "-q", O_QUIET, 0, 0, 0},
+    {"--seed", NULL, O_SEED, 1, 0, LLONG_MAX},  {"-n", NULL, O_COUNT, 1, 0, 100000000},
+    {"--at", NULL, O_AT, 1, 0, LONG_MAX},       {"--arch", NULL, O_ARCH, 1, 1, 0},
+    {"--epochs", NULL, O_EPOCHS, 1, 1, 1000000}, {"--save", NULL, O_SAVE, 1, 1, 0},
+    {"--threads", NULL, O_THREADS, 1, 1, 64},   {"--weights", NULL, O_WEIGHTS, 1, 1, 0},
+    {"--dot", NULL, O_DOT, 0, 0, 0},            {"--stdlib", NULL, O_STDLIB, 1, 1, 0},
+};
+#define NOPTIONS ((int)(sizeof options / sizeof options[0]))
 
 typedef struct cli {
   const char *command;   /* subcommand name */
-  const char *file;      /* the .nasl file */
-  const char *stdlib;    /* --stdlib */
-  int json;              /* --json */
-  int quiet;             /* --quiet */
-  long long seed;        /* --seed */
-  long long count;       /* -n */
-  long long at;          /* --at */
-  int sample_opts;       /* --seed, -n or --at was given */
+  const char *file;      /* the .nasl file (or the record, for show) */
+  int given;             /* O_* bits of the options given */
+  const char *text[16];  /* string values, by option index */
+  long long num[16];     /* integer values, by option index */
 } cli;
+
+static long long opt_num(const cli *c, int bit, long long def) {
+  for (int i = 0; i < NOPTIONS; i++)
+    if (options[i].bit == bit) return (c->given & bit) ? c->num[i] : def;
+  return def;
+}
+
+static const char *opt_text(const cli *c, int bit) {
+  for (int i = 0; i < NOPTIONS; i++)
+    if (options[i].bit == bit) return (c->given & bit) ? c->text[i] : NULL;
+  return NULL;
+}
+
+/* ---- commands ---- */
 
 typedef int (*command_fn)(cli *c);
 
 typedef struct command {
   const char *name;     /* as typed */
   command_fn run;       /* what it does */
-  const char *options;  /* options it accepts, for usage */
+  int accepts;          /* O_* bits it takes (besides --stdlib) */
+  const char *usage;    /* its arguments, for --help */
   const char *summary;  /* one line of help */
 } command;
 
 static int cmd_check(cli *c);
 static int cmd_tokens(cli *c);
 static int cmd_sample(cli *c);
+static int cmd_train(cli *c);
+static int cmd_eval(cli *c);
+static int cmd_show(cli *c);
 
 static const command commands[] = {
-    {"check", cmd_check, "FILE [--quiet]", "check a .nasl file; exit 0 when it is valid"},
-    {"tokens", cmd_tokens, "FILE [--json]", "list the controller's decisions and the size of the space"},
-    {"sample", cmd_sample, "FILE [--seed N] [-n K] [--at SAMPLES]",
+    {"check", cmd_check, O_QUIET, "FILE [--quiet]", "check a .nasl file; exit 0 when it is valid"},
+    {"tokens", cmd_tokens, O_JSON, "FILE [--json]", "list the controller's decisions and the size of the space"},
+    {"sample", cmd_sample, O_SEED | O_COUNT | O_AT, "FILE [--seed N] [-n K] [--at SAMPLES]",
      "draw K architectures uniformly, one JSON record per line"},
+    {"train", cmd_train, O_ARCH | O_EPOCHS | O_SAVE | O_THREADS | O_QUIET,
+     "FILE [--arch A.json] [--epochs N] [--save DIR] [--threads N] [--quiet]", "train one architecture on the data"},
+    {"eval", cmd_eval, O_ARCH | O_WEIGHTS | O_THREADS, "FILE --arch A.json --weights W [--threads N]",
+     "test accuracy of saved weights"},
+    {"show", cmd_show, O_ARCH | O_DOT, "RECORD.json [--dot] | FILE --arch A.json [--dot]",
+     "layers, shapes, parameters and FLOPs of an architecture, or a Graphviz drawing"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
 static void usage(FILE *f) {
   fprintf(f, "usage: naslc COMMAND FILE [OPTIONS]\n\ncommands:\n");
   for (int i = 0; i < NCOMMANDS; i++)
-    fprintf(f, "  naslc %-7s %-38s %s\n", commands[i].name, commands[i].options, commands[i].summary);
+    fprintf(f, "  naslc %-6s %s\n         %s\n", commands[i].name, commands[i].usage, commands[i].summary);
   fprintf(f,
           "\noptions for every command:\n"
           "  --stdlib DIR   read the standard library from DIR (also $NASLC_STDLIB)\n"
           "  -h, --help     show this help;  --version  show the version\n"
-          "\nexit status: 0 ok, 1 the file has errors, 2 bad command line, 3 a file cannot be read\n"
+          "threads: --threads N, else $NASLC_THREADS, else every core\n"
+          "\nexit status: 0 ok, 1 the file has errors, 2 bad command line, 3 a file cannot be read,\n"
+          "4 the architecture cannot be built or training failed\n"
           "see naslc(1), nasl(5) and nasl-stdlib(7)\n");
 }
 
@@ -74,34 +128,21 @@ static int bad_usage(const char *fmt, const char *arg) {
   return EXIT_USAGE;
 }
 
-static int parse_int(const char *opt, const char *text, long long lo, long long hi, long long *out) {
-  char *end;
-  errno = 0;
-  long long v = strtoll(text, &end, 10);
-  if (errno || end == text || *end || v < lo || v > hi) {
-    fprintf(stderr, "naslc: %s expects an integer in %lld..%lld, not '%s'\nrun 'naslc --help' for usage\n", opt,
-            lo, hi, text);
-    return 0;
-  }
-  *out = v;
-  return 1;
-}
-
-/* Compiles c->file; prints diagnostics; returns NULL and sets *status on failure. */
-static grammar *compile(cli *c, int *status) {
+/* Compiles path; prints diagnostics; NULL and *status set on failure. */
+static grammar *compile_path(const char *path, const char *stdlib, int *status) {
   strbuf text;
   strbuf_init(&text);
-  int err = strbuf_read_file(&text, c->file);
+  int err = strbuf_read_file(&text, path);
   if (err) {
-    fprintf(stderr, "naslc: cannot read '%s': %s\n", c->file, strerror(err));
+    fprintf(stderr, "naslc: cannot read '%s': %s\n", path, strerror(err));
     strbuf_free(&text);
     *status = EXIT_IO;
     return NULL;
   }
   nasl_diag d;
   nasl_diag_init(&d, stderr);
-  nasl_options opt = {c->stdlib, 0};
-  grammar *g = nasl_compile_text(c->file, text.data, text.len, &opt, &d);
+  nasl_options opt = {stdlib, 0};
+  grammar *g = nasl_compile_text(path, text.data, text.len, &opt, &d);
   strbuf_free(&text);
   if (!g || d.warnings) nasl_diag_summary(&d);
   nasl_diag_free(&d);
@@ -109,11 +150,13 @@ static grammar *compile(cli *c, int *status) {
   return g;
 }
 
+static grammar *compile(cli *c, int *status) { return compile_path(c->file, opt_text(c, O_STDLIB), status); }
+
 static int cmd_check(cli *c) {
   int status;
   grammar *g = compile(c, &status);
   if (!g) return status;
-  if (!c->quiet) {
+  if (!(c->given & O_QUIET)) {
     char size[64];
     grammar_size_text(g, size, sizeof size);
     printf("%s: ok: %s '%s', %d decision%s, %s architecture%s\n", c->file,
@@ -130,7 +173,7 @@ static int cmd_tokens(cli *c) {
   if (!g) return status;
   strbuf out;
   strbuf_init(&out);
-  if (c->json) {
+  if (c->given & O_JSON) {
     grammar_print_json(g, &out);
     strbuf_putc(&out, '\n');
   } else {
@@ -142,19 +185,32 @@ static int cmd_tokens(cli *c) {
   return EXIT_OK;
 }
 
+/* The record of an architecture, with the space's file so that a record alone
+ * is enough for `naslc show`. */
+static void record_json(const arch *a, const char *file, strbuf *out) {
+  arch_json(a, out);
+  char buf[PATH_MAX];
+  const char *abs = realpath(file, buf) ? buf : file;
+  out->len--; /* reopen the object */
+  strbuf_puts(out, ",\"file\":");
+  strbuf_json_string(out, abs);
+  strbuf_putc(out, '}');
+}
+
 static int cmd_sample(cli *c) {
   int status;
   grammar *g = compile(c, &status);
   if (!g) return status;
   rng r;
-  rng_seed(&r, (uint64_t)c->seed);
+  rng_seed(&r, (uint64_t)opt_num(c, O_SEED, 1));
   strbuf out;
   strbuf_init(&out);
-  for (long long i = 0; i < c->count; i++) {
+  long long count = opt_num(c, O_COUNT, 1);
+  for (long long i = 0; i < count; i++) {
     arch a;
-    if (!arch_generate(g, (long)c->at, arch_choose_uniform, &r, &a)) break;
+    if (!arch_generate(g, (long)opt_num(c, O_AT, 0), arch_choose_uniform, &r, &a)) break;
     strbuf_clear(&out);
-    arch_json(&a, &out);
+    record_json(&a, c->file, &out);
     strbuf_putc(&out, '\n');
     fwrite(out.data, 1, out.len, stdout);
     arch_free(&a);
@@ -164,31 +220,370 @@ static int cmd_sample(cli *c) {
   return EXIT_OK;
 }
 
+/* ---- architecture records ---- */
+
+/* Reads the first record of path into *a (for grammar g). */
+static int load_record(const char *path, const grammar *g, arch *a, int *status) {
+  strbuf text, err;
+  strbuf_init(&text);
+  strbuf_init(&err);
+  int e = strbuf_read_file(&text, path);
+  int rc = -1;
+  arena mem;
+  arena_init(&mem);
+  if (e) {
+    fprintf(stderr, "naslc: cannot read '%s': %s\n", path, strerror(e));
+    *status = EXIT_IO;
+    goto out;
+  }
+  size_t len = text.len;
+  char *nl = memchr(text.data, '\n', text.len);
+  if (nl) len = (size_t)(nl - text.data); /* a file of several records: the first */
+  json_value *v = json_parse(&mem, text.data, len, &err);
+  const json_value *tokens = json_get(v, "tokens"), *depth = json_get(v, "depth");
+  if (!v || !tokens || tokens->kind != JSON_ARRAY) {
+    fprintf(stderr, "naslc: '%s' is not an architecture record (%s); records come from 'naslc sample'\n", path,
+            err.len ? err.data : "no \"tokens\" list");
+    *status = EXIT_IO;
+    goto out;
+  }
+  int *t = xcalloc((size_t)tokens->n + 1, sizeof(int));
+  for (int i = 0; i < tokens->n; i++) t[i] = (int)tokens->items[i]->number;
+  /* a curriculum's depth is not a token: find the position that gives it */
+  long at = 0;
+  const grammar_node *v_stack = g->variable_stack;
+  if (v_stack && v_stack->depth_kind == DEPTH_CURRICULUM && depth && depth->kind == JSON_NUMBER) {
+    int want = (int)depth->number - v_stack->first_layer;
+    while (grammar_curriculum_depth(v_stack, at) < want && at < 1000000000L) at += v_stack->every;
+  }
+  if (!arch_from_tokens(g, at, t, tokens->n, a, &err)) {
+    fprintf(stderr, "naslc: '%s' does not fit space '%s': %s\n", path, g->name, err.data);
+    *status = EXIT_IO;
+  } else {
+    rc = 0;
+  }
+  free(t);
+out:
+  arena_free(&mem);
+  strbuf_free(&text);
+  strbuf_free(&err);
+  return rc;
+}
+
+/* The architecture to train: --arch, or the only one of a space without decisions. */
+static int arch_for(cli *c, const grammar *g, arch *a, int *status) {
+  const char *path = opt_text(c, O_ARCH);
+  if (path) return load_record(path, g, a, status);
+  if (g->ndecisions > 0) {
+    fprintf(stderr, "naslc: space '%s' has %d decisions; name an architecture with --arch A.json "
+                    "(a record from 'naslc sample')\n", g->name, g->ndecisions);
+    *status = EXIT_USAGE;
+    return -1;
+  }
+  rng r;
+  rng_seed(&r, 1);
+  arch_generate(g, 0, arch_choose_uniform, &r, a);
+  return 0;
+}
+
+static int make_dir(const char *dir) {
+  char buf[PATH_MAX];
+  snprintf(buf, sizeof buf, "%s", dir);
+  for (char *p = buf + 1; *p; p++)
+    if (*p == '/') {
+      *p = 0;
+      if (mkdir(buf, 0777) && errno != EEXIST) return -1;
+      *p = '/';
+    }
+  return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
+}
+
+static int write_text(const char *path, const char *text, strbuf *err) {
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f || fputs(text, f) < 0 || fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, path)) {
+    strbuf_printf(err, "cannot write '%s': %s", path, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+static int save_run(const char *dir, const arch *a, const char *file, child *ch, const train_report *rep,
+                    strbuf *err) {
+  if (make_dir(dir)) {
+    strbuf_printf(err, "cannot create '%s': %s", dir, strerror(errno));
+    return -1;
+  }
+  char path[PATH_MAX];
+  strbuf rec, hist;
+  strbuf_init(&rec);
+  strbuf_init(&hist);
+  record_json(a, file, &rec);
+  strbuf_putc(&rec, '\n');
+  snprintf(path, sizeof path, "%s/arch.json", dir);
+  int rc = write_text(path, rec.data, err);
+  strbuf_printf(&hist, "{\"epochs\":%d,\"valid_accuracy\":[", rep->epochs);
+  for (int i = 0; i < rep->epochs; i++) strbuf_printf(&hist, "%s%.6f", i ? "," : "", rep->valid_accuracy[i]);
+  strbuf_puts(&hist, "],\"valid_loss\":[");
+  for (int i = 0; i < rep->epochs; i++) strbuf_printf(&hist, "%s%.6f", i ? "," : "", rep->valid_loss[i]);
+  strbuf_printf(&hist, "],\"test_accuracy\":%.6f,\"test_loss\":%.6f,\"params\":%lld,\"flops\":%lld,\"seconds\":%.1f",
+                rep->test_accuracy, rep->test_loss, (long long)rep->params, (long long)rep->flops, rep->seconds);
+  if (rep->reward_ok) strbuf_printf(&hist, ",\"reward\":%.6f", rep->reward);
+  strbuf_puts(&hist, "}\n");
+  snprintf(path, sizeof path, "%s/history.json", dir);
+  if (!rc) rc = write_text(path, hist.data, err);
+  snprintf(path, sizeof path, "%s/weights.safetensors", dir);
+  rec.data[rec.len - 1] = 0;
+  const char *keys[] = {"naslc.arch", "naslc.version"}, *vals[] = {rec.data, PACKAGE_VERSION};
+  if (!rc) rc = nn_params_save(&ch->params, path, keys, vals, 2, err);
+  strbuf_free(&rec);
+  strbuf_free(&hist);
+  return rc;
+}
+
+static int cmd_train(cli *c) {
+  int status;
+  grammar *g = compile(c, &status);
+  if (!g) return status;
+  arch a;
+  if (g->space_kind != SPACE_CNN) {
+    fprintf(stderr, "naslc: '%s' is a cell space; training recurrent and DAG cells is not implemented yet\n",
+            g->name);
+    grammar_free(g);
+    return EXIT_USAGE;
+  }
+  if (arch_for(c, g, &a, &status)) {
+    grammar_free(g);
+    return status;
+  }
+  strbuf err;
+  strbuf_init(&err);
+  int threads = nn_threads_default((int)opt_num(c, O_THREADS, 0));
+  int quiet = (c->given & O_QUIET) != 0;
+  train_data d;
+  if (!quiet) fprintf(stderr, "loading %s (%s)\n", g->train.data.name, g->train.data.dir ? g->train.data.dir : "");
+  if (train_data_load(&g->train, &d, &err)) {
+    fprintf(stderr, "naslc: %s\n", err.data);
+    status = EXIT_IO;
+    goto done;
+  }
+  if (!quiet)
+    fprintf(stderr, "%d training, %d validation, %d test images of %dx%dx%d, %d classes; %d threads\n", d.train.n,
+            d.valid.n, d.test.n, d.shape.c, d.shape.h, d.shape.w, d.classes, threads);
+  train_opts o = {(int)opt_num(c, O_EPOCHS, 0), threads, quiet, isatty(2), 0};
+  child ch;
+  train_report rep;
+  if (train_child(g, &a, &d, &o, &ch, &rep, &err)) {
+    fprintf(stderr, "naslc: %s\n", err.data);
+    status = EXIT_TRAIN;
+  } else {
+    printf("parameters %lld, forward FLOPs per image %lld\n", (long long)rep.params, (long long)rep.flops);
+    double best = 0;
+    for (int i = 0; i < rep.epochs; i++) best = rep.valid_accuracy[i] > best ? rep.valid_accuracy[i] : best;
+    printf("valid accuracy %.4f (best %.4f), test accuracy %.4f, %.1f s\n",
+           rep.epochs ? rep.valid_accuracy[rep.epochs - 1] : 0, best, rep.test_accuracy, rep.seconds);
+    if (rep.reward_ok) printf("reward %.6f (%s)\n", rep.reward, g->search.reward_text);
+    const char *dir = opt_text(c, O_SAVE);
+    if (dir && save_run(dir, &a, c->file, &ch, &rep, &err)) {
+      fprintf(stderr, "naslc: %s\n", err.data);
+      status = EXIT_IO;
+    } else if (dir && !quiet) {
+      fprintf(stderr, "saved %s/arch.json, %s/weights.safetensors and %s/history.json\n", dir, dir, dir);
+    }
+    child_free(&ch);
+    train_report_free(&rep);
+  }
+  train_data_free(&d);
+done:
+  arch_free(&a);
+  strbuf_free(&err);
+  grammar_free(g);
+  return status;
+}
+
+static int cmd_eval(cli *c) {
+  if (!(c->given & O_ARCH) || !(c->given & O_WEIGHTS)) return bad_usage("%s needs --arch A.json and --weights W", "eval");
+  int status;
+  grammar *g = compile(c, &status);
+  if (!g) return status;
+  arch a;
+  if (load_record(opt_text(c, O_ARCH), g, &a, &status)) {
+    grammar_free(g);
+    return status;
+  }
+  strbuf err;
+  strbuf_init(&err);
+  int threads = nn_threads_default((int)opt_num(c, O_THREADS, 0));
+  train_data d;
+  child ch;
+  rng r;
+  rng_seed(&r, 1);
+  if (train_data_load(&g->train, &d, &err)) {
+    fprintf(stderr, "naslc: %s\n", err.data);
+    status = EXIT_IO;
+  } else {
+    if (child_build(&ch, &a, d.shape, d.classes, &r, &err)) {
+      fprintf(stderr, "naslc: %s\n", err.data);
+      status = EXIT_TRAIN;
+    } else {
+      double acc, loss;
+      if (nn_params_load(&ch.params, opt_text(c, O_WEIGHTS), &err)) {
+        fprintf(stderr, "naslc: %s\n", err.data);
+        status = EXIT_IO;
+      } else if (evaluate(&ch, &d.test, 256, threads, &acc, &loss, &err)) {
+        fprintf(stderr, "naslc: %s\n", err.data);
+        status = EXIT_TRAIN;
+      } else {
+        printf("test accuracy %.4f, test loss %.4f (%d images)\n", acc, loss, d.test.n);
+      }
+      child_free(&ch);
+    }
+    train_data_free(&d);
+  }
+  arch_free(&a);
+  strbuf_free(&err);
+  grammar_free(g);
+  return status;
+}
+
+/* Short labels for drawings: "conv 3x5, 36" rather than every argument. */
+static void op_label(const arch_op *o, strbuf *out) {
+  const char *n = o->op->name;
+  const grammar_value *v = o->args;
+  if (!strcmp(n, "conv2d")) {
+    strbuf_printf(out, "conv %lldx%lld, %lld", (long long)v[0].i, (long long)v[1].i, (long long)v[2].i);
+    if (v[3].i > 1) strbuf_printf(out, " /%lld", (long long)v[3].i);
+  } else if (!strcmp(n, "maxpool") || !strcmp(n, "avgpool")) {
+    strbuf_printf(out, "%s %lldx%lld /%lld", n, (long long)v[0].i, (long long)v[0].i, (long long)v[1].i);
+  } else if (!strcmp(n, "dropout")) {
+    strbuf_printf(out, "dropout %g", v[0].f);
+  } else if (!strcmp(n, "dense")) {
+    strbuf_printf(out, "dense %lld", (long long)v[0].i);
+  } else {
+    strbuf_puts(out, n);
+  }
+}
+
+static void dot(const child *ch, strbuf *out) {
+  strbuf_puts(out, "digraph architecture {\n  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
+  strbuf_printf(out, "  image [shape=ellipse, label=\"image\\n%dx%dx%d\"];\n", ch->input.c, ch->input.h, ch->input.w);
+  for (int i = 0; i < ch->cnn.nlayers; i++) {
+    const arch_layer *l = &ch->cnn.layers[i];
+    strbuf_printf(out, "  L%d [label=\"layer %d", i, i);
+    for (int k = 0; k < l->nops; k++) {
+      strbuf_puts(out, "\\n");
+      op_label(&l->ops[k], out);
+    }
+    strbuf_puts(out, "\"];\n");
+    if (!l->ninputs) strbuf_printf(out, "  image -> L%d;\n", i);
+    for (int k = 0; k < l->ninputs; k++) /* the chain solid, skip connections dashed */
+      strbuf_printf(out, "  L%d -> L%d%s;\n", l->inputs[k], i, l->inputs[k] == i - 1 ? "" : " [style=dashed]");
+  }
+  strbuf_puts(out, "  head [shape=box, style=\"rounded,filled\", fillcolor=\"#eeeeee\", label=\"head");
+  for (int k = 0; k < ch->cnn.head.nops; k++) {
+    strbuf_puts(out, "\\n");
+    op_label(&ch->cnn.head.ops[k], out);
+  }
+  strbuf_puts(out, "\"];\n");
+  for (int i = 0; i < ch->cnn.nlayers; i++)
+    if (!ch->used[i]) strbuf_printf(out, "  L%d -> head;\n", i);
+  strbuf_puts(out, "}\n");
+}
+
+static int cmd_show(cli *c) {
+  const char *space = c->file, *record = opt_text(c, O_ARCH);
+  arena mem;
+  arena_init(&mem);
+  int status = EXIT_OK;
+  if (!record) { /* a record alone names its space */
+    record = c->file;
+    strbuf text, err;
+    strbuf_init(&text);
+    strbuf_init(&err);
+    int e = strbuf_read_file(&text, record);
+    char *nl = e ? NULL : memchr(text.data, '\n', text.len);
+    json_value *v = e ? NULL : json_parse(&mem, text.data, nl ? (size_t)(nl - text.data) : text.len, &err);
+    const json_value *f = json_get(v, "file");
+    if (e) fprintf(stderr, "naslc: cannot read '%s': %s\n", record, strerror(e));
+    else if (!f || f->kind != JSON_STRING)
+      fprintf(stderr, "naslc: '%s' is not an architecture record naming its space; use 'naslc show FILE --arch %s'\n",
+              record, record);
+    else space = arena_strdup(&mem, f->string);
+    strbuf_free(&text);
+    strbuf_free(&err);
+    if (e || !f || f->kind != JSON_STRING) {
+      arena_free(&mem);
+      return EXIT_IO;
+    }
+  }
+  grammar *g = compile_path(space, opt_text(c, O_STDLIB), &status);
+  arch a;
+  if (g && g->space_kind != SPACE_CNN) {
+    fprintf(stderr, "naslc: show draws CNN architectures; '%s' is a cell space\n", g->name);
+    status = EXIT_USAGE;
+  } else if (g && load_record(record, g, &a, &status) == 0) {
+    child_shape in;
+    int classes;
+    strbuf err, out;
+    strbuf_init(&err);
+    strbuf_init(&out);
+    train_data_shape(&g->train.data, &in, &classes);
+    rng r;
+    rng_seed(&r, 1);
+    child ch;
+    if (child_build(&ch, &a, in, classes, &r, &err)) {
+      fprintf(stderr, "naslc: this architecture cannot be built: %s\n", err.data);
+      status = EXIT_TRAIN;
+    } else {
+      if (c->given & O_DOT) dot(&ch, &out);
+      else child_summary(&ch, &out);
+      fwrite(out.data, 1, out.len, stdout);
+      child_free(&ch);
+    }
+    strbuf_free(&err);
+    strbuf_free(&out);
+    arch_free(&a);
+  }
+  grammar_free(g);
+  arena_free(&mem);
+  return status;
+}
+
 int main(int argc, char **argv) {
-  cli c = {0};
-  c.seed = 1;
-  c.count = 1;
+  cli c;
+  memset(&c, 0, sizeof c);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help")) {
       usage(stdout);
       return EXIT_OK;
-    } else if (!strcmp(a, "--version")) {
+    }
+    if (!strcmp(a, "--version")) {
       printf("naslc %s\n", PACKAGE_VERSION);
       return EXIT_OK;
-    } else if (!strcmp(a, "--json")) {
-      c.json = 1;
-    } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-      c.quiet = 1;
-    } else if (!strcmp(a, "--stdlib") || !strcmp(a, "--seed") || !strcmp(a, "-n") || !strcmp(a, "--at")) {
-      if (!next) return bad_usage("%s needs a value", a);
-      i++;
-      if (strcmp(a, "--stdlib")) c.sample_opts = 1;
-      if (!strcmp(a, "--stdlib")) c.stdlib = next;
-      else if (!strcmp(a, "--seed") && !parse_int(a, next, 0, LLONG_MAX, &c.seed)) return EXIT_USAGE;
-      else if (!strcmp(a, "-n") && !parse_int(a, next, 0, 100000000, &c.count)) return EXIT_USAGE;
-      else if (!strcmp(a, "--at") && !parse_int(a, next, 0, LONG_MAX, &c.at)) return EXIT_USAGE;
+    }
+    int k = -1;
+    for (int j = 0; j < NOPTIONS; j++)
+      if (!strcmp(a, options[j].name) || (options[j].alias && !strcmp(a, options[j].alias))) k = j;
+    if (k >= 0) {
+      const option *o = &options[k];
+      c.given |= o->bit;
+      if (!o->value) continue;
+      if (i + 1 >= argc) return bad_usage("%s needs a value", a);
+      const char *v = argv[++i];
+      c.text[k] = v;
+      if (o->lo <= o->hi) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (errno || end == v || *end || n < o->lo || n > o->hi) {
+          fprintf(stderr, "naslc: %s expects an integer in %lld..%lld, not '%s'\nrun 'naslc --help' for usage\n", a,
+                  o->lo, o->hi, v);
+          return EXIT_USAGE;
+        }
+        c.num[k] = n;
+      }
     } else if (a[0] == '-' && a[1]) {
       return bad_usage("unknown option '%s'", a);
     } else if (!c.command) {
@@ -217,9 +612,14 @@ int main(int argc, char **argv) {
     }
     return bad_usage("unknown command '%s'", c.command);
   }
-  if ((c.json && cmd->run != cmd_tokens) ||
-      (c.sample_opts && cmd->run != cmd_sample))
-    return bad_usage("an option given does not apply to '%s'", cmd->name);
+  int extra = c.given & ~(cmd->accepts | O_STDLIB);
+  if (extra) {
+    for (int j = 0; j < NOPTIONS; j++)
+      if (extra & options[j].bit) {
+        fprintf(stderr, "naslc: %s does not apply to '%s'\nrun 'naslc --help' for usage\n", options[j].name, cmd->name);
+        return EXIT_USAGE;
+      }
+  }
   if (!c.file) return bad_usage("'%s' needs a .nasl file", cmd->name);
   return cmd->run(&c);
 }

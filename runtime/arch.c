@@ -476,3 +476,85 @@ void arch_json(const arch *a, strbuf *out) {
   }
   strbuf_putc(out, '}');
 }
+
+/* ---- decoding into C structures ---- */
+
+typedef struct op_list {
+  arch_op *ops;
+  int n, cap;
+} op_list;
+
+static void collect_ops(const arch *a, const grammar_node *n, op_list *l) {
+  switch (n->kind) {
+    case GN_SEQ:
+      for (int i = 0; i < n->nchildren; i++) collect_ops(a, n->children[i], l);
+      break;
+    case GN_BRANCH: {
+      int t = n->decision >= 0 ? arch_token(a, n->decision) : 0;
+      if (t >= 0 && t < n->nchildren) collect_ops(a, n->children[t], l);
+      break;
+    }
+    case GN_OP: {
+      if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 8;
+        l->ops = xrealloc(l->ops, sizeof(arch_op) * (size_t)l->cap);
+      }
+      grammar_value *args = xcalloc((size_t)n->op->nparams + 1, sizeof *args);
+      for (int i = 0; i < n->op->nparams; i++) args[i] = *slot_value(a, &n->args[i]);
+      l->ops[l->n++] = (arch_op){n->op, n->name, args};
+      break;
+    }
+    default: break;
+  }
+}
+
+static void decode_layer_c(const arch *a, const grammar_node *layer, arch_layer *out) {
+  memset(out, 0, sizeof *out);
+  out->index = layer->layer;
+  op_list l = {0};
+  collect_ops(a, layer->children[0], &l);
+  out->ops = l.ops;
+  out->nops = l.n;
+  if (layer->is_head) return;
+  const grammar_node *in = find_inputs(layer->children[0]);
+  out->inputs = xcalloc((size_t)layer->layer + 1, sizeof(int));
+  if (in && in->inputs == INPUTS_ANCHOR) {
+    if (in->decision >= 0 && a->offset[in->decision] >= 0) {
+      const grammar_decision *d = &a->g->decisions[in->decision];
+      for (int j = 0; j < d->ncandidates; j++)
+        if (a->tokens[a->offset[in->decision] + j]) out->inputs[out->ninputs++] = d->first_candidate + j;
+    }
+  } else if (layer->layer > 0) {
+    out->inputs[out->ninputs++] = layer->layer - 1;
+  }
+}
+
+int arch_decode_cnn(const arch *a, arch_cnn *out) {
+  memset(out, 0, sizeof *out);
+  const grammar *g = a->g;
+  if (g->space_kind != SPACE_CNN) return 0;
+  out->nlayers = a->depth;
+  out->layers = xcalloc((size_t)out->nlayers + 1, sizeof(arch_layer));
+  int k = 0;
+  for (int i = 0; i < g->program->nchildren; i++) {
+    const grammar_node *st = g->program->children[i];
+    int depth = st == g->variable_stack ? a->depth - st->first_layer : st->max_layers;
+    for (int j = 0; j < depth && k < out->nlayers; j++) decode_layer_c(a, st->children[j], &out->layers[k++]);
+  }
+  out->nlayers = k;
+  decode_layer_c(a, g->head, &out->head);
+  return 1;
+}
+
+static void free_layer_c(arch_layer *l) {
+  for (int i = 0; i < l->nops; i++) free((void *)l->ops[i].args);
+  free(l->ops);
+  free(l->inputs);
+}
+
+void arch_cnn_free(arch_cnn *c) {
+  for (int i = 0; i < c->nlayers; i++) free_layer_c(&c->layers[i]);
+  free(c->layers);
+  free_layer_c(&c->head);
+  memset(c, 0, sizeof *c);
+}

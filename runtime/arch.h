@@ -47,6 +47,33 @@ void arch_free(arch *a);
 /* Token of decision id, or -1 when not taken. For anchors: the first bit. */
 int arch_token(const arch *a, int decision);
 
+/* ---- the decoded form of a CNN architecture (what the child builder reads) ---- */
+
+typedef struct arch_op {
+  const grammar_opdecl *op;   /* the operation */
+  const char *inst;           /* instance name in its layer ("conv2d_2"), names its weights */
+  const grammar_value *args;  /* one per op->params (borrowed from the grammar) */
+} arch_op;
+
+typedef struct arch_layer {
+  int index;       /* layer number, -1 for the head */
+  int ninputs;     /* layers feeding it; 0: the image */
+  int *inputs;     /* their numbers, ascending */
+  int nops;        /* operations, in order */
+  arch_op *ops;
+} arch_layer;
+
+typedef struct arch_cnn {
+  int nlayers;        /* layers of this architecture */
+  arch_layer *layers; /* layers[i].index == i */
+  arch_layer head;    /* the classifier head (inputs unused) */
+} arch_cnn;
+
+/* Decodes a CNN architecture; 0 for other kinds of space. Release with
+ * arch_cnn_free. */
+int arch_decode_cnn(const arch *a, arch_cnn *out);
+void arch_cnn_free(arch_cnn *c);
+
 /* One line of JSON: the tokens and the decoded layers or cell. */
 void arch_json(const arch *a, strbuf *out);
 

@@ -51,6 +51,8 @@ tensor *nn_mul(nn_ctx *ctx, tensor *a, tensor *b);
 tensor *nn_scale(nn_ctx *ctx, tensor *x, float factor);
 tensor *nn_sum(nn_ctx *ctx, tensor *x);                       /* -> scalar */
 tensor *nn_slice(nn_ctx *ctx, tensor *x, int first, int count); /* columns of [N, K] */
+/* The same values under another shape with as many elements. */
+tensor *nn_reshape(nn_ctx *ctx, tensor *x, int ndim, const int *ne);
 /* Joins [N, Ci, Hi, Wi] maps along channels; smaller maps are padded with
  * zeros at the bottom and right to the largest H and W. */
 tensor *nn_concat(nn_ctx *ctx, tensor *const *xs, int n);

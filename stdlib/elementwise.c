@@ -181,3 +181,17 @@ void nn_concat_backward(nn_ctx *ctx, tensor *y) {
     c0 += Ci;
   }
 }
+
+tensor *nn_reshape(nn_ctx *ctx, tensor *x, int ndim, const int *ne) {
+  if (!x) return NULL;
+  int64_t n = 1;
+  for (int i = 0; i < ndim; i++) n *= ne[i];
+  if (ndim < 0 || ndim > NN_MAX_DIMS || n != x->n)
+    return nn_fail(ctx, "cannot reshape %s (%lld values) to %d dimensions of %lld values", nn_shape_text(ctx, x),
+                   (long long)x->n, ndim, (long long)n);
+  tensor *y = nn_op_output(ctx, NN_RESHAPE, ndim, ne, &x, 1);
+  if (y) memcpy(y->data, x->data, sizeof(float) * (size_t)x->n);
+  return y;
+}
+
+void nn_reshape_backward(nn_ctx *ctx, tensor *y) { add_into(ctx, y->src[0], y->grad, 1); }

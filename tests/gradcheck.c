@@ -149,6 +149,10 @@ static tensor *b_mul(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return
 static tensor *b_scale(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_scale(ctx, in[0], c->fp[0]); }
 static tensor *b_sum(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_sum(ctx, in[0]); }
 static tensor *b_slice(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_slice(ctx, in[0], c->ip[0], c->ip[1]); }
+static tensor *b_reshape(nn_ctx *ctx, tensor **in, const gcase *c) {
+  int ne[2] = {c->ip[0], c->ip[1]};
+  return nn_reshape(ctx, in[0], 2, ne);
+}
 static tensor *b_concat(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_concat(ctx, in, c->nin); }
 static tensor *b_dense(nn_ctx *ctx, tensor **in, const gcase *c) {
   return nn_dense(ctx, in[0], in[1], c->nin > 2 ? in[2] : NULL);
@@ -211,6 +215,7 @@ static void gradient_checks(void) {
       {"scale", 1, {2}, {{3, 5}}, {0}, b_scale, {0}, {-2.5f}, 1, 1, 0, 1e-2f},
       {"sum", 1, {4}, {{2, 3, 4, 4}}, {0}, b_sum, {0}, {0}, 1, 1, 0, 1e-2f},
       {"slice of columns", 1, {2}, {{3, 12}}, {0}, b_slice, {4, 5}, {0}, 1, 1, 0, 1e-2f},
+      {"reshape [2, 3, 2, 2] to [2, 12]", 1, {4}, {{2, 3, 2, 2}}, {0}, b_reshape, {2, 12}, {0}, 1, 1, 0, 1e-2f},
       {"concat with zero padding of smaller maps", 3, {4, 4, 4}, {{2, 2, 6, 6}, {2, 3, 3, 3}, {2, 1, 6, 4}}, {0},
        b_concat, {0}, {0}, 1, 1, 0, 1e-2f},
       {"concat of six maps", 6, {4, 4, 4, 4, 4, 4},

@@ -1,0 +1,924 @@
+/* dataset_test.c: the image data set module: IDX files plain, gzipped and in
+ * several gzip members, the MNIST directory layout, CIFAR-10 and CIFAR-100
+ * binaries with known bytes, every loader error (with the exact message
+ * text), seeded splits, channel statistics and normalisation, shuffling,
+ * batch assembly with crop and flip augmentation against an independent
+ * reference, and the real Fashion-MNIST when the dataset-fashion-mnist
+ * package is installed. Files live in a mkdtemp directory removed at the end. */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "../runtime/dataset.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/ds_test.XXXXXX";
+
+/* A path inside the scratch directory; static rotating buffers. */
+static const char *tpath(const char *name) {
+  static char bufs[16][512];
+  static int next;
+  char *p = bufs[next++ % 16];
+  snprintf(p, sizeof bufs[0], "%s/%s", dir, name);
+  return p;
+}
+
+static void fail_setup(const char *what) {
+  perror(what);
+  exit(99);
+}
+
+static void write_bytes(const char *path, const void *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (!f || (len && fwrite(data, 1, len, f) != len) || fclose(f) != 0) fail_setup(path);
+}
+
+static void write_gz(const char *path, const void *data, size_t len) {
+  gzFile g = gzopen(path, "wb");
+  if (!g) fail_setup(path);
+  if (len && gzwrite(g, data, (unsigned)len) != (int)len) fail_setup(path);
+  if (gzclose(g) != Z_OK) fail_setup(path);
+}
+
+/* The whole contents of a file (caller frees). */
+static unsigned char *slurp(const char *path, size_t *len) {
+  strbuf b;
+  strbuf_init(&b);
+  if (strbuf_read_file(&b, path) != 0) fail_setup(path);
+  *len = b.len;
+  unsigned char *p = (unsigned char *)strbuf_take(&b);
+  strbuf_free(&b); /* strbuf_take leaves a fresh empty buffer behind */
+  return p;
+}
+
+static void mkdir_or_die(const char *path) {
+  if (mkdir(path, 0700) != 0) fail_setup(path);
+}
+
+static void put_be32(strbuf *b, uint32_t v) {
+  strbuf_putc(b, (char)(v >> 24));
+  strbuf_putc(b, (char)(v >> 16));
+  strbuf_putc(b, (char)(v >> 8));
+  strbuf_putc(b, (char)v);
+}
+
+/* The known test pixels: image i, row r, column c; the last pixel of the
+ * last image is 255 so that both ends of the range appear (pixel 0 of image
+ * 0 is 0). */
+enum { NI = 10, ROWS = 4, COLS = 3 };
+static unsigned char pixel(int i, int r, int c) {
+  if (i == NI - 1 && r == ROWS - 1 && c == COLS - 1) return 255;
+  return (unsigned char)((i * 31 + r * 7 + c * 3) % 256);
+}
+static int label_of(int i) { return i % 7; }
+
+/* IDX images: magic, n, rows, cols, pixels (n images of the known pattern). */
+static void idx_images(strbuf *b, uint32_t magic, uint32_t n, uint32_t rows, uint32_t cols) {
+  strbuf_init(b);
+  put_be32(b, magic);
+  put_be32(b, n);
+  put_be32(b, rows);
+  put_be32(b, cols);
+  for (uint32_t i = 0; i < n; i++)
+    for (uint32_t r = 0; r < rows; r++)
+      for (uint32_t c = 0; c < cols; c++) strbuf_putc(b, (char)pixel((int)i, (int)r, (int)c));
+}
+
+static void idx_labels(strbuf *b, uint32_t magic, uint32_t n) {
+  strbuf_init(b);
+  put_be32(b, magic);
+  put_be32(b, n);
+  for (uint32_t i = 0; i < n; i++) strbuf_putc(b, (char)label_of((int)i));
+}
+
+/* Writes the standard 10-image pair to images/labels, gzipped or not. */
+static void write_idx_pair(const char *images, const char *labels, int gz) {
+  strbuf im, lb;
+  idx_images(&im, 0x803, NI, ROWS, COLS);
+  idx_labels(&lb, 0x801, NI);
+  if (gz) {
+    write_gz(images, im.data, im.len);
+    write_gz(labels, lb.data, lb.len);
+  } else {
+    write_bytes(images, im.data, im.len);
+    write_bytes(labels, lb.data, lb.len);
+  }
+  strbuf_free(&im);
+  strbuf_free(&lb);
+}
+
+/* Does d hold exactly the standard 10 images? */
+static int is_standard(const ds_images *d) {
+  if (d->n != NI || d->c != 1 || d->h != ROWS || d->w != COLS || d->classes != 7) return 0;
+  for (int i = 0; i < NI; i++) {
+    if (d->y[i] != label_of(i)) return 0;
+    for (int r = 0; r < ROWS; r++)
+      for (int c = 0; c < COLS; c++)
+        if (d->x[(i * ROWS + r) * COLS + c] != (float)pixel(i, r, c) / 255.0f) return 0;
+  }
+  return d->x[0] == 0.0f && d->x[NI * ROWS * COLS - 1] == 1.0f;
+}
+
+static int is_zeroed(const ds_images *d) {
+  return d->n == 0 && d->c == 0 && d->h == 0 && d->w == 0 && d->classes == 0 && d->x == NULL && d->y == NULL;
+}
+
+static int starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+/* Checks a failed load: -1, output zeroed, message starts with who and
+ * contains want, one line. */
+static void check_fail(const char *label, int rc, const ds_images *d, const strbuf *err, const char *who,
+                       const char *want) {
+  int ok = rc == -1 && is_zeroed(d) && starts_with(err->data, who) && strstr(err->data, want) &&
+           !strchr(err->data, '\n');
+  tap_result(ok, "error: %s", label);
+  if (!ok) tap_diag("rc %d, message: %s (wanted prefix %s and %s)", rc, err->data, who, want);
+}
+
+static void expect_idx_fail(const char *label, const char *images, const char *labels, const char *who,
+                            const char *want) {
+  ds_images d;
+  memset(&d, 0xAB, sizeof d);
+  strbuf err;
+  strbuf_init(&err);
+  int rc = ds_load_idx(images, labels, &d, &err);
+  check_fail(label, rc, &d, &err, who, want);
+  ds_free(&d);
+  strbuf_free(&err);
+}
+
+/* ---- IDX ---------------------------------------------------------------- */
+
+static void test_idx(void) {
+  strbuf err;
+  strbuf_init(&err);
+  ds_images d;
+
+  const char *im = tpath("im"), *lb = tpath("lb");
+  write_idx_pair(im, lb, 0);
+  int rc = ds_load_idx(im, lb, &d, &err);
+  tap_result(rc == 0 && err.len == 0 && is_standard(&d), "idx: plain files: shape 1x4x3, 10 images, values, labels");
+  ds_free(&d);
+  tap_result(is_zeroed(&d), "ds_free zeroes the struct");
+  ds_free(&d);
+  ds_free(NULL);
+
+  const char *gim = tpath("im.gz"), *glb = tpath("lb.gz");
+  write_idx_pair(gim, glb, 1);
+  rc = ds_load_idx(gim, glb, &d, &err);
+  tap_result(rc == 0 && is_standard(&d), "idx: gzipped files give the same data");
+  ds_free(&d);
+
+  /* gzip is detected by content, not by name */
+  const char *gz_noext = tpath("im_gz_without_ext");
+  strbuf b;
+  idx_images(&b, 0x803, NI, ROWS, COLS);
+  write_gz(gz_noext, b.data, b.len);
+  rc = ds_load_idx(gz_noext, lb, &d, &err);
+  tap_result(rc == 0 && is_standard(&d), "idx: gzip detected by magic bytes, not the name");
+  ds_free(&d);
+
+  /* two gzip members concatenated (as `cat a.gz b.gz`) */
+  {
+    const char *m1 = tpath("m1.gz"), *m2 = tpath("m2.gz"), *cat = tpath("multi.gz");
+    size_t half = b.len / 2, l1, l2;
+    write_gz(m1, b.data, half);
+    write_gz(m2, b.data + half, b.len - half);
+    unsigned char *p1 = slurp(m1, &l1), *p2 = slurp(m2, &l2);
+    strbuf c;
+    strbuf_init(&c);
+    strbuf_add(&c, (char *)p1, l1);
+    strbuf_add(&c, (char *)p2, l2);
+    write_bytes(cat, c.data, c.len);
+    rc = ds_load_idx(cat, glb, &d, &err);
+    tap_result(rc == 0 && is_standard(&d), "idx: multi-member gzip is read whole");
+    ds_free(&d);
+    strbuf_free(&c);
+    free(p1);
+    free(p2);
+  }
+  strbuf_free(&b);
+
+  /* classes is at least 2 even when every label is 0 */
+  {
+    const char *lz = tpath("labels_zero");
+    strbuf l;
+    strbuf_init(&l);
+    put_be32(&l, 0x801);
+    put_be32(&l, NI);
+    for (int i = 0; i < NI; i++) strbuf_putc(&l, 0);
+    write_bytes(lz, l.data, l.len);
+    rc = ds_load_idx(im, lz, &d, &err);
+    tap_result(rc == 0 && d.classes == 2 && d.y[3] == 0, "idx: all labels 0 gives classes 2");
+    ds_free(&d);
+    /* label 255 gives 256 classes */
+    l.data[8 + 4] = (char)255;
+    write_bytes(lz, l.data, l.len);
+    rc = ds_load_idx(im, lz, &d, &err);
+    tap_result(rc == 0 && d.classes == 256 && d.y[4] == 255, "idx: classes is 1 + the largest label");
+    ds_free(&d);
+    strbuf_free(&l);
+  }
+  tap_result(err.len == 0, "idx: no message on success");
+  strbuf_free(&err);
+}
+
+/* Corrupt and missing files, one check each, with the exact message text. */
+static void test_idx_errors(void) {
+  const char *im = tpath("good_im"), *lb = tpath("good_lb");
+  write_idx_pair(im, lb, 0);
+  strbuf b;
+
+  const char *missing = tpath("no_such_file");
+  expect_idx_fail("missing images file", missing, lb, missing, "cannot open: No such file or directory");
+  expect_idx_fail("missing labels file", im, missing, missing, "cannot open: No such file or directory");
+  expect_idx_fail("directory given as a file", dir, lb, dir, "is a directory, not a data file");
+
+  const char *empty = tpath("empty");
+  write_bytes(empty, "", 0);
+  expect_idx_fail("empty images file", empty, lb, empty, "empty file (0 bytes)");
+  expect_idx_fail("empty labels file", im, empty, empty, "empty file (0 bytes)");
+
+  const char *p = tpath("bad");
+  idx_images(&b, 0x804, NI, ROWS, COLS);
+  write_bytes(p, b.data, b.len);
+  expect_idx_fail("wrong images magic", p, lb, p, "wrong magic number 0x00000804 (an IDX file with 4 dimensions");
+  strbuf_free(&b);
+
+  write_bytes(p, "GIF89a-not-idx-at-all", 21);
+  expect_idx_fail("not an IDX file", p, lb, p, "wrong magic number 0x47494638 (not an IDX file), expected 0x00000803");
+
+  expect_idx_fail("images and labels swapped (labels first)", lb, im, lb, "this is an IDX labels file, not images");
+  {
+    /* labels argument is an images file: the images check passes first */
+    expect_idx_fail("labels argument is an images file", im, im, im, "this is an IDX images file, not labels");
+  }
+
+  idx_labels(&b, 0x801, NI - 1);
+  write_bytes(p, b.data, b.len);
+  expect_idx_fail("count mismatch", im, p, p, "count mismatch: 9 labels, but");
+  strbuf_free(&b);
+
+  idx_images(&b, 0x803, NI, ROWS, COLS);
+  write_bytes(p, b.data, b.len - 1);
+  expect_idx_fail("truncated images", p, lb, p,
+                  "truncated: header says 10 images of 4x3 (136 bytes), file has 135 bytes; the file is incomplete");
+  write_bytes(p, b.data, 10);
+  expect_idx_fail("truncated images header", p, lb, p, "truncated: 10 bytes is too short for the 16-byte IDX");
+  strbuf_add(&b, "\0\0", 2);
+  write_bytes(p, b.data, b.len);
+  expect_idx_fail("trailing bytes after images", p, lb, p,
+                  "2 trailing bytes: header says 10 images of 4x3 (136 bytes), file has 138 bytes");
+  strbuf_free(&b);
+
+  idx_labels(&b, 0x801, NI);
+  write_bytes(p, b.data, b.len - 3);
+  expect_idx_fail("truncated labels", im, p, p, "truncated: header says 10 labels (18 bytes), file has 15 bytes");
+  strbuf_putc(&b, 1);
+  write_bytes(p, b.data, b.len);
+  expect_idx_fail("trailing byte after labels", im, p, p, "1 trailing bytes: header says 10 labels");
+  strbuf_free(&b);
+
+  idx_images(&b, 0x803, 0, ROWS, COLS);
+  write_bytes(p, b.data, b.len);
+  expect_idx_fail("zero images", p, lb, p, "header says 0 images, outside the supported 1..");
+  strbuf_free(&b);
+  idx_images(&b, 0x803, 1, 0, COLS);
+  write_bytes(p, b.data, b.len);
+  expect_idx_fail("zero rows", p, lb, p, "image size 0x3 is outside the supported 1..4096");
+  strbuf_free(&b);
+  strbuf_init(&b);
+  put_be32(&b, 0x803);
+  put_be32(&b, 100000);
+  put_be32(&b, 4096);
+  put_be32(&b, 4096);
+  write_bytes(p, b.data, b.len);
+  expect_idx_fail("too many values", p, lb, p, "are 1677721600000 values, more than the supported");
+  strbuf_free(&b);
+
+  /* gzip problems */
+  const char *gz = tpath("g.gz");
+  idx_images(&b, 0x803, NI, ROWS, COLS);
+  write_gz(gz, b.data, b.len);
+  size_t glen;
+  unsigned char *g = slurp(gz, &glen);
+  write_bytes(p, g, glen / 2);
+  expect_idx_fail("truncated gzip stream (half)", p, lb, p, "truncated gzip stream: the compressed data ends early");
+  write_bytes(p, g, glen - 4);
+  expect_idx_fail("truncated gzip stream (trailer cut)", p, lb, p, "truncated gzip stream");
+  write_bytes(p, g, 5);
+  expect_idx_fail("truncated gzip header", p, lb, p, "truncated gzip stream");
+  g[glen - 6] ^= 0x55; /* CRC-32 */
+  write_bytes(p, g, glen);
+  expect_idx_fail("gzip CRC mismatch", p, lb, p, "corrupt gzip data (zlib: incorrect data check)");
+  g[glen - 6] ^= 0x55;
+  {
+    strbuf c;
+    strbuf_init(&c);
+    strbuf_add(&c, (char *)g, glen);
+    strbuf_add(&c, "junk", 4);
+    write_bytes(p, c.data, c.len);
+    expect_idx_fail("garbage after gzip stream", p, lb, p, "4 bytes of trailing garbage after the gzip stream");
+    strbuf_free(&c);
+  }
+  free(g);
+  write_gz(p, b.data, b.len - 1);
+  expect_idx_fail("gzip of truncated images", p, lb, p, "file has 135 bytes after decompression");
+  write_gz(p, "", 0);
+  expect_idx_fail("gzip of nothing", p, lb, p, "truncated: 0 bytes after decompression is too short");
+  strbuf_free(&b);
+
+  /* err may be NULL */
+  ds_images d;
+  tap_result(ds_load_idx(missing, lb, &d, NULL) == -1 && is_zeroed(&d), "error with err == NULL");
+}
+
+/* ---- MNIST directory ---------------------------------------------------- */
+
+static void expect_dir_fail(const char *label, const char *d_path, int train, const char *who, const char *want) {
+  ds_images d;
+  memset(&d, 0xAB, sizeof d);
+  strbuf err;
+  strbuf_init(&err);
+  int rc = ds_load_mnist_dir(d_path, train, &d, &err);
+  check_fail(label, rc, &d, &err, who, want);
+  ds_free(&d);
+  strbuf_free(&err);
+}
+
+static void test_mnist_dir(void) {
+  const char *md = tpath("mnist");
+  mkdir_or_die(md);
+  char a[600], b[600];
+  snprintf(a, sizeof a, "%s/train-images-idx3-ubyte.gz", md);
+  snprintf(b, sizeof b, "%s/train-labels-idx1-ubyte.gz", md);
+  write_idx_pair(a, b, 1);
+  snprintf(a, sizeof a, "%s/t10k-images-idx3-ubyte", md);
+  snprintf(b, sizeof b, "%s/t10k-labels-idx1-ubyte.gz", md);
+  write_idx_pair(a, b, 1);
+  {
+    strbuf plain;
+    idx_images(&plain, 0x803, NI, ROWS, COLS);
+    write_bytes(a, plain.data, plain.len); /* plain images, gzipped labels */
+    strbuf_free(&plain);
+  }
+
+  strbuf err;
+  strbuf_init(&err);
+  ds_images d;
+  int rc = ds_load_mnist_dir(md, 1, &d, &err);
+  tap_result(rc == 0 && is_standard(&d), "mnist dir: train from .gz names");
+  if (rc) tap_diag("%s", err.data);
+  ds_free(&d);
+  rc = ds_load_mnist_dir(md, 0, &d, &err);
+  tap_result(rc == 0 && is_standard(&d), "mnist dir: test from a plain name and a .gz name");
+  ds_free(&d);
+  char slash[600];
+  snprintf(slash, sizeof slash, "%s/", md);
+  rc = ds_load_mnist_dir(slash, 1, &d, &err);
+  tap_result(rc == 0 && is_standard(&d), "mnist dir: trailing slash");
+  ds_free(&d);
+  strbuf_free(&err);
+
+  /* plain name preferred over .gz when both exist */
+  snprintf(a, sizeof a, "%s/train-images-idx3-ubyte", md);
+  write_bytes(a, "", 0);
+  snprintf(b, sizeof b, "%s/train-images-idx3-ubyte", md);
+  expect_dir_fail("mnist dir: plain name tried first", md, 1, b, "empty file");
+  remove(a);
+
+  const char *none = tpath("no_such_dir");
+  expect_dir_fail("mnist dir: missing directory", none, 1, none,
+                  "cannot open the data set directory (No such file or directory), looked for "
+                  "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]");
+  const char *empty = tpath("mnist_empty");
+  mkdir_or_die(empty);
+  snprintf(a, sizeof a, "%s/t10k-images-idx3-ubyte: not found (nor %s/t10k-images-idx3-ubyte.gz)", empty, empty);
+  expect_dir_fail("mnist dir: missing images file names both spellings", empty, 0, empty, a);
+  snprintf(a, sizeof a, "%s/train-labels-idx1-ubyte", md);
+  snprintf(b, sizeof b, "%s/train-labels-idx1-ubyte.gz", md);
+  {
+    char moved[700], want[1400];
+    snprintf(moved, sizeof moved, "%s.moved", b);
+    if (rename(b, moved) != 0) fail_setup(b);
+    snprintf(want, sizeof want, "%s: not found (nor %s)", a, b);
+    expect_dir_fail("mnist dir: missing labels file", md, 1, a, want);
+    if (rename(moved, b) != 0) fail_setup(moved);
+  }
+  const char *file = tpath("good_im");
+  expect_dir_fail("mnist dir: a file, not a directory", file, 1, file, "not a directory, expected one holding");
+  expect_dir_fail("mnist dir: other directories get no package hint", empty, 1, empty, "pass a directory in the MNIST");
+  {
+    ds_images d2;
+    strbuf e2;
+    strbuf_init(&e2);
+    ds_load_mnist_dir(empty, 1, &d2, &e2);
+    tap_result(!strstr(e2.data, "apt-get"), "mnist dir: no apt-get hint for a user directory");
+    strbuf_free(&e2);
+  }
+
+  struct stat st;
+  if (stat(DS_FASHION_MNIST_DIR, &st) != 0) {
+    expect_dir_fail("mnist dir: default path suggests the package", DS_FASHION_MNIST_DIR, 1, DS_FASHION_MNIST_DIR,
+                    "apt-get install dataset-fashion-mnist");
+    expect_dir_fail("mnist dir: default path with trailing slash too", DS_FASHION_MNIST_DIR "/", 0,
+                    DS_FASHION_MNIST_DIR "/", "apt-get install dataset-fashion-mnist");
+  } else {
+    printf("ok %d # SKIP dataset installed: the missing-package hint cannot be shown\n", ++tap_count);
+    printf("ok %d # SKIP dataset installed: the missing-package hint cannot be shown\n", ++tap_count);
+  }
+}
+
+/* ---- CIFAR -------------------------------------------------------------- */
+
+static unsigned char cifar_pixel(int file, int rec, int k) { return (unsigned char)((file * 7 + rec * 13 + k) % 256); }
+
+/* Writes nrec records: label bytes from labels[rec*label_bytes..], pixels
+ * from cifar_pixel(file, rec, k). */
+static void write_cifar(const char *path, int file, int nrec, int label_bytes, const unsigned char *labels,
+                        size_t cut) {
+  strbuf b;
+  strbuf_init(&b);
+  for (int r = 0; r < nrec; r++) {
+    for (int l = 0; l < label_bytes; l++) strbuf_putc(&b, (char)labels[r * label_bytes + l]);
+    for (int k = 0; k < 3072; k++) strbuf_putc(&b, (char)cifar_pixel(file, r, k));
+  }
+  write_bytes(path, b.data, b.len - cut);
+  strbuf_free(&b);
+}
+
+static void expect_cifar_fail(const char *label, int hundred, const char *d_path, int train, const char *who,
+                              const char *want) {
+  ds_images d;
+  memset(&d, 0xAB, sizeof d);
+  strbuf err;
+  strbuf_init(&err);
+  int rc = hundred ? ds_load_cifar100(d_path, train, &d, &err) : ds_load_cifar10(d_path, train, &d, &err);
+  check_fail(label, rc, &d, &err, who, want);
+  ds_free(&d);
+  strbuf_free(&err);
+}
+
+static void test_cifar10(void) {
+  const char *cd = tpath("cifar10");
+  mkdir_or_die(cd);
+  char path[600];
+  for (int f = 1; f <= 5; f++) {
+    unsigned char labels[3];
+    for (int r = 0; r < 3; r++) labels[r] = (unsigned char)((f * 3 + r) % 10);
+    snprintf(path, sizeof path, "%s/data_batch_%d.bin", cd, f);
+    write_cifar(path, f, 3, 1, labels, 0);
+  }
+  unsigned char tl[2] = {9, 0};
+  snprintf(path, sizeof path, "%s/test_batch.bin", cd);
+  write_cifar(path, 0, 2, 1, tl, 0);
+  /* one batch gzipped: detected by content */
+  {
+    unsigned char labels[3];
+    for (int r = 0; r < 3; r++) labels[r] = (unsigned char)((4 * 3 + r) % 10);
+    snprintf(path, sizeof path, "%s/data_batch_4.bin", cd);
+    write_cifar(path, 4, 3, 1, labels, 0);
+    size_t len;
+    unsigned char *raw = slurp(path, &len);
+    write_gz(path, raw, len);
+    free(raw);
+  }
+
+  strbuf err;
+  strbuf_init(&err);
+  ds_images d;
+  int rc = ds_load_cifar10(cd, 1, &d, &err);
+  int ok = rc == 0 && d.n == 15 && d.c == 3 && d.h == 32 && d.w == 32 && d.classes == 10;
+  for (int f = 1; ok && f <= 5; f++)
+    for (int r = 0; ok && r < 3; r++) {
+      int e = (f - 1) * 3 + r;
+      if (d.y[e] != (f * 3 + r) % 10) ok = 0;
+      for (int k = 0; k < 3072; k++)
+        if (d.x[(size_t)e * 3072 + k] != (float)cifar_pixel(f, r, k) / 255.0f) ok = 0;
+    }
+  tap_result(ok, "cifar10: five train batches of 3 records, labels and pixels in order");
+  if (rc) tap_diag("%s", err.data);
+  /* channel-major: green plane of example 0 starts at 1024 */
+  tap_result(ok && d.x[1024] == (float)cifar_pixel(1, 0, 1024) / 255.0f, "cifar10: channel-major planes");
+  ds_free(&d);
+  rc = ds_load_cifar10(cd, 0, &d, &err);
+  tap_result(rc == 0 && d.n == 2 && d.y[0] == 9 && d.y[1] == 0 && d.x[3071] == (float)cifar_pixel(0, 0, 3071) / 255.0f &&
+                 d.x[3072 + 5] == (float)cifar_pixel(0, 1, 5) / 255.0f,
+             "cifar10: test batch");
+  ds_free(&d);
+  strbuf_free(&err);
+
+  /* errors */
+  char want[700];
+  snprintf(path, sizeof path, "%s/data_batch_3.bin", cd);
+  unsigned char l3[3] = {1, 2, 3};
+  write_cifar(path, 3, 3, 1, l3, 1);
+  expect_cifar_fail("cifar10: truncated record", 0, cd, 1, path,
+                    "truncated: 9218 bytes is not a whole number of 3073-byte records");
+  l3[1] = 10;
+  write_cifar(path, 3, 3, 1, l3, 0);
+  expect_cifar_fail("cifar10: label out of range", 0, cd, 1, path,
+                    "record 1 has label 10, but CIFAR-10 has 10 classes (0..9)");
+  write_bytes(path, "", 0);
+  expect_cifar_fail("cifar10: empty file", 0, cd, 1, path, "empty file (0 bytes)");
+  remove(path);
+  snprintf(want, sizeof want, "%s: not found; pass the extracted cifar-10-batches-bin directory", path);
+  expect_cifar_fail("cifar10: missing batch", 0, cd, 1, path, want);
+  const char *none = tpath("no_cifar");
+  expect_cifar_fail("cifar10: missing directory", 0, none, 0, none,
+                    "cannot open the data set directory (No such file or directory), looked for test_batch.bin");
+}
+
+static void test_cifar100(void) {
+  const char *cd = tpath("cifar100");
+  mkdir_or_die(cd);
+  char path[600];
+  unsigned char labels[8] = {19, 99, 0, 0, 5, 42, 3, 7};
+  snprintf(path, sizeof path, "%s/train.bin", cd);
+  write_cifar(path, 1, 4, 2, labels, 0);
+  unsigned char tl[2] = {1, 50};
+  snprintf(path, sizeof path, "%s/test.bin", cd);
+  write_cifar(path, 2, 1, 2, tl, 0);
+
+  strbuf err;
+  strbuf_init(&err);
+  ds_images d;
+  int rc = ds_load_cifar100(cd, 1, &d, &err);
+  int ok = rc == 0 && d.n == 4 && d.c == 3 && d.h == 32 && d.w == 32 && d.classes == 100 && d.y[0] == 99 &&
+           d.y[1] == 0 && d.y[2] == 42 && d.y[3] == 7;
+  for (int r = 0; ok && r < 4; r++)
+    for (int k = 0; k < 3072; k++)
+      if (d.x[(size_t)r * 3072 + k] != (float)cifar_pixel(1, r, k) / 255.0f) ok = 0;
+  tap_result(ok, "cifar100: train records use the fine label, pixels after 2 label bytes");
+  ds_free(&d);
+  rc = ds_load_cifar100(cd, 0, &d, &err);
+  tap_result(rc == 0 && d.n == 1 && d.y[0] == 50 && d.x[7] == (float)cifar_pixel(2, 0, 7) / 255.0f, "cifar100: test");
+  ds_free(&d);
+  strbuf_free(&err);
+
+  snprintf(path, sizeof path, "%s/train.bin", cd);
+  write_cifar(path, 1, 4, 2, labels, 3075);
+  expect_cifar_fail("cifar100: truncated record", 1, cd, 1, path,
+                    "truncated: 9221 bytes is not a whole number of 3074-byte records");
+  labels[5] = 100;
+  write_cifar(path, 1, 4, 2, labels, 0);
+  expect_cifar_fail("cifar100: fine label out of range", 1, cd, 1, path,
+                    "record 2 has label 100, but CIFAR-100 has 100 classes (0..99)");
+  labels[5] = 1;
+  labels[6] = 20;
+  write_cifar(path, 1, 4, 2, labels, 0);
+  expect_cifar_fail("cifar100: coarse label out of range", 1, cd, 1, path,
+                    "record 3 has coarse label 20, but CIFAR-100 has 20 coarse classes");
+  remove(path);
+  expect_cifar_fail("cifar100: missing file", 1, cd, 1, path, "not found; pass the extracted cifar-100-binary");
+}
+
+/* ---- split, stats, shuffle, batch --------------------------------------- */
+
+/* n examples of c x h x w; example i is filled with i + ch/10 + offset
+ * pattern; label i % classes. */
+static void make_synthetic(ds_images *d, int n, int c, int h, int w, int classes) {
+  d->n = n;
+  d->c = c;
+  d->h = h;
+  d->w = w;
+  d->classes = classes;
+  size_t img = (size_t)c * h * w;
+  d->x = malloc((size_t)n * img * sizeof(float) + 1);
+  d->y = malloc((size_t)n * sizeof(int) + 1);
+  for (int i = 0; i < n; i++) {
+    d->y[i] = i % classes;
+    for (size_t k = 0; k < img; k++) d->x[i * img + k] = (float)i * 1000 + (float)k;
+  }
+}
+
+/* Which example of the synthetic set does a copied image come from? */
+static int source_of(const float *x) { return (int)(x[0] / 1000); }
+
+static void test_split(void) {
+  ds_images all;
+  make_synthetic(&all, 50, 2, 3, 3, 5);
+  size_t img = 18;
+  strbuf err;
+  strbuf_init(&err);
+  ds_images part, rest;
+  int rc = ds_split(&all, 20, 42, &part, &rest, &err);
+  int seen[50] = {0}, ok = rc == 0 && part.n == 20 && rest.n == 30 && part.c == 2 && part.h == 3 && part.w == 3 &&
+                              part.classes == 5 && rest.classes == 5;
+  for (int i = 0; ok && i < part.n; i++) {
+    int s = source_of(part.x + i * img);
+    seen[s]++;
+    if (memcmp(part.x + i * img, all.x + s * img, img * sizeof(float)) != 0 || part.y[i] != all.y[s]) ok = 0;
+  }
+  for (int i = 0; ok && i < rest.n; i++) {
+    int s = source_of(rest.x + i * img);
+    seen[s]++;
+    if (memcmp(rest.x + i * img, all.x + s * img, img * sizeof(float)) != 0 || rest.y[i] != all.y[s]) ok = 0;
+  }
+  for (int i = 0; i < 50; i++)
+    if (seen[i] != 1) ok = 0;
+  tap_result(ok, "split: disjoint, complete, copies of the right examples");
+  int identity = 1;
+  for (int i = 0; i < 20; i++)
+    if (source_of(part.x + i * img) != i) identity = 0;
+  tap_result(!identity, "split: the part is shuffled, not a prefix");
+
+  ds_images part2, rest2;
+  ds_split(&all, 20, 42, &part2, &rest2, &err);
+  tap_result(memcmp(part.x, part2.x, 20 * img * sizeof(float)) == 0 &&
+                 memcmp(rest.x, rest2.x, 30 * img * sizeof(float)) == 0 &&
+                 memcmp(part.y, part2.y, 20 * sizeof(int)) == 0,
+             "split: same seed, same split");
+  ds_free(&part2);
+  ds_free(&rest2);
+  ds_split(&all, 20, 43, &part2, NULL, &err);
+  tap_result(memcmp(part.x, part2.x, 20 * img * sizeof(float)) != 0, "split: different seed, different split");
+  ds_free(&part2);
+  ds_free(&part);
+  ds_free(&rest);
+
+  rc = ds_split(&all, 0, 1, &part, &rest, &err);
+  tap_result(rc == 0 && part.n == 0 && part.x && part.y && rest.n == 50, "split: count 0");
+  ds_free(&part);
+  ds_free(&rest);
+  rc = ds_split(&all, 50, 1, &part, &rest, &err);
+  tap_result(rc == 0 && part.n == 50 && rest.n == 0, "split: count n");
+  ds_free(&part);
+  ds_free(&rest);
+  rc = ds_split(&all, 30, 1, NULL, &rest, &err);
+  tap_result(rc == 0 && rest.n == 20, "split: part may be NULL");
+  ds_free(&rest);
+  tap_result(err.len == 0, "split: no message on success");
+
+  memset(&part, 0xAB, sizeof part);
+  rc = ds_split(&all, 51, 1, &part, &rest, &err);
+  check_fail("split: count above n", rc, &part, &err, "ds_split:", "count 51 is out of range 0..50");
+  strbuf_clear(&err);
+  rc = ds_split(&all, -1, 1, &part, NULL, &err);
+  check_fail("split: negative count", rc, &part, &err, "ds_split:", "count -1 is out of range 0..50");
+  strbuf_free(&err);
+  ds_free(&all);
+}
+
+static void test_stats(void) {
+  /* 2 examples, 2 channels of 2x2: channel 0 = 1,2,3,4 / 5,6,7,8; channel 1
+   * constant 3 (std 0). */
+  ds_images d = {0};
+  d.n = 2;
+  d.c = 2;
+  d.h = 2;
+  d.w = 2;
+  d.classes = 2;
+  float x[16] = {1, 2, 3, 4, 3, 3, 3, 3, 5, 6, 7, 8, 3, 3, 3, 3};
+  int y[2] = {0, 1};
+  d.x = x;
+  d.y = y;
+  float mean[2], std[2];
+  ds_channel_stats(&d, mean, std);
+  double want_std = sqrt(21.0 / 4.0); /* population std of 1..8 */
+  tap_result(fabsf(mean[0] - 4.5f) < 1e-6f && fabsf(std[0] - (float)want_std) < 1e-6f && mean[1] == 3.0f &&
+                 std[1] == 0.0f,
+             "stats: per-channel mean and population std");
+  ds_normalize(&d, mean, std);
+  tap_result(fabsf(x[0] - (float)((1 - 4.5) / want_std)) < 1e-6f && x[4] == 0.0f && x[15] == 0.0f,
+             "normalize: (x - mean) / std, std 0 treated as 1");
+
+  ds_images s;
+  make_synthetic(&s, 7, 3, 5, 4, 3);
+  for (size_t i = 0; i < 7 * 60; i++) s.x[i] = (float)((i * 2654435761u) % 1000) / 100.0f;
+  float m3[3], s3[3];
+  ds_channel_stats(&s, m3, s3);
+  ds_normalize(&s, m3, s3);
+  ds_channel_stats(&s, m3, s3);
+  int ok = 1;
+  for (int ch = 0; ch < 3; ch++)
+    if (fabsf(m3[ch]) > 1e-5f || fabsf(s3[ch] - 1) > 1e-5f) ok = 0;
+  tap_result(ok, "normalize: mean ~0 and std ~1 afterwards");
+  ds_free(&s);
+  ds_images e = {0};
+  e.c = 1;
+  e.h = e.w = 2;
+  ds_channel_stats(&e, m3, s3);
+  tap_result(m3[0] == 0 && s3[0] == 0, "stats: empty set gives 0");
+}
+
+static int is_perm(const int *p, int n) {
+  char *seen = calloc((size_t)n + 1, 1);
+  int ok = 1;
+  for (int i = 0; i < n; i++) {
+    if (p[i] < 0 || p[i] >= n || seen[p[i]]) ok = 0;
+    else seen[p[i]] = 1;
+  }
+  free(seen);
+  return ok;
+}
+
+static void test_shuffle(void) {
+  enum { N = 1000 };
+  static int a[N], b[N], c[N];
+  rng r;
+  rng_seed(&r, 7);
+  ds_shuffle(N, a, &r);
+  rng_seed(&r, 7);
+  ds_shuffle(N, b, &r);
+  rng_seed(&r, 8);
+  ds_shuffle(N, c, &r);
+  int fixed = 0;
+  for (int i = 0; i < N; i++) fixed += a[i] == i;
+  tap_result(is_perm(a, N) && is_perm(c, N), "shuffle: a permutation of 0..n-1");
+  tap_result(memcmp(a, b, sizeof a) == 0, "shuffle: same seed, same permutation");
+  tap_result(memcmp(a, c, sizeof a) != 0 && fixed < 20, "shuffle: different seed differs, not the identity");
+  /* every one of the 6 permutations of 3 appears */
+  int counts[6] = {0};
+  rng_seed(&r, 1);
+  for (int t = 0; t < 6000; t++) {
+    int p[3];
+    ds_shuffle(3, p, &r);
+    counts[p[0] * 2 + (p[1] > p[2])]++;
+  }
+  int ok = 1;
+  for (int i = 0; i < 6; i++)
+    if (counts[i] < 800 || counts[i] > 1200) ok = 0;
+  tap_result(ok, "shuffle: uniform over the 6 permutations of 3");
+  rng before = r;
+  int one = -1;
+  ds_shuffle(1, &one, &r);
+  ds_shuffle(0, NULL, &r);
+  tap_result(one == 0 && memcmp(&before, &r, sizeof r) == 0, "shuffle: n 0 and 1 draw nothing");
+}
+
+/* Independent reference for crop: pad explicitly, then take the window,
+ * then mirror. */
+static void reference_aug(const float *src, int c, int h, int w, int crop, int dy, int dx, int mirror, float *out) {
+  int ph = h + 2 * crop, pw = w + 2 * crop;
+  float *pad = calloc((size_t)c * ph * pw, sizeof(float));
+  for (int ch = 0; ch < c; ch++)
+    for (int i = 0; i < h; i++)
+      for (int j = 0; j < w; j++) pad[(ch * ph + i + crop) * pw + j + crop] = src[(ch * h + i) * w + j];
+  for (int ch = 0; ch < c; ch++)
+    for (int i = 0; i < h; i++)
+      for (int j = 0; j < w; j++) {
+        float v = pad[(ch * ph + i + dy) * pw + j + dx];
+        out[(ch * h + i) * w + (mirror ? w - 1 - j : j)] = v;
+      }
+  free(pad);
+}
+
+static void test_batch(void) {
+  ds_images d;
+  make_synthetic(&d, 12, 2, 4, 5, 4);
+  size_t img = 40;
+  int perm[12];
+  rng r;
+  rng_seed(&r, 3);
+  ds_shuffle(12, perm, &r);
+  float x[5 * 40];
+  int y[5];
+  rng before = r;
+  ds_batch(&d, perm, 4, 5, 0, 0, NULL, x, y);
+  int ok = memcmp(&before, &r, sizeof r) == 0;
+  for (int k = 0; k < 5; k++)
+    if (memcmp(x + k * img, d.x + perm[4 + k] * img, img * sizeof(float)) != 0 || y[k] != d.y[perm[4 + k]]) ok = 0;
+  tap_result(ok, "batch: copies examples perm[start..start+count) with labels");
+  ds_batch(&d, NULL, 7, 5, 0, 0, NULL, x, NULL);
+  ok = 1;
+  for (int k = 0; k < 5; k++)
+    if (memcmp(x + k * img, d.x + (7 + k) * img, img * sizeof(float)) != 0) ok = 0;
+  tap_result(ok, "batch: perm NULL is the identity, y_out may be NULL");
+
+  /* crop with a known image: 1 channel 3x3 of 1..9, crop 1 */
+  {
+    ds_images s = {0};
+    float px[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    int ly = 0;
+    s.n = 1;
+    s.c = 1;
+    s.h = s.w = 3;
+    s.classes = 2;
+    s.x = px;
+    s.y = &ly;
+    /* find a seed whose first draws are dy = 0, dx = 2 (shift down-left) */
+    uint64_t seed = 0;
+    for (;; seed++) {
+      rng t;
+      rng_seed(&t, seed);
+      int dy = (int)rng_below(&t, 3), dx = (int)rng_below(&t, 3);
+      if (dy == 0 && dx == 2) break;
+    }
+    rng_seed(&r, seed);
+    int zero = 0;
+    float out[9];
+    ds_batch(&s, &zero, 0, 1, 1, 0, &r, out, NULL);
+    /* output (i, j) = input (i - 1, j + 1): top row zero, right column zero */
+    float want[9] = {0, 0, 0, 2, 3, 0, 5, 6, 0};
+    tap_result(memcmp(out, want, sizeof want) == 0, "batch: crop shifts a known pixel and fills with zeros");
+  }
+
+  /* crop and flip against the reference, many draws */
+  float *xb = malloc(200 * img * sizeof(float));
+  float ref[40];
+  int idx[200];
+  for (int k = 0; k < 200; k++) idx[k] = k % 12;
+  rng_seed(&r, 99);
+  rng twin = r;
+  ds_batch(&d, idx, 0, 200, 2, 1, &r, xb, NULL);
+  int offsets[5][5] = {{0}}, flips = 0, zeros = 0;
+  ok = 1;
+  for (int k = 0; k < 200; k++) {
+    int dy = (int)rng_below(&twin, 5), dx = (int)rng_below(&twin, 5), mirror = rng_below(&twin, 2) == 1;
+    offsets[dy][dx]++;
+    flips += mirror;
+    reference_aug(d.x + idx[k] * img, 2, 4, 5, 2, dy, dx, mirror, ref);
+    if (memcmp(ref, xb + k * img, sizeof ref) != 0) ok = 0;
+    for (int v = 0; v < 40; v++) zeros += xb[k * img + v] == 0 && idx[k] != 0;
+  }
+  int all_offsets = 1;
+  for (int i = 0; i < 5; i++)
+    for (int j = 0; j < 5; j++)
+      if (!offsets[i][j]) all_offsets = 0;
+  tap_result(ok && memcmp(&twin, &r, sizeof r) == 0, "batch: crop 2 + flip match a pad/window/mirror reference");
+  tap_result(all_offsets && flips > 60 && flips < 140 && zeros > 0, "batch: every offset and both flips occur");
+
+  /* flip only: mirror or identity */
+  rng_seed(&r, 5);
+  twin = r;
+  ds_batch(&d, idx, 0, 64, 0, 1, &r, xb, NULL);
+  int mirrored = 0, same = 0;
+  ok = 1;
+  for (int k = 0; k < 64; k++) {
+    int m = rng_below(&twin, 2) == 1;
+    const float *src = d.x + idx[k] * img, *o = xb + k * img;
+    for (int ch = 0; ch < 2; ch++)
+      for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 5; j++)
+          if (o[(ch * 4 + i) * 5 + j] != src[(ch * 4 + i) * 5 + (m ? 4 - j : j)]) ok = 0;
+    if (m) mirrored++;
+    else same++;
+  }
+  tap_result(ok && mirrored > 10 && same > 10, "batch: flip mirrors each row (w-1-j) with probability 1/2");
+  free(xb);
+  ds_free(&d);
+}
+
+/* ---- real data ---------------------------------------------------------- */
+
+static void test_real(void) {
+  struct stat st;
+  if (stat(DS_FASHION_MNIST_DIR, &st) != 0) {
+    printf("ok %d # SKIP no dataset\n", ++tap_count);
+    printf("ok %d # SKIP no dataset\n", ++tap_count);
+    return;
+  }
+  strbuf err;
+  strbuf_init(&err);
+  ds_images d;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int rc = ds_load_mnist_dir(DS_FASHION_MNIST_DIR, 1, &d, &err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  int counts[10] = {0}, ok = rc == 0 && d.n == 60000 && d.c == 1 && d.h == 28 && d.w == 28 && d.classes == 10;
+  for (int i = 0; ok && i < d.n; i++) counts[d.y[i]]++;
+  for (int i = 0; ok && i < 10; i++)
+    if (counts[i] != 6000) ok = 0;
+  tap_result(ok, "fashion-mnist: train 60000 of 1x28x28, 10 classes of 6000");
+  if (rc) tap_diag("%s", err.data);
+  tap_diag("fashion-mnist train loaded in %.3f s", (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+  ds_free(&d);
+  rc = ds_load_mnist_dir(DS_FASHION_MNIST_DIR, 0, &d, &err);
+  tap_result(rc == 0 && d.n == 10000 && d.h == 28 && d.w == 28 && d.classes == 10, "fashion-mnist: test 10000");
+  ds_free(&d);
+  strbuf_free(&err);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+int main(void) {
+  if (!mkdtemp(dir)) fail_setup("mkdtemp");
+  test_idx();
+  test_idx_errors();
+  test_mnist_dir();
+  test_cifar10();
+  test_cifar100();
+  test_split();
+  test_stats();
+  test_shuffle();
+  test_batch();
+  test_real();
+  int rm = nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  struct stat st;
+  tap_result(rm == 0 && stat(dir, &st) != 0, "scratch directory removed");
+  return tap_done();
+}

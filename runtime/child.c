@@ -283,6 +283,8 @@ tensor *child_forward(nn_ctx *ctx, child *c, tensor *images) {
   return nn_reshape(ctx, x, 2, ne);
 }
 
+child_shape child_layer_shape(const child *c, int i) { return i < 0 ? c->head->out : c->layers[i].out; }
+
 static void op_text(const child_op *o, strbuf *out) {
   const arch_op *a = o->src;
   strbuf_puts(out, a->op->name);

@@ -47,6 +47,9 @@ void child_free(child *c);
  * failure. ctx->training selects batch-norm statistics and dropout. */
 tensor *child_forward(nn_ctx *ctx, child *c, tensor *images);
 
+/* The output shape of layer i (0 <= i < c->cnn.nlayers), or of the head (-1). */
+child_shape child_layer_shape(const child *c, int i);
+
 /* A table of the layers: inputs, operations, output shapes, parameters. */
 void child_summary(const child *c, strbuf *out);
 

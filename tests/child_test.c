@@ -1,0 +1,175 @@
+/* child_test.c: the child builder's rules, one test each, its counts, a
+ * rejected architecture, and a tiny training run on generated images that
+ * must learn and must repeat itself exactly from the same seed. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../compiler/compile.h"
+#include "../runtime/parallel.h"
+#include "../runtime/train.h"
+#include "tap.h"
+
+static grammar *compile_text(const char *text) {
+  nasl_diag d;
+  nasl_diag_init(&d, stderr);
+  grammar *g = nasl_compile_text("child.nasl", text, strlen(text), NULL, &d);
+  nasl_diag_free(&d);
+  return g;
+}
+
+/* The first architecture of g whose anchor tokens are given (others 0). */
+static int arch_with(const grammar *g, const int *tokens, int n, arch *a) {
+  strbuf err;
+  strbuf_init(&err);
+  int ok = arch_from_tokens(g, 0, tokens, n, a, &err);
+  if (!ok) tap_diag("%s", err.data);
+  strbuf_free(&err);
+  return ok;
+}
+
+static void test_rules(void) {
+  /* three layers with anchors: tokens are layer[1].inputs (1 bit), layer[2].inputs (2 bits) */
+  grammar *g = compile_text(
+      "space s { layer { conv2d(height: 3, width: 3, filters: 4, stride: 2) }\n"
+      "          layers 2 { conv2d(height: 3, width: 3, filters: 6); inputs: anchor } }");
+  if (!g) {
+    tap_result(0, "rule space compiles");
+    return;
+  }
+  rng r;
+  rng_seed(&r, 1);
+  strbuf err;
+  strbuf_init(&err);
+  child c;
+  arch a;
+  /* layer 1 takes nothing (the image), layer 2 takes layers 0 and 1 */
+  int t1[] = {0, 1, 1};
+  arch_with(g, t1, 3, &a);
+  int rc = child_build(&c, &a, (child_shape){1, 8, 8}, 10, &r, &err);
+  tap_result(rc == 0, "builds: %s", rc ? err.data : "ok");
+  if (rc == 0) {
+    tensor *w1 = nn_params_find(&c.params, "layer.1.conv2d.weight");
+    tap_result(c.cnn.layers[1].ninputs == 0 && w1 && w1->ne[1] == 1,
+               "a layer with no input takes the image (1 channel)");
+    tensor *w2 = nn_params_find(&c.params, "layer.2.conv2d.weight");
+    tap_result(w2 && w2->ne[1] == 4 + 6, "several inputs are concatenated along depth (4 + 6 channels)");
+    tap_result(child_layer_shape(&c, 0).h == 4 && child_layer_shape(&c, 2).h == 8 && child_layer_shape(&c, 2).w == 8,
+               "a 4x4 map concatenated with an 8x8 one is padded to 8x8");
+    tap_result(c.used[0] && c.used[1] && !c.used[2], "layers 0 and 1 feed layer 2; layer 2 is dangling");
+    tensor *hw = nn_params_find(&c.params, "head.dense.weight");
+    tap_result(hw && hw->ne[1] == 6 && hw->ne[0] == 10, "the head reads the dangling layer: dense [10, 6]");
+    /* counts by hand: convs 4*1*9, 6*1*9, 6*10*9; dense 10*6 + 10 */
+    tap_result(c.nparams == 36 + 54 + 540 + 70, "parameters counted: %lld", (long long)c.nparams);
+    long long flops = 2LL * 4 * 9 * 16 + 2LL * 6 * 9 * 64 + 2LL * 6 * 90 * 64 + 6LL * 64 + 2LL * 60;
+    tap_result(c.flops == flops, "forward FLOPs counted: %lld (by hand %lld)", (long long)c.flops, flops);
+    nn_ctx ctx;
+    nn_ctx_init(&ctx, 1, &r);
+    tensor *x = nn_new4(&ctx, 3, 1, 8, 8);
+    tensor *y = child_forward(&ctx, &c, x);
+    tap_result(y && y->ndim == 2 && y->ne[0] == 3 && y->ne[1] == 10, "forward gives [3, 10] logits");
+    nn_ctx_free(&ctx);
+    child_free(&c);
+  }
+  arch_free(&a);
+  /* no skip connections: layer 0 and layer 1 both dangle */
+  int t2[] = {0, 0, 1};
+  arch_with(g, t2, 3, &a);
+  rc = child_build(&c, &a, (child_shape){1, 8, 8}, 10, &r, &err);
+  if (rc == 0) {
+    tensor *hw = nn_params_find(&c.params, "head.dense.weight");
+    tap_result(!c.used[0] && hw && hw->ne[1] == 4 + 6,
+               "every unused output is concatenated before the head (4 + 6 channels)");
+    child_free(&c);
+  } else {
+    tap_result(0, "builds the second architecture: %s", err.data);
+  }
+  arch_free(&a);
+  grammar_free(g);
+  /* a head that cannot give the classes is rejected with a reason */
+  g = compile_text("space s { layer { conv2d(filters: 8) } head { global_avgpool } }");
+  rng_seed(&r, 1);
+  arch_generate(g, 0, arch_choose_uniform, &r, &a);
+  strbuf_clear(&err);
+  rc = child_build(&c, &a, (child_shape){1, 8, 8}, 10, &r, &err);
+  tap_result(rc != 0 && strstr(err.data, "the head ends with a 8x1x1 map but the data has 10 classes"),
+             "an impossible head is rejected: %s", err.data);
+  arch_free(&a);
+  grammar_free(g);
+  strbuf_free(&err);
+}
+
+/* 4-class images: a bright 3x3 square in one quadrant of an 8x8 image. */
+static void make_images(ds_images *d, int n, uint64_t seed) {
+  rng r;
+  rng_seed(&r, seed);
+  d->n = n;
+  d->c = 1, d->h = 8, d->w = 8, d->classes = 4;
+  d->x = malloc(sizeof(float) * (size_t)n * 64);
+  d->y = malloc(sizeof(int) * (size_t)n);
+  for (int i = 0; i < n; i++) {
+    int k = (int)rng_below(&r, 4), oy = k / 2 * 4, ox = k % 2 * 4;
+    d->y[i] = k;
+    for (int p = 0; p < 64; p++) d->x[i * 64 + p] = (float)rng_uniform(&r) * 0.3f;
+    for (int yy = 0; yy < 3; yy++)
+      for (int xx = 0; xx < 3; xx++) d->x[i * 64 + (oy + yy) * 8 + ox + xx] += 1.0f;
+  }
+}
+
+static void test_training(void) {
+  grammar *g = compile_text(
+      "space s { layer { conv2d(filters: 8); batchnorm; relu; maxpool(size: 2, stride: 2) } head { dense } }\n"
+      "train { epochs: 4; batch: 16; optimizer: sgd(lr: 0.05, momentum: 0.9); seed: 3 }\n"
+      "search reinforce { reward: max(valid_accuracy, last: 2) ^ 3 }");
+  if (!g) {
+    tap_result(0, "the training space compiles");
+    return;
+  }
+  train_data d;
+  memset(&d, 0, sizeof d);
+  make_images(&d.train, 320, 1);
+  make_images(&d.valid, 64, 2);
+  make_images(&d.test, 64, 3);
+  d.shape = (child_shape){1, 8, 8};
+  d.classes = 4;
+  rng r;
+  rng_seed(&r, 1);
+  arch a;
+  arch_generate(g, 0, arch_choose_uniform, &r, &a);
+  train_opts o = {0, 2, 1, 0, 0};
+  train_report rep[2];
+  strbuf err;
+  strbuf_init(&err);
+  for (int run = 0; run < 2; run++) {
+    child c;
+    if (train_child(g, &a, &d, &o, &c, &rep[run], &err)) {
+      tap_result(0, "tiny training: %s", err.data);
+      return;
+    }
+    child_free(&c);
+  }
+  tap_result(rep[0].epochs == 4, "four epochs trained");
+  tap_result(rep[0].valid_accuracy[3] > 0.9 && rep[0].test_accuracy > 0.9,
+             "it learns: valid accuracy %.3f, test accuracy %.3f (chance 0.25)", rep[0].valid_accuracy[3],
+             rep[0].test_accuracy);
+  tap_result(rep[0].valid_loss[3] < rep[0].valid_loss[0] || rep[0].valid_loss[0] < 0.1, "validation loss falls");
+  int same = rep[0].test_accuracy == rep[1].test_accuracy;
+  for (int e = 0; e < 4; e++) same &= rep[0].valid_loss[e] == rep[1].valid_loss[e];
+  tap_result(same, "the same seed gives the same history, bit for bit");
+  double best = fmax(rep[0].valid_accuracy[2], rep[0].valid_accuracy[3]);
+  tap_result(rep[0].reward_ok && fabs(rep[0].reward - best * best * best) < 1e-12,
+             "reward: max of the last 2 validation accuracies, cubed (%.4f)", rep[0].reward);
+  train_report_free(&rep[0]);
+  train_report_free(&rep[1]);
+  arch_free(&a);
+  train_data_free(&d);
+  grammar_free(g);
+  strbuf_free(&err);
+}
+
+int main(void) {
+  nn_threads_default(1);
+  test_rules();
+  test_training();
+  return tap_done();
+}

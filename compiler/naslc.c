@@ -33,7 +33,8 @@ enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_IO = 3, EXIT_TRAIN = 
 
 enum {
   O_JSON = 1 << 0, O_QUIET = 1 << 1, O_SEED = 1 << 2, O_COUNT = 1 << 3, O_AT = 1 << 4, O_ARCH = 1 << 5,
-  O_EPOCHS = 1 << 6, O_SAVE = 1 << 7, O_THREADS = 1 << 8, O_WEIGHTS = 1 << 9, O_DOT = 1 << 10, O_STDLIB = 1 << 11
+  O_EPOCHS = 1 << 6, O_SAVE = 1 << 7, O_THREADS = 1 << 8, O_WEIGHTS = 1 << 9, O_DOT = 1 << 10, O_STDLIB = 1 << 11,
+  O_SUBSET = 1 << 12
 };
 
 typedef struct option {
@@ -51,6 +52,7 @@ static const option options[] = {
     {"--epochs", NULL, O_EPOCHS, 1, 1, 1000000}, {"--save", NULL, O_SAVE, 1, 1, 0},
     {"--threads", NULL, O_THREADS, 1, 1, 64},   {"--weights", NULL, O_WEIGHTS, 1, 1, 0},
     {"--dot", NULL, O_DOT, 0, 0, 0},            {"--stdlib", NULL, O_STDLIB, 1, 1, 0},
+    {"--subset", NULL, O_SUBSET, 1, 1, 1000000000},
 };
 #define NOPTIONS ((int)(sizeof options / sizeof options[0]))
 
@@ -98,8 +100,9 @@ static const command commands[] = {
     {"tokens", cmd_tokens, O_JSON, "FILE [--json]", "list the controller's decisions and the size of the space"},
     {"sample", cmd_sample, O_SEED | O_COUNT | O_AT, "FILE [--seed N] [-n K] [--at SAMPLES]",
      "draw K architectures uniformly, one JSON record per line"},
-    {"train", cmd_train, O_ARCH | O_EPOCHS | O_SAVE | O_THREADS | O_QUIET,
-     "FILE [--arch A.json] [--epochs N] [--save DIR] [--threads N] [--quiet]", "train one architecture on the data"},
+    {"train", cmd_train, O_ARCH | O_EPOCHS | O_SUBSET | O_SAVE | O_THREADS | O_QUIET,
+     "FILE [--arch A.json] [--epochs N] [--subset N] [--save DIR] [--threads N] [--quiet]",
+     "train one architecture on the data (--epochs, --subset override the recipe)"},
     {"eval", cmd_eval, O_ARCH | O_WEIGHTS | O_THREADS, "FILE --arch A.json --weights W [--threads N]",
      "test accuracy of saved weights"},
     {"show", cmd_show, O_ARCH | O_DOT, "RECORD.json [--dot] | FILE --arch A.json [--dot]",
@@ -361,6 +364,7 @@ static int cmd_train(cli *c) {
   strbuf_init(&err);
   int threads = nn_threads_default((int)opt_num(c, O_THREADS, 0));
   int quiet = (c->given & O_QUIET) != 0;
+  if (c->given & O_SUBSET) g->train.subset = (int)opt_num(c, O_SUBSET, 0);
   train_data d;
   if (!quiet) fprintf(stderr, "loading %s (%s)\n", g->train.data.name, g->train.data.dir ? g->train.data.dir : "");
   if (train_data_load(&g->train, &d, &err)) {

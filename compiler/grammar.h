@@ -66,7 +66,7 @@ typedef struct grammar_decision {
   int ncandidates;             /* ANCHOR, POINTER: number of candidates */
   int first_candidate;         /* ANCHOR: layer index of candidate 0;
                                   POINTER: node index of candidate 0 */
-  int layer;                   /* the layer it belongs to, or -1 */
+  int layer;                   /* the layer (CNN) or node (DAG cell) it belongs to, or -1 */
   int guard;                   /* decision whose token enables this one, or -1 */
   int guard_token;             /* the token of guard that enables it */
   int min_depth;               /* taken only when the space has at least this many

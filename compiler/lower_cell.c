@@ -430,6 +430,7 @@ static void lower_dag(compiler *c, const ast_block *dag) {
   n->dag_decisions = arena_alloc(&c->g->mem, sizeof(int) * (size_t)(per * n->dag_nodes));
   for (int i = 0; i < per * n->dag_nodes; i++) n->dag_decisions[i] = -1;
   for (int i = n->dag_inputs; i < n->dag_nodes; i++) {
+    c->layer = i; /* the node the decisions belong to: the controller's attention keys on it */
     if (!n->dag_pick) {
       for (int j = 0; j < i; j++)
         n->dag_decisions[i * per + j] =
@@ -443,6 +444,7 @@ static void lower_dag(compiler *c, const ast_block *dag) {
             decision_categorical(c, arena_printf(&c->ast, "node[%d].op[%d]", i, m), "op", vocab, list->n);
     }
   }
+  c->layer = -1;
   c->g->space_kind = SPACE_DAG_CELL;
   c->g->program = n;
 }

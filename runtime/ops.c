@@ -35,9 +35,10 @@ const nn_op_info nn_ops[NN_OP_COUNT] = {
     [NN_SLICE] = {"slice", nn_slice_backward},
     [NN_EMBEDDING] = {"embedding", nn_embedding_backward},
     [NN_RESHAPE] = {"reshape", nn_reshape_backward},
+    [NN_EXP] = {"exp", nn_exp_backward},
 };
 
 /* Adding an operation without its row leaves a hole the check below finds at
  * start-up in the tests; the count itself is fixed by the enum. */
 static_assert(sizeof nn_ops / sizeof nn_ops[0] == NN_OP_COUNT, "one row per operation");
-static_assert(NN_OP_COUNT == 24, "a new operation needs its row here, a gradient check and a doc entry");
+static_assert(NN_OP_COUNT == 25, "a new operation needs its row here, a gradient check and a doc entry");

@@ -43,6 +43,7 @@ tensor *nn_relu(nn_ctx *ctx, tensor *x);
 tensor *nn_tanh(nn_ctx *ctx, tensor *x);
 tensor *nn_sigmoid(nn_ctx *ctx, tensor *x);
 tensor *nn_log_sigmoid(nn_ctx *ctx, tensor *x); /* log(sigmoid(x)), stable */
+tensor *nn_exp(nn_ctx *ctx, tensor *x);
 
 /* stdlib/elementwise.c */
 tensor *nn_add(nn_ctx *ctx, tensor *a, tensor *b);

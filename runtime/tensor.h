@@ -57,6 +57,7 @@ typedef enum nn_op {
   NN_SLICE,          /* src: x [N, K]; ip: first column, count */
   NN_EMBEDDING,      /* src: table [V, D]; aux: ids -> [n, D] */
   NN_RESHAPE,        /* src: x; the same values under another shape */
+  NN_EXP,            /* src: x */
   NN_OP_COUNT
 } nn_op;
 

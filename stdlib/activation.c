@@ -108,3 +108,17 @@ void nn_log_sigmoid_backward(nn_ctx *ctx, tensor *y) {
   float *dx = nn_grad(ctx, x);
   for (int64_t i = 0; i < x->n; i++) dx[i] += y->grad[i] * sigmoidf(-x->data[i]);
 }
+
+tensor *nn_exp(nn_ctx *ctx, tensor *x) {
+  tensor *y = unary(ctx, NN_EXP, x);
+  if (y)
+    for (int64_t i = 0; i < x->n; i++) y->data[i] = expf(x->data[i]);
+  return y;
+}
+
+void nn_exp_backward(nn_ctx *ctx, tensor *y) {
+  tensor *x = y->src[0];
+  if (!x->requires_grad) return;
+  float *dx = nn_grad(ctx, x);
+  for (int64_t i = 0; i < x->n; i++) dx[i] += y->grad[i] * y->data[i];
+}

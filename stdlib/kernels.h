@@ -25,6 +25,7 @@ void nn_concat_backward(nn_ctx *ctx, tensor *out);
 void nn_dense_backward(nn_ctx *ctx, tensor *out);
 void nn_embedding_backward(nn_ctx *ctx, tensor *out);
 void nn_reshape_backward(nn_ctx *ctx, tensor *out);
+void nn_exp_backward(nn_ctx *ctx, tensor *out);
 void nn_softmax_xent_backward(nn_ctx *ctx, tensor *out);
 void nn_log_softmax_backward(nn_ctx *ctx, tensor *out);
 void nn_pick_backward(nn_ctx *ctx, tensor *out);

@@ -143,6 +143,7 @@ static tensor *b_sigmoid(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; re
 static tensor *b_logsig(nn_ctx *ctx, tensor **in, const gcase *c) {
   return nn_log_sigmoid(ctx, nn_scale(ctx, in[0], c->fp[0]));
 }
+static tensor *b_exp(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_exp(ctx, in[0]); }
 static tensor *b_add(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_add(ctx, in[0], in[1]); }
 static tensor *b_sub(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_sub(ctx, in[0], in[1]); }
 static tensor *b_mul(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_mul(ctx, in[0], in[1]); }
@@ -209,6 +210,7 @@ static void gradient_checks(void) {
       {"tanh", 1, {2}, {{5, 7}}, {0}, b_tanh, {0}, {0}, 1, 1, 0, 1e-2f},
       {"sigmoid", 1, {2}, {{5, 7}}, {0}, b_sigmoid, {0}, {0}, 1, 1, 0, 1e-2f},
       {"log_sigmoid, large inputs too", 1, {2}, {{5, 7}}, {0}, b_logsig, {0}, {30.0f}, 1, 1, 0, 1e-3f},
+      {"exp", 1, {2}, {{4, 5}}, {0}, b_exp, {0}, {0}, 1, 1, 0, 1e-3f},
       {"add", 2, {4, 4}, {{2, 3, 4, 4}, {2, 3, 4, 4}}, {0}, b_add, {0}, {0}, 1, 1, 0, 1e-2f},
       {"sub", 2, {2, 2}, {{3, 5}, {3, 5}}, {0}, b_sub, {0}, {0}, 1, 1, 0, 1e-2f},
       {"mul", 2, {4, 4}, {{2, 3, 4, 4}, {2, 3, 4, 4}}, {0}, b_mul, {0}, {0}, 1, 1, 0, 1e-2f},

@@ -314,6 +314,7 @@ typedef struct grammar_search {
   grammar_evaluator evaluator;  /* train children or look rewards up */
   const char *table_file;       /* EVAL_TABLE: CSV file */
   const char *table_column;     /* EVAL_TABLE: column holding the value */
+  const char *table_key;        /* EVAL_TABLE: column holding the canonical strings */
 } grammar_search;
 
 /* ---- the grammar ---- */

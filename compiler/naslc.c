@@ -34,7 +34,7 @@ enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_IO = 3, EXIT_TRAIN = 
 enum {
   O_JSON = 1 << 0, O_QUIET = 1 << 1, O_SEED = 1 << 2, O_COUNT = 1 << 3, O_AT = 1 << 4, O_ARCH = 1 << 5,
   O_EPOCHS = 1 << 6, O_SAVE = 1 << 7, O_THREADS = 1 << 8, O_WEIGHTS = 1 << 9, O_DOT = 1 << 10, O_STDLIB = 1 << 11,
-  O_SUBSET = 1 << 12
+  O_SUBSET = 1 << 12, O_DIR = 1 << 13, O_RESUME = 1 << 14, O_SAMPLES = 1 << 15
 };
 
 typedef struct option {
@@ -53,6 +53,8 @@ static const option options[] = {
     {"--threads", NULL, O_THREADS, 1, 1, 64},   {"--weights", NULL, O_WEIGHTS, 1, 1, 0},
     {"--dot", NULL, O_DOT, 0, 0, 0},            {"--stdlib", NULL, O_STDLIB, 1, 1, 0},
     {"--subset", NULL, O_SUBSET, 1, 1, 1000000000},
+    {"--dir", NULL, O_DIR, 1, 1, 0},            {"--resume", NULL, O_RESUME, 1, 1, 0},
+    {"--samples", NULL, O_SAMPLES, 1, 1, 1000000000},
 };
 #define NOPTIONS ((int)(sizeof options / sizeof options[0]))
 
@@ -60,8 +62,8 @@ typedef struct cli {
   const char *command;   /* subcommand name */
   const char *file;      /* the .nasl file (or the record, for show) */
   int given;             /* O_* bits of the options given */
-  const char *text[16];  /* string values, by option index */
-  long long num[16];     /* integer values, by option index */
+  const char *text[32];  /* string values, by option index */
+  long long num[32];     /* integer values, by option index */
 } cli;
 
 static long long opt_num(const cli *c, int bit, long long def) {
@@ -94,6 +96,8 @@ static int cmd_sample(cli *c);
 static int cmd_train(cli *c);
 static int cmd_eval(cli *c);
 static int cmd_show(cli *c);
+static int cmd_run(cli *c);
+static int cmd_report(cli *c);
 
 static const command commands[] = {
     {"check", cmd_check, O_QUIET, "FILE [--quiet]", "check a .nasl file; exit 0 when it is valid"},
@@ -107,6 +111,10 @@ static const command commands[] = {
      "test accuracy of saved weights"},
     {"show", cmd_show, O_ARCH | O_DOT, "RECORD.json [--dot] | FILE --arch A.json [--dot]",
      "layers, shapes, parameters and FLOPs of an architecture, or a Graphviz drawing"},
+    {"run", cmd_run, O_DIR | O_RESUME | O_SAMPLES | O_THREADS | O_QUIET,
+     "FILE [--dir DIR] [--samples N] [--threads N] [--quiet] | FILE --resume DIR",
+     "search: sample, evaluate and learn (the search recipe); Ctrl-C stops after saving"},
+    {"report", cmd_report, O_QUIET, "DIR", "summary of a run and a plot of its rewards (DIR/report.svg)"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -626,4 +634,255 @@ int main(int argc, char **argv) {
   }
   if (!c.file) return bad_usage("'%s' needs a .nasl file", cmd->name);
   return cmd->run(&c);
+}
+
+/* ---- the search ---- */
+
+#include <signal.h>
+#include <math.h>
+
+#include "../runtime/reward.h"
+#include "../runtime/search.h"
+
+typedef struct evaluator {
+  const grammar *g;
+  train_data data;          /* EVAL_TRAIN */
+  train_opts opts;
+  search_table *table;      /* EVAL_TABLE */
+} evaluator;
+
+static int eval_train(void *p, const arch *a, const char *key, search_result *res, strbuf *err) {
+  (void)key;
+  evaluator *e = p;
+  child ch;
+  train_report rep;
+  strbuf why;
+  strbuf_init(&why);
+  if (train_child(e->g, a, &e->data, &e->opts, &ch, &rep, &why)) {
+    res->ok = 0; /* this child cannot be built or trained: it gets the failure reward */
+    snprintf(res->note, sizeof res->note, "%s", why.data);
+    strbuf_free(&why);
+    (void)err;
+    return 0;
+  }
+  res->ok = rep.reward_ok;
+  res->reward = rep.reward_ok ? rep.reward : SEARCH_FAILED_REWARD;
+  if (!rep.reward_ok) snprintf(res->note, sizeof res->note, "the reward could not be evaluated");
+  res->seconds = rep.seconds;
+  res->params = rep.params;
+  res->flops = rep.flops;
+  res->test_accuracy = rep.test_accuracy;
+  res->epochs = rep.epochs < 64 ? rep.epochs : 64;
+  for (int i = 0; i < res->epochs; i++) res->valid_accuracy[i] = rep.valid_accuracy[i];
+  child_free(&ch);
+  train_report_free(&rep);
+  strbuf_free(&why);
+  return 0;
+}
+
+static int eval_table(void *p, const arch *a, const char *key, search_result *res, strbuf *err) {
+  (void)a;
+  evaluator *e = p;
+  double v = search_table_lookup(e->table, key);
+  if (isnan(v)) {
+    res->ok = 0;
+    snprintf(res->note, sizeof res->note, "'%.200s' is not in the table", key);
+    return 0;
+  }
+  reward_inputs in = {0, NULL, NULL, NULL, 0, 0, v};
+  res->reward = reward_eval(e->g->search.reward, &in, &res->ok, err);
+  if (!res->ok) return -1; /* the formula needs what a table does not have */
+  return 0;
+}
+
+static volatile int stop_requested;
+static void on_interrupt(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+static int cmd_run(cli *c) {
+  if ((c->given & O_DIR) && (c->given & O_RESUME)) return bad_usage("%s: give --dir or --resume, not both", "run");
+  int status;
+  grammar *g = compile(c, &status);
+  if (!g) return status;
+  const grammar_search *s = &g->search;
+  evaluator e;
+  memset(&e, 0, sizeof e);
+  e.g = g;
+  strbuf err;
+  strbuf_init(&err);
+  int quiet = (c->given & O_QUIET) != 0;
+  int threads = nn_threads_default((int)opt_num(c, O_THREADS, 0));
+  search_eval_fn fn;
+  if (s->evaluator == EVAL_TABLE) {
+    if (search_table_load(s->table_file, s->table_key, s->table_column, &e.table, &err)) {
+      fprintf(stderr, "naslc: %s\n", err.data);
+      grammar_free(g);
+      strbuf_free(&err);
+      return EXIT_IO;
+    }
+    fn = eval_table;
+  } else {
+    if (g->space_kind != SPACE_CNN) {
+      fprintf(stderr, "naslc: training cell children is not implemented yet; search '%s' with evaluator: table(...)\n",
+              g->name);
+      grammar_free(g);
+      strbuf_free(&err);
+      return EXIT_USAGE;
+    }
+    if (!quiet) fprintf(stderr, "loading %s\n", g->train.data.name);
+    if (train_data_load(&g->train, &e.data, &err)) {
+      fprintf(stderr, "naslc: %s\n", err.data);
+      grammar_free(g);
+      strbuf_free(&err);
+      return EXIT_IO;
+    }
+    e.opts = (train_opts){0, threads, 1, 0, 0};
+    fn = eval_train;
+  }
+  char dir[4096];
+  if (c->given & O_RESUME) snprintf(dir, sizeof dir, "%s", opt_text(c, O_RESUME));
+  else if (c->given & O_DIR) snprintf(dir, sizeof dir, "%s", opt_text(c, O_DIR));
+  else snprintf(dir, sizeof dir, "runs/%s", g->name);
+  search_opts o = {dir, (c->given & O_RESUME) != 0, quiet, (long)opt_num(c, O_SAMPLES, 0), 0, c->file, &stop_requested};
+  signal(SIGINT, on_interrupt);
+  signal(SIGTERM, on_interrupt);
+  if (!quiet)
+    fprintf(stderr, "%s search of '%s' (%s architectures), run directory %s\n",
+            s->strategy == STRATEGY_REINFORCE ? "REINFORCE" : "random", g->name,
+            g->size_exact ? g->size_exact : "many", dir);
+  search_summary sum;
+  if (search_run(g, &o, fn, &e, &sum, &err)) {
+    fprintf(stderr, "naslc: %s\n", err.data);
+    status = strstr(err.data, "cannot") ? EXIT_IO : EXIT_TRAIN;
+  } else {
+    if (sum.stopped) fprintf(stderr, "stopped at sample %ld; continue with: naslc run %s --resume %s\n", sum.samples,
+                             c->file, dir);
+    printf("samples %ld, children evaluated %ld, repeats %ld\n", sum.samples, sum.evaluated, sum.hits);
+    printf("best reward %.6f: %s\n", sum.best_reward, sum.best_key);
+    printf("run directory %s (naslc report %s)\n", dir, dir);
+  }
+  train_data_free(&e.data);
+  search_table_free(e.table);
+  grammar_free(g);
+  strbuf_free(&err);
+  return status;
+}
+
+/* ---- report ---- */
+
+typedef struct entry {
+  long sample;
+  double reward;
+  const char *key;
+  int hit;
+} entry;
+
+static int by_reward(const void *a, const void *b) {
+  double x = ((const entry *)a)->reward, y = ((const entry *)b)->reward;
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int cmd_report(cli *c) {
+  const char *dir = c->file;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/log.jsonl", dir);
+  strbuf text;
+  strbuf_init(&text);
+  int e = strbuf_read_file(&text, path);
+  if (e) {
+    fprintf(stderr, "naslc: cannot read '%s': %s (is '%s' a run directory?)\n", path, strerror(e), dir);
+    strbuf_free(&text);
+    return EXIT_IO;
+  }
+  arena mem;
+  arena_init(&mem);
+  entry *es = NULL;
+  long n = 0, cap = 0;
+  size_t pos = 0;
+  while (pos < text.len) {
+    char *nl = memchr(text.data + pos, '\n', text.len - pos);
+    size_t end = nl ? (size_t)(nl - text.data) : text.len;
+    json_value *v = json_parse(&mem, text.data + pos, end - pos, NULL);
+    const json_value *s = json_get(v, "sample"), *r = json_get(v, "reward"), *k = json_get(v, "key");
+    if (v && s && r && k && k->kind == JSON_STRING) {
+      if (n == cap) es = xrealloc(es, sizeof(entry) * (size_t)(cap = cap ? 2 * cap : 256));
+      es[n++] = (entry){(long)s->number, r->number, k->string, 0};
+    } else if (!(c->given & O_QUIET)) {
+      fprintf(stderr, "naslc: %s: the line at byte %zu is damaged and left out\n", path, pos);
+    }
+    pos = end + 1;
+  }
+  if (n == 0) {
+    fprintf(stderr, "naslc: '%s' holds no evaluated architecture yet\n", path);
+    free(es);
+    arena_free(&mem);
+    strbuf_free(&text);
+    return EXIT_IO;
+  }
+  /* in sample order: reward, moving average over 20, best so far */
+  double *ma = xcalloc((size_t)n, sizeof(double)), *best = xcalloc((size_t)n, sizeof(double));
+  double lo = es[0].reward, hi = es[0].reward, sum = 0, run_best = -INFINITY;
+  long best_sample = 0;
+  for (long i = 0; i < n; i++) {
+    sum += es[i].reward;
+    if (i >= 20) sum -= es[i - 20].reward;
+    ma[i] = sum / (double)(i < 20 ? i + 1 : 20);
+    if (es[i].reward > run_best) {
+      run_best = es[i].reward;
+      best_sample = es[i].sample;
+    }
+    best[i] = run_best;
+    lo = es[i].reward < lo ? es[i].reward : lo;
+    hi = es[i].reward > hi ? es[i].reward : hi;
+  }
+  double first = 0, last = 0;
+  long q = n / 4 ? n / 4 : 1;
+  for (long i = 0; i < q; i++) {
+    first += es[i].reward / q;
+    last += es[n - 1 - i].reward / q;
+  }
+  printf("%s: %ld architectures evaluated\n", dir, n);
+  printf("mean reward: first quarter %.4f, last quarter %.4f\n", first, last);
+  printf("best reward %.6f (sample %ld)\n", run_best, best_sample);
+  char svg[4096];
+  snprintf(svg, sizeof svg, "%s/report.svg", dir);
+  FILE *f = fopen(svg, "w");
+  if (f) {
+    double W = 720, H = 360, L = 60, B = 40, span = hi > lo ? hi - lo : 1;
+#define XP(i) (L + (W - L - 20) * (n > 1 ? (double)(i) / (double)(n - 1) : 0.5))
+#define YP(v) (H - B - (H - B - 20) * (((v) - lo) / span))
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H);
+    fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", L, H - B, W - 20, H - B);
+    fprintf(f, "<line x1=\"%.0f\" y1=\"20\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", L, L, H - B);
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">sample</text>\n", (W + L) / 2, H - 8);
+    fprintf(f, "<text x=\"8\" y=\"%.0f\">%.3g</text><text x=\"8\" y=\"24\">%.3g</text>\n", H - B, lo, hi);
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">0</text><text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%ld</text>\n", L, H - B + 14,
+            W - 20, H - B + 14, n);
+    for (long i = 0; i < n; i++)
+      fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.6\" fill=\"#888\"/>\n", XP(i), YP(es[i].reward));
+    const double *lines[2] = {ma, best};
+    const char *colours[2] = {"#1f77b4", "#d62728"};
+    for (int k = 0; k < 2; k++) {
+      fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", colours[k]);
+      for (long i = 0; i < n; i++) fprintf(f, "%.1f,%.1f ", XP(i), YP(lines[k][i]));
+      fprintf(f, "\"/>\n");
+    }
+    fprintf(f, "<text x=\"%.0f\" y=\"36\" fill=\"#1f77b4\">moving average (20)</text>\n", L + 10);
+    fprintf(f, "<text x=\"%.0f\" y=\"52\" fill=\"#d62728\">best so far</text>\n", L + 10);
+    fprintf(f, "<text x=\"%.0f\" y=\"68\" fill=\"#888\">reward of each sample</text>\n</svg>\n", L + 10);
+    fclose(f);
+    printf("plot: %s\n", svg);
+  }
+  qsort(es, (size_t)n, sizeof *es, by_reward);
+  printf("top architectures:\n");
+  for (long i = 0; i < n && i < 5; i++) printf("  %.6f  sample %ld  %s\n", es[i].reward, es[i].sample, es[i].key);
+  free(ma);
+  free(best);
+  free(es);
+  arena_free(&mem);
+  strbuf_free(&text);
+  return f ? EXIT_OK : EXIT_IO;
 }

@@ -57,8 +57,9 @@ static const grammar_param ema_params[] = {P_FLOAT("decay", 0, 1, 0.95, "weight 
 static const call_schema baselines[] = {{"ema", 0, 1, ema_params}};
 
 static const grammar_param table_params[] = {P_STR_REQ("file", "CSV file of rewards"),
-                                             P_STR_REQ("column", "column holding the reward")};
-static const call_schema evaluators[] = {{"train", EVAL_TRAIN, 0, NULL}, {"table", EVAL_TABLE, 2, table_params}};
+                                             P_STR_REQ("column", "column holding the reward"),
+                                             P_STR("key", "ArchitectureString", "column holding the architecture strings")};
+static const call_schema evaluators[] = {{"train", EVAL_TRAIN, 0, NULL}, {"table", EVAL_TABLE, 3, table_params}};
 
 enum { L_FASHION, L_MNIST, L_CIFAR10, L_CIFAR100, L_TEXT, L_PTB, L_KJV };
 static const grammar_param fashion_params[] = {
@@ -406,7 +407,7 @@ static void fill_block(compiler *c, const ast_decl *block, const char *what, con
         break;
       }
       case K_EVALUATOR: {
-        grammar_value ev[2];
+        grammar_value ev[4];
         const call_schema *sc = bind_call(c, s->value, "evaluator", evaluators, COUNT(evaluators), ev);
         if (!sc) break;
         grammar_search *se = record;
@@ -414,6 +415,7 @@ static void fill_block(compiler *c, const ast_decl *block, const char *what, con
         if (se->evaluator == EVAL_TABLE) {
           se->table_file = arena_strdup(&c->g->mem, resolve_path(c, s->value->loc, ev[0].sym));
           se->table_column = ev[1].sym;
+          se->table_key = ev[2].sym;
         }
         break;
       }

@@ -745,7 +745,8 @@ static int cmd_run(cli *c) {
   if (c->given & O_RESUME) snprintf(dir, sizeof dir, "%s", opt_text(c, O_RESUME));
   else if (c->given & O_DIR) snprintf(dir, sizeof dir, "%s", opt_text(c, O_DIR));
   else snprintf(dir, sizeof dir, "runs/%s", g->name);
-  search_opts o = {dir, (c->given & O_RESUME) != 0, quiet, (long)opt_num(c, O_SAMPLES, 0), 0, c->file, &stop_requested};
+  search_opts o = {dir, (c->given & O_RESUME) != 0, quiet, (long)opt_num(c, O_SAMPLES, 0), 0, c->file, &stop_requested,
+                   NULL, NULL};
   signal(SIGINT, on_interrupt);
   signal(SIGTERM, on_interrupt);
   if (!quiet)

@@ -501,6 +501,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
       }
       rewards[i] = res.reward;
       done_k++;
+      if (o->on_sample) o->on_sample(o->on_sample_ctx, idx, res.reward, hit);
       if (res.reward > s.best) {
         s.best = res.reward;
         snprintf(s.best_key, sizeof s.best_key, "%s", key.data);

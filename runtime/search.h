@@ -47,6 +47,9 @@ typedef struct search_opts {
   double minutes;        /* wall budget; 0: the recipe's (0 there: none) */
   const char *file;      /* the .nasl file, recorded in the log */
   volatile int *stop;    /* set (by a signal handler) to stop after the child in flight */
+  /* called after every sample (repeats included), or NULL */
+  void (*on_sample)(void *ctx, long sample, double reward, int repeat);
+  void *on_sample_ctx;
 } search_opts;
 
 typedef struct search_summary {

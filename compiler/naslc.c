@@ -111,8 +111,8 @@ static const command commands[] = {
      "test accuracy of saved weights"},
     {"show", cmd_show, O_ARCH | O_DOT, "RECORD.json [--dot] | FILE --arch A.json [--dot]",
      "layers, shapes, parameters and FLOPs of an architecture, or a Graphviz drawing"},
-    {"run", cmd_run, O_DIR | O_RESUME | O_SAMPLES | O_THREADS | O_QUIET,
-     "FILE [--dir DIR] [--samples N] [--threads N] [--quiet] | FILE --resume DIR",
+    {"run", cmd_run, O_DIR | O_RESUME | O_SAMPLES | O_SEED | O_THREADS | O_QUIET,
+     "FILE [--dir DIR] [--samples N] [--seed N] [--threads N] [--quiet] | FILE --resume DIR",
      "search: sample, evaluate and learn (the search recipe); Ctrl-C stops after saving"},
     {"report", cmd_report, O_QUIET, "DIR", "summary of a run and a plot of its rewards (DIR/report.svg)"},
 };
@@ -706,6 +706,7 @@ static int cmd_run(cli *c) {
   int status;
   grammar *g = compile(c, &status);
   if (!g) return status;
+  if (c->given & O_SEED) g->search.seed = opt_num(c, O_SEED, 1);
   const grammar_search *s = &g->search;
   evaluator e;
   memset(&e, 0, sizeof e);
@@ -762,6 +763,8 @@ static int cmd_run(cli *c) {
                              c->file, dir);
     printf("samples %ld, children evaluated %ld, repeats %ld\n", sum.samples, sum.evaluated, sum.hits);
     printf("best reward %.6f: %s\n", sum.best_reward, sum.best_key);
+    if (!isnan(sum.best_test)) printf("best architecture's test accuracy %.4f\n", sum.best_test);
+    printf("best architecture: %s/best.json (naslc show %s/best.json)\n", dir, dir);
     printf("run directory %s (naslc report %s)\n", dir, dir);
   }
   train_data_free(&e.data);

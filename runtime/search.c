@@ -2,6 +2,7 @@
 #include "search.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,7 +203,7 @@ typedef struct run_state {
   long evaluated, hits;
   double baseline;
   int have_baseline;
-  double best;
+  double best, best_test;
   char best_key[512];
   rng r;
 } run_state;
@@ -238,11 +239,12 @@ static int write_checkpoint(const char *dir, const run_state *s, controller *ctl
   snprintf(vals[6], sizeof vals[6], "%ld", opt ? opt->step : 0);
   snprintf(vals[7], sizeof vals[7], "%.17g", s->best);
   snprintf(vals[8], sizeof vals[8], "%s", s->best_key);
+  snprintf(vals[9], sizeof vals[9], "%.17g", s->best_test);
   const char *keys[] = {"samples", "evaluated", "hits", "baseline", "have_baseline", "rng", "optim_step", "best",
-                        "best_key"};
-  const char *v[9];
-  for (int i = 0; i < 9; i++) v[i] = vals[i];
-  int rc = st_write(path, ts, n, keys, v, 9, err);
+                        "best_key", "best_test"};
+  const char *v[10];
+  for (int i = 0; i < 10; i++) v[i] = vals[i];
+  int rc = st_write(path, ts, n, keys, v, 10, err);
   for (int i = 0; i < n; i++) free(names[i]);
   free(names);
   free(ts);
@@ -274,6 +276,7 @@ static int read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_op
   s->have_baseline = atoi(meta(&f, "have_baseline"));
   s->best = strtod(meta(&f, "best"), NULL);
   snprintf(s->best_key, sizeof s->best_key, "%s", meta(&f, "best_key"));
+  s->best_test = meta(&f, "best_test") ? strtod(meta(&f, "best_test"), NULL) : NAN;
   const char *hex = meta(&f, "rng");
   for (int k = 0; k < 4 && strlen(hex) >= 64; k++) {
     char part[17];
@@ -388,6 +391,33 @@ static void log_line(strbuf *b, long sample, const char *key, const search_resul
   strbuf_puts(b, "}\n");
 }
 
+/* best.json: the record of the best architecture, readable by naslc show and train --arch */
+static int write_best(const search_opts *o, const arch *a, const search_result *res, strbuf *err) {
+  char path[4096], tmp[4200];
+  snprintf(path, sizeof path, "%s/best.json", o->dir);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  strbuf b;
+  strbuf_init(&b);
+  arch_json(a, &b);
+  b.len--; /* reopen the record */
+  strbuf_printf(&b, ",\"reward\":%.17g", res->reward);
+  if (res->epochs) strbuf_printf(&b, ",\"test_accuracy\":%.6f", res->test_accuracy);
+  if (o->file) {
+    char abs[4096];
+    strbuf_puts(&b, ",\"file\":");
+    strbuf_json_string(&b, realpath(o->file, abs) ? abs : o->file);
+  }
+  strbuf_puts(&b, "}\n");
+  FILE *f = fopen(tmp, "w");
+  int rc = 0;
+  if (!f || fputs(b.data, f) < 0 || fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, path)) {
+    strbuf_printf(err, "cannot write '%s': %s", path, strerror(errno));
+    rc = -1;
+  }
+  strbuf_free(&b);
+  return rc;
+}
+
 int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void *eval_ctx, search_summary *sum,
                strbuf *err) {
   memset(sum, 0, sizeof *sum);
@@ -403,6 +433,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
   snprintf(log_path, sizeof log_path, "%s/log.jsonl", o->dir);
   run_state s = {0};
   s.best = -INFINITY;
+  s.best_test = NAN;
   rng_seed(&s.r, (uint64_t)cfg->seed);
   rng init_r;
   rng_seed(&init_r, (uint64_t)cfg->seed ^ 0xc0ffee);
@@ -504,7 +535,12 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
       if (o->on_sample) o->on_sample(o->on_sample_ctx, idx, res.reward, hit);
       if (res.reward > s.best) {
         s.best = res.reward;
+        s.best_test = res.epochs ? res.test_accuracy : NAN;
         snprintf(s.best_key, sizeof s.best_key, "%s", key.data);
+        if (write_best(o, &batch[i].a, &res, err)) {
+          rc = -1;
+          break;
+        }
       }
       if (!o->quiet) {
         double el = now() - t0, per = (idx + 1 - start_samples) > 0 ? el / (double)(idx + 1 - start_samples) : 0;
@@ -553,6 +589,7 @@ done:
   sum->evaluated = s.evaluated;
   sum->hits = s.hits;
   sum->best_reward = s.best;
+  sum->best_test = s.best_test;
   snprintf(sum->best_key, sizeof sum->best_key, "%s", s.best_key);
   if (reinforce) {
     nn_optim_free(&opt);

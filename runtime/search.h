@@ -9,6 +9,8 @@
  *   log.jsonl          one line per evaluated sample, appended and fsync'd
  *                      as soon as the child is done (a kill -9 loses at most
  *                      the child in flight)
+ *   best.json          the record of the best architecture so far (with its
+ *                      reward and, when trained, test accuracy)
  *   checkpoint.safetensors  controller weights, optimizer moments, and in its
  *                      metadata the baseline, the RNG state, samples done,
  *                      dedupe hits; written atomically after every update
@@ -57,6 +59,7 @@ typedef struct search_summary {
   long evaluated;        /* children evaluated (not dedupe hits) */
   long hits;             /* dedupe hits */
   double best_reward;    /* best so far */
+  double best_test;      /* its test accuracy (trained children; else NAN) */
   char best_key[512];    /* its canonical string */
   int stopped;           /* stopped early by *stop */
 } search_summary;

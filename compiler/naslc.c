@@ -746,6 +746,17 @@ static int cmd_run(cli *c) {
   if (c->given & O_RESUME) snprintf(dir, sizeof dir, "%s", opt_text(c, O_RESUME));
   else if (c->given & O_DIR) snprintf(dir, sizeof dir, "%s", opt_text(c, O_DIR));
   else snprintf(dir, sizeof dir, "runs/%s", g->name);
+  char logp[4200];
+  snprintf(logp, sizeof logp, "%s/log.jsonl", dir);
+  struct stat lst;
+  if (!(c->given & O_RESUME) && stat(logp, &lst) == 0 && lst.st_size > 0) {
+    fprintf(stderr, "naslc: '%s' already holds a run; resume it with --resume %s or choose another --dir\n", dir, dir);
+    train_data_free(&e.data);
+    search_table_free(e.table);
+    grammar_free(g);
+    strbuf_free(&err);
+    return EXIT_USAGE;
+  }
   search_opts o = {dir, (c->given & O_RESUME) != 0, quiet, (long)opt_num(c, O_SAMPLES, 0), 0, c->file, &stop_requested,
                    NULL, NULL};
   signal(SIGINT, on_interrupt);

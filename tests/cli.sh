@@ -155,5 +155,46 @@ printf 'garbage' | gzip > "$tmp.data/t10k-labels-idx1-ubyte.gz"
 run 3 "train with a corrupt data file" train "$tmp.train.nasl" --arch "$tmp.arch.json"
 has "$tmp.err" "t10k-labels-idx1-ubyte.gz" "the corrupt file is named"
 
+# ---- the search: runs, kill -9 in the middle, resume, report ----
+sed 's/search reinforce {/search reinforce { batch: 4; samples: 40; seed: 5;/' "$tmp.train.nasl" > "$tmp.search.nasl"
+/usr/bin/env python3 - "$tmp.data" <<'PY'
+import gzip, random, struct, sys
+d = sys.argv[1]
+rnd = random.Random(2)
+n = 200
+labels = bytes(rnd.randrange(4) for _ in range(n))
+with gzip.open(f"{d}/t10k-labels-idx1-ubyte.gz", "wb") as f:
+    f.write(struct.pack(">II", 0x801, n) + labels)
+PY
+run 0 "a search that is never stopped" run "$tmp.search.nasl" --dir "$tmp.whole" --threads 1 --quiet
+has "$tmp.out" "samples 40," "the search draws its 40 samples"
+has "$tmp.out" "best architecture's test accuracy" "the best child's test accuracy is printed"
+"$NASLC" run "$tmp.search.nasl" --dir "$tmp.killed" --threads 1 --quiet > /dev/null 2>&1 &
+pid=$!
+i=0 # kill it once a few children are logged, in the middle of whatever it does
+while [ "$(cat "$tmp.killed/log.jsonl" 2> /dev/null | wc -l)" -lt 6 ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 "$pid" 2> /dev/null
+wait "$pid" 2> /dev/null
+killed_at=$(wc -l < "$tmp.killed/log.jsonl")
+if [ "$killed_at" -lt 40 ]; then ok "killed with $killed_at of 40 children logged"; else fail "the kill came too late"; fi
+wait "$pid" 2> /dev/null
+run 0 "resume after kill -9" run "$tmp.search.nasl" --resume "$tmp.killed" --threads 1 --quiet
+strip() { sed 's/"seconds":[0-9.]*,//' "$1"; }
+if [ "$(strip "$tmp.whole/log.jsonl")" = "$(strip "$tmp.killed/log.jsonl")" ]; then
+  ok "killed and resumed, the log equals the run never stopped"
+else
+  fail "killed and resumed, the log equals the run never stopped"
+  diff "$tmp.whole/log.jsonl" "$tmp.killed/log.jsonl" | head -5 | sed 's/^/# /'
+fi
+run 2 "run into an existing run directory" run "$tmp.search.nasl" --dir "$tmp.whole" --quiet
+has "$tmp.err" "already holds a run; resume it with --resume" "an existing run is not overwritten"
+run 0 "report" report "$tmp.whole"
+has "$tmp.out" "architectures evaluated" "the report counts the children"
+if grep -q "<polyline" "$tmp.whole/report.svg" 2> /dev/null; then ok "the report draws report.svg"; else fail "the report draws report.svg"; fi
+run 0 "show the best architecture" show "$tmp.whole/best.json"
+run 3 "report of a directory without a run" report "$tmp.data"
+sed 's/search reinforce {/search random { batch: 1; samples: 6; seed: 5; /; s/reward: max(valid_accuracy, last: 2) ^ 3 }/}/' "$tmp.train.nasl" > "$tmp.random.nasl"
+run 0 "random search through the same loop" run "$tmp.random.nasl" --dir "$tmp.random" --threads 1 --quiet
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -378,7 +378,8 @@ static void log_line(strbuf *b, long sample, const char *key, const search_resul
                 res->reward, res->ok ? "true" : "false", hit ? "true" : "false", res->seconds, (long long)res->params,
                 (long long)res->flops);
   if (res->epochs) {
-    strbuf_printf(b, ",\"test_accuracy\":%.6f,\"valid_accuracy\":[", res->test_accuracy);
+    if (!isnan(res->test_accuracy)) strbuf_printf(b, ",\"test_accuracy\":%.6f", res->test_accuracy);
+    strbuf_puts(b, ",\"valid_accuracy\":[");
     for (int e = 0; e < res->epochs && e < 64; e++) strbuf_printf(b, "%s%.6f", e ? "," : "", res->valid_accuracy[e]);
     strbuf_putc(b, ']');
   }
@@ -401,7 +402,7 @@ static int write_best(const search_opts *o, const arch *a, const search_result *
   arch_json(a, &b);
   b.len--; /* reopen the record */
   strbuf_printf(&b, ",\"reward\":%.17g", res->reward);
-  if (res->epochs) strbuf_printf(&b, ",\"test_accuracy\":%.6f", res->test_accuracy);
+  if (res->epochs && !isnan(res->test_accuracy)) strbuf_printf(&b, ",\"test_accuracy\":%.6f", res->test_accuracy);
   if (o->file) {
     char abs[4096];
     strbuf_puts(&b, ",\"file\":");
@@ -535,7 +536,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
       if (o->on_sample) o->on_sample(o->on_sample_ctx, idx, res.reward, hit);
       if (res.reward > s.best) {
         s.best = res.reward;
-        s.best_test = res.epochs ? res.test_accuracy : NAN;
+        s.best_test = res.epochs ? res.test_accuracy : NAN; /* NAN for children not tested */
         snprintf(s.best_key, sizeof s.best_key, "%s", key.data);
         if (write_best(o, &batch[i].a, &res, err)) {
           rc = -1;

@@ -213,7 +213,8 @@ int train_child(const grammar *g, const arch *a, const train_data *d, const trai
               e + 1, epochs, rep->train_loss, acc, vloss, nbatches * (double)batch / el, el);
     }
   }
-  if (rc == 0 && evaluate(c, &d->test, 256, o->threads, &rep->test_accuracy, &rep->test_loss, err)) rc = -1;
+  if (rc == 0 && !o->skip_test && evaluate(c, &d->test, 256, o->threads, &rep->test_accuracy, &rep->test_loss, err))
+    rc = -1;
   rep->seconds = now() - t0;
   if (rc == 0 && g->search.reward) {
     reward_inputs in = {rep->epochs, rep->valid_accuracy, rep->valid_loss, NULL, (double)rep->params,

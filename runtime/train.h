@@ -29,6 +29,7 @@ typedef struct train_opts {
   int quiet;           /* no progress output */
   int bar;             /* progress as a redrawn bar (a terminal), else a line per epoch */
   long samples_seen;   /* curriculum position (for the record only) */
+  int skip_test;       /* do not evaluate the test set (a search does it for its best only) */
 } train_opts;
 
 typedef struct train_report {

@@ -136,7 +136,7 @@ static void test_training(void) {
   rng_seed(&r, 1);
   arch a;
   arch_generate(g, 0, arch_choose_uniform, &r, &a);
-  train_opts o = {0, 2, 1, 0, 0};
+  train_opts o = {0, 2, 1, 0, 0, 0};
   train_report rep[2];
   strbuf err;
   strbuf_init(&err);

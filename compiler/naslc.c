@@ -649,7 +649,6 @@ typedef struct evaluator {
   train_data data;          /* EVAL_TRAIN */
   train_opts opts;
   search_table *table;      /* EVAL_TABLE */
-  double best;              /* best reward seen: only a new best is tested on the test set */
 } evaluator;
 
 static int eval_train(void *p, const arch *a, const char *key, search_result *res, strbuf *err) {
@@ -668,8 +667,7 @@ static int eval_train(void *p, const arch *a, const char *key, search_result *re
   }
   res->ok = rep.reward_ok;
   res->reward = rep.reward_ok ? rep.reward : SEARCH_FAILED_REWARD;
-  if (res->ok && res->reward > e->best) { /* the test set is for the best children only: it costs a full pass */
-    e->best = res->reward;
+  if (res->ok && res->reward > res->best_before) { /* the test set is for new bests only: it costs a full pass */
     double loss;
     if (evaluate(&ch, &e->data.test, 256, e->opts.threads, &rep.test_accuracy, &loss, &why)) {
       snprintf(res->note, sizeof res->note, "%s", why.data);
@@ -751,7 +749,6 @@ static int cmd_run(cli *c) {
       return EXIT_IO;
     }
     e.opts = (train_opts){0, threads, 1, 0, 0, 1};
-    e.best = -INFINITY;
     fn = eval_train;
   }
   char dir[4096];

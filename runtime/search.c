@@ -517,6 +517,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
         s.hits++;
       } else {
         if (o->stop && *o->stop) break;
+        res.best_before = s.best;
         if (eval(eval_ctx, &batch[i].a, key.data, &res, err)) {
           rc = -1;
           break;

@@ -23,6 +23,7 @@
 #include "arch.h"
 
 typedef struct search_result {
+  double best_before;        /* in: the best reward of the run so far (-inf at first) */
   double reward;             /* what the strategy learns from */
   int ok;                    /* evaluated (0: rejected; reward is search_failed_reward) */
   double seconds;            /* evaluation time */

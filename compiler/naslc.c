@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/fsutil.h"
 #include "../common/json.h"
 #include "../runtime/arch.h"
 #include "../runtime/parallel.h"
@@ -297,32 +298,9 @@ static int arch_for(cli *c, const grammar *g, arch *a, int *status) {
   return 0;
 }
 
-static int make_dir(const char *dir) {
-  char buf[PATH_MAX];
-  snprintf(buf, sizeof buf, "%s", dir);
-  for (char *p = buf + 1; *p; p++)
-    if (*p == '/') {
-      *p = 0;
-      if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-      *p = '/';
-    }
-  return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
-}
-
-static int write_text(const char *path, const char *text, strbuf *err) {
-  char tmp[PATH_MAX];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f || fputs(text, f) < 0 || fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, path)) {
-    strbuf_printf(err, "cannot write '%s': %s", path, strerror(errno));
-    return -1;
-  }
-  return 0;
-}
-
 static int save_run(const char *dir, const arch *a, const char *file, child *ch, const train_report *rep,
                     strbuf *err) {
-  if (make_dir(dir)) {
+  if (fs_mkdirs(dir)) {
     strbuf_printf(err, "cannot create '%s': %s", dir, strerror(errno));
     return -1;
   }
@@ -333,7 +311,7 @@ static int save_run(const char *dir, const arch *a, const char *file, child *ch,
   record_json(a, file, &rec);
   strbuf_putc(&rec, '\n');
   snprintf(path, sizeof path, "%s/arch.json", dir);
-  int rc = write_text(path, rec.data, err);
+  int rc = fs_write_atomic(path, rec.data, rec.len, err);
   strbuf_printf(&hist, "{\"epochs\":%d,\"valid_accuracy\":[", rep->epochs);
   for (int i = 0; i < rep->epochs; i++) strbuf_printf(&hist, "%s%.6f", i ? "," : "", rep->valid_accuracy[i]);
   strbuf_puts(&hist, "],\"valid_loss\":[");
@@ -343,7 +321,7 @@ static int save_run(const char *dir, const arch *a, const char *file, child *ch,
   if (rep->reward_ok) strbuf_printf(&hist, ",\"reward\":%.6f", rep->reward);
   strbuf_puts(&hist, "}\n");
   snprintf(path, sizeof path, "%s/history.json", dir);
-  if (!rc) rc = write_text(path, hist.data, err);
+  if (!rc) rc = fs_write_atomic(path, hist.data, hist.len, err);
   snprintf(path, sizeof path, "%s/weights.safetensors", dir);
   rec.data[rec.len - 1] = 0;
   const char *keys[] = {"naslc.arch", "naslc.version"}, *vals[] = {rec.data, PACKAGE_VERSION};

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/fsutil.h"
 #include "../common/json.h"
 #include "controller.h"
 #include "optim.h"
@@ -358,18 +359,6 @@ static int read_log(const char *path, smap *by_key, double **by_sample, long *ns
   return rc;
 }
 
-static int make_dir(const char *dir) {
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", dir);
-  for (char *p = buf + 1; *p; p++)
-    if (*p == '/') {
-      *p = 0;
-      if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-      *p = '/';
-    }
-  return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
-}
-
 static void log_line(strbuf *b, long sample, const char *key, const search_result *res, int hit, const arch *a) {
   strbuf_clear(b);
   strbuf_printf(b, "{\"sample\":%ld,\"key\":", sample);
@@ -394,9 +383,8 @@ static void log_line(strbuf *b, long sample, const char *key, const search_resul
 
 /* best.json: the record of the best architecture, readable by naslc show and train --arch */
 static int write_best(const search_opts *o, const arch *a, const search_result *res, strbuf *err) {
-  char path[4096], tmp[4200];
+  char path[4096];
   snprintf(path, sizeof path, "%s/best.json", o->dir);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
   strbuf b;
   strbuf_init(&b);
   arch_json(a, &b);
@@ -409,12 +397,7 @@ static int write_best(const search_opts *o, const arch *a, const search_result *
     strbuf_json_string(&b, realpath(o->file, abs) ? abs : o->file);
   }
   strbuf_puts(&b, "}\n");
-  FILE *f = fopen(tmp, "w");
-  int rc = 0;
-  if (!f || fputs(b.data, f) < 0 || fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, path)) {
-    strbuf_printf(err, "cannot write '%s': %s", path, strerror(errno));
-    rc = -1;
-  }
+  int rc = fs_write_atomic(path, b.data, b.len, err);
   strbuf_free(&b);
   return rc;
 }
@@ -426,7 +409,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
   long budget = o->samples > 0 ? o->samples : cfg->samples;
   double minutes = o->minutes > 0 ? o->minutes : cfg->minutes;
   int reinforce = cfg->strategy == STRATEGY_REINFORCE;
-  if (make_dir(o->dir)) {
+  if (fs_mkdirs(o->dir)) {
     strbuf_printf(err, "cannot create the run directory '%s': %s", o->dir, strerror(errno));
     return -1;
   }

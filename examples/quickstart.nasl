@@ -15,7 +15,7 @@
 #     - each layer may add a 2x2 max pooling (`maybe`);
 #     - children see 8,000 training images, of which 2,000 are held out for
 #       validation, and train for only 2 epochs;
-#     - 32 architectures, updated 4 at a time, with an 8-minute wall budget
+#     - 100 architectures, updated 4 at a time, with an 8-minute wall budget
 #       (`minutes: 8`) that ends the search early on a slow machine.
 #   The numbers are our choices, not the paper's. Children this small and
 #   this briefly trained reach validation accuracies of roughly 40-80%; the
@@ -56,7 +56,7 @@ search reinforce {
   optimizer: adam(lr: 6e-4)
   baseline: ema(0.9)
   batch: 4
-  samples: 32
+  samples: 100
   minutes: 8
   reward: max(valid_accuracy, last: 2) ^ 3
 }

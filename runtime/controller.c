@@ -185,21 +185,21 @@ static int walk(controller *c, nn_ctx *ctx, rng *r, const arch *replay, long sam
   s.x = c->start;
   s.nunits = c->g->max_layers + 64; /* layers of a CNN, nodes of a DAG cell */
   s.unit_h = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)s.nunits);
-  int ok;
+  int ok, have_a;
   if (replay) {
     /* walk the replayed tokens through the same chooser */
-    ok = arch_from_tokens(c->g, samples_seen, replay->tokens, replay->ntokens, a, NULL);
+    ok = have_a = arch_from_tokens(c->g, samples_seen, replay->tokens, replay->ntokens, a, NULL);
     if (ok) {
       arch tmp;
       ok = arch_generate(c->g, samples_seen, choose, &s, &tmp);
       if (ok) arch_free(&tmp);
     }
   } else {
-    ok = arch_generate(c->g, samples_seen, choose, &s, a);
+    ok = have_a = arch_generate(c->g, samples_seen, choose, &s, a);
   }
   if (!ok || ctx->error[0]) {
     strbuf_printf(err, "the controller failed: %s", ctx->error[0] ? ctx->error : "a token out of range");
-    if (ok) arch_free(a);
+    if (have_a) arch_free(a);
     return -1;
   }
   if (!s.logp) { /* a space without decisions */

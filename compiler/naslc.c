@@ -755,7 +755,7 @@ static int cmd_run(cli *c) {
   search_summary sum;
   if (search_run(g, &o, fn, &e, &sum, &err)) {
     fprintf(stderr, "naslc: %s\n", err.data);
-    status = strstr(err.data, "cannot") ? EXIT_IO : EXIT_TRAIN;
+    status = strstr(err.data, "reward") ? EXIT_TRAIN : EXIT_IO; /* the formula, else files and directories */
   } else {
     if (sum.stopped) fprintf(stderr, "stopped at sample %ld; continue with: naslc run %s --resume %s\n", sum.samples,
                              c->file, dir);

@@ -409,6 +409,11 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
   long budget = o->samples > 0 ? o->samples : cfg->samples;
   double minutes = o->minutes > 0 ? o->minutes : cfg->minutes;
   int reinforce = cfg->strategy == STRATEGY_REINFORCE;
+  struct stat dst;
+  if (o->resume && (stat(o->dir, &dst) || !S_ISDIR(dst.st_mode))) {
+    strbuf_printf(err, "there is no run to resume in '%s'", o->dir);
+    return -1;
+  }
   if (fs_mkdirs(o->dir)) {
     strbuf_printf(err, "cannot create the run directory '%s': %s", o->dir, strerror(errno));
     return -1;

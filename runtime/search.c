@@ -313,7 +313,8 @@ static int read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_op
 
 /* The log of a resumed run: rewards by sample index and by key. A damaged
  * last line (a kill in the middle of a write) is reported and cut off. */
-static int read_log(const char *path, smap *by_key, double **by_sample, long *nsamples, int quiet, strbuf *err) {
+static int read_log(const char *path, smap *by_key, double **by_sample, double **test_by_sample, long *nsamples,
+                    int quiet, strbuf *err) {
   strbuf text;
   strbuf_init(&text);
   int e = strbuf_read_file(&text, path);
@@ -330,7 +331,8 @@ static int read_log(const char *path, smap *by_key, double **by_sample, long *ns
     char *nl = memchr(text.data + pos, '\n', text.len - pos);
     size_t end = nl ? (size_t)(nl - text.data) : text.len;
     json_value *v = json_parse(&mem, text.data + pos, end - pos, NULL);
-    const json_value *s = json_get(v, "sample"), *k = json_get(v, "key"), *r = json_get(v, "reward");
+    const json_value *s = json_get(v, "sample"), *k = json_get(v, "key"), *r = json_get(v, "reward"),
+                     *ta = json_get(v, "test_accuracy");
     if (!nl || !v || !s || !k || !r || k->kind != JSON_STRING) {
       if (!quiet)
         fprintf(stderr, "run log: the line at byte %zu is damaged (%zu bytes, cut short by a crash?); "
@@ -341,10 +343,12 @@ static int read_log(const char *path, smap *by_key, double **by_sample, long *ns
     if (i >= *nsamples) {
       long cap = i + 1024;
       *by_sample = xrealloc(*by_sample, sizeof(double) * (size_t)cap);
-      for (long j = *nsamples; j < cap; j++) (*by_sample)[j] = NAN;
+      *test_by_sample = xrealloc(*test_by_sample, sizeof(double) * (size_t)cap);
+      for (long j = *nsamples; j < cap; j++) (*by_sample)[j] = (*test_by_sample)[j] = NAN;
       *nsamples = cap;
     }
     (*by_sample)[i] = r->number;
+    (*test_by_sample)[i] = ta && ta->kind == JSON_NUMBER ? ta->number : NAN;
     smap_put(by_key, k->string, r->number);
     pos = end + 1;
     good = pos;
@@ -434,13 +438,13 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
     nn_optim_init(&opt, &cfg->optimizer, &ctl.params);
   }
   smap by_key = {0};
-  double *by_sample = NULL;
+  double *by_sample = NULL, *test_by_sample = NULL;
   long nby = 0;
   int rc = 0;
   struct stat st;
   if (o->resume) {
     if (read_checkpoint(o->dir, &s, reinforce ? &ctl : NULL, &opt, err) ||
-        read_log(log_path, &by_key, &by_sample, &nby, o->quiet, err)) {
+        read_log(log_path, &by_key, &by_sample, &test_by_sample, &nby, o->quiet, err)) {
       rc = -1;
       goto done;
     }
@@ -498,6 +502,8 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
       if (idx < nby && !isnan(by_sample[idx])) { /* logged before a stop: not evaluated again */
         res.reward = by_sample[idx];
         res.ok = 1;
+        res.test_accuracy = test_by_sample[idx];
+        res.epochs = !isnan(res.test_accuracy); /* so a logged best keeps its test accuracy */
       } else if (smap_get(&by_key, key.data, &v)) {
         res.reward = v;
         res.ok = 1;
@@ -587,5 +593,6 @@ done:
   }
   smap_free(&by_key);
   free(by_sample);
+  free(test_by_sample);
   return rc;
 }

@@ -54,3 +54,10 @@ int grammar_curriculum_depth(const grammar_node *n, long samples_seen) {
   long depth = n->min_layers + steps * (long)n->grow;
   return depth < n->max_layers ? (int)depth : n->max_layers;
 }
+
+long grammar_curriculum_position(const grammar_node *stack, int depth) {
+  long at = 0;
+  if (!stack || stack->depth_kind != DEPTH_CURRICULUM || stack->every <= 0) return 0;
+  while (grammar_curriculum_depth(stack, at) < depth && at < 1000000000L) at += stack->every;
+  return at;
+}

@@ -354,6 +354,9 @@ int grammar_stack_depths(const grammar *g, const grammar_node *stack, int *out, 
 /* The depth of a DEPTH_CURRICULUM stack after samples_seen architectures
  * (max_layers for other stacks). */
 int grammar_curriculum_depth(const grammar_node *stack, long samples_seen);
+/* The first curriculum position at which the stack has `depth` layers (0
+ * for other stacks): what a record's depth says about when it was drawn. */
+long grammar_curriculum_position(const grammar_node *stack, int depth);
 
 /* Human-readable name of a kind / value. */
 const char *grammar_decision_kind_name(grammar_decision_kind k);

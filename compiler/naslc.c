@@ -262,12 +262,10 @@ static int load_record(const char *path, const grammar *g, arch *a, int *status)
   int *t = xcalloc((size_t)tokens->n + 1, sizeof(int));
   for (int i = 0; i < tokens->n; i++) t[i] = (int)tokens->items[i]->number;
   /* a curriculum's depth is not a token: find the position that gives it */
-  long at = 0;
   const grammar_node *v_stack = g->variable_stack;
-  if (v_stack && v_stack->depth_kind == DEPTH_CURRICULUM && depth && depth->kind == JSON_NUMBER) {
-    int want = (int)depth->number - v_stack->first_layer;
-    while (grammar_curriculum_depth(v_stack, at) < want && at < 1000000000L) at += v_stack->every;
-  }
+  long at = v_stack && depth && depth->kind == JSON_NUMBER
+                ? grammar_curriculum_position(v_stack, (int)depth->number - v_stack->first_layer)
+                : 0;
   if (!arch_from_tokens(g, at, t, tokens->n, a, &err)) {
     fprintf(stderr, "naslc: '%s' does not fit space '%s': %s\n", path, g->name, err.data);
     *status = EXIT_IO;

@@ -219,10 +219,8 @@ int controller_draw(controller *c, nn_ctx *ctx, rng *r, long samples_seen, contr
 int controller_score(controller *c, nn_ctx *ctx, const arch *a, tensor **logp, tensor **entropy, strbuf *err) {
   arch copy;
   /* the curriculum position only matters through the depth, which a carries */
-  long at = 0;
   const grammar_node *v = c->g->variable_stack;
-  if (v && v->depth_kind == DEPTH_CURRICULUM)
-    while (grammar_curriculum_depth(v, at) < a->depth - v->first_layer && at < 1000000000L) at += v->every;
+  long at = v ? grammar_curriculum_position(v, a->depth - v->first_layer) : 0;
   if (walk(c, ctx, NULL, a, at, &copy, logp, entropy, err)) return -1;
   arch_free(&copy);
   return 0;

@@ -253,6 +253,7 @@ typedef struct grammar_train {
   grammar_dataset data;         /* what to train on */
   int valid;                    /* examples held out for validation */
   int subset;                   /* training examples used (0: all) */
+  int test;                     /* test examples used, a seeded subset (0: all) */
   int epochs;                   /* passes over the training data */
   int batch;                    /* examples per step */
   grammar_optimizer optimizer;  /* child optimizer */
@@ -261,6 +262,10 @@ typedef struct grammar_train {
   int crop;                     /* random-crop padding (0: off) */
   int flip;                     /* random horizontal flips */
   int bptt;                     /* truncated BPTT length (language models) */
+  int hidden;                   /* language models: cell size */
+  int layers;                   /* language models: stacked cells */
+  int embed;                    /* language models: embedding size (0: hidden) */
+  double dropout;               /* language models: on layer inputs and the output */
   int64_t seed;                 /* data split, shuffling, initialisation */
 } grammar_train;
 

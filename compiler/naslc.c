@@ -35,7 +35,8 @@ enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_IO = 3, EXIT_TRAIN = 
 enum {
   O_JSON = 1 << 0, O_QUIET = 1 << 1, O_SEED = 1 << 2, O_COUNT = 1 << 3, O_AT = 1 << 4, O_ARCH = 1 << 5,
   O_EPOCHS = 1 << 6, O_SAVE = 1 << 7, O_THREADS = 1 << 8, O_WEIGHTS = 1 << 9, O_DOT = 1 << 10, O_STDLIB = 1 << 11,
-  O_SUBSET = 1 << 12, O_DIR = 1 << 13, O_RESUME = 1 << 14, O_SAMPLES = 1 << 15
+  O_SUBSET = 1 << 12, O_DIR = 1 << 13, O_RESUME = 1 << 14, O_SAMPLES = 1 << 15,
+  O_VALID = 1 << 16, O_TEST = 1 << 17
 };
 
 typedef struct option {
@@ -56,6 +57,7 @@ static const option options[] = {
     {"--subset", NULL, O_SUBSET, 1, 1, 1000000000},
     {"--dir", NULL, O_DIR, 1, 1, 0},            {"--resume", NULL, O_RESUME, 1, 1, 0},
     {"--samples", NULL, O_SAMPLES, 1, 1, 1000000000},
+    {"--valid", NULL, O_VALID, 1, 0, 100000000},  {"--test", NULL, O_TEST, 1, 1, 1000000000},
 };
 #define NOPTIONS ((int)(sizeof options / sizeof options[0]))
 
@@ -105,9 +107,9 @@ static const command commands[] = {
     {"tokens", cmd_tokens, O_JSON, "FILE [--json]", "list the controller's decisions and the size of the space"},
     {"sample", cmd_sample, O_SEED | O_COUNT | O_AT, "FILE [--seed N] [-n K] [--at SAMPLES]",
      "draw K architectures uniformly, one JSON record per line"},
-    {"train", cmd_train, O_ARCH | O_EPOCHS | O_SUBSET | O_SAVE | O_THREADS | O_QUIET,
-     "FILE [--arch A.json] [--epochs N] [--subset N] [--save DIR] [--threads N] [--quiet]",
-     "train one architecture on the data (--epochs, --subset override the recipe)"},
+    {"train", cmd_train, O_ARCH | O_EPOCHS | O_SUBSET | O_VALID | O_TEST | O_SAVE | O_THREADS | O_QUIET,
+     "FILE [--arch A.json] [--epochs N] [--subset N] [--valid N] [--test N] [--save DIR] [--threads N] [--quiet]",
+     "train one architecture on the data (--epochs, --subset, --valid, --test override the recipe)"},
     {"eval", cmd_eval, O_ARCH | O_WEIGHTS | O_THREADS, "FILE --arch A.json --weights W [--threads N]",
      "test accuracy of saved weights"},
     {"show", cmd_show, O_ARCH | O_DOT, "RECORD.json [--dot] | FILE --arch A.json [--dot]",
@@ -349,6 +351,8 @@ static int cmd_train(cli *c) {
   int threads = nn_threads_default((int)opt_num(c, O_THREADS, 0));
   int quiet = (c->given & O_QUIET) != 0;
   if (c->given & O_SUBSET) g->train.subset = (int)opt_num(c, O_SUBSET, 0);
+  if (c->given & O_VALID) g->train.valid = (int)opt_num(c, O_VALID, 0);
+  if (c->given & O_TEST) g->train.test = (int)opt_num(c, O_TEST, 0);
   train_data d;
   if (!quiet) fprintf(stderr, "loading %s (%s)\n", g->train.data.name, g->train.data.dir ? g->train.data.dir : "");
   if (train_data_load(&g->train, &d, &err)) {

@@ -290,6 +290,7 @@ static const recipe_key train_keys[] = {
     {"data", K_DATA, 0, 0, T(data)},
     {"valid", K_INT, 0, 1e8, T(valid)},
     {"subset", K_INT, 0, 1e9, T(subset)},
+    {"test", K_INT, 0, 1e9, T(test)},
     {"epochs", K_INT, 1, 1e6, T(epochs)},
     {"batch", K_INT, 1, 65536, T(batch)},
     {"optimizer", K_OPTIMIZER, 0, 0, T(optimizer)},
@@ -298,6 +299,10 @@ static const recipe_key train_keys[] = {
     {"crop", K_INT, 0, 64, T(crop)},
     {"flip", K_BOOL, 0, 0, T(flip)},
     {"bptt", K_INT, 1, 10000, T(bptt)},
+    {"hidden", K_INT, 1, 65536, T(hidden)},
+    {"layers", K_INT, 1, 16, T(layers)},
+    {"embedding", K_INT, 0, 65536, T(embed)},
+    {"dropout", K_FLOAT, 0, 0.99, T(dropout)},
     {"seed", K_SEED, 0, 0, T(seed)},
 };
 #undef T
@@ -451,6 +456,21 @@ static void check_consistency(compiler *c) {
   const grammar *g = c->g;
   const grammar_train *t = &g->train;
   const ast_setting *st;
+  /* settings that only one kind of child reads */
+  static const char *const lm_only[] = {"bptt", "hidden", "layers", "embedding", "dropout"};
+  static const char *const image_only[] = {"valid", "crop", "flip"};
+  int cell = g->space_kind == SPACE_TREE_CELL || g->space_kind == SPACE_FIXED_CELL;
+  for (int i = 0; i < (cell ? 3 : 5) && g->space_kind != SPACE_DAG_CELL; i++) {
+    const char *key = cell ? image_only[i] : lm_only[i];
+    if ((st = setting_of(c->train, key)))
+      nasl_error(c->d, st->key_loc, "'%s' applies to %s; '%s' is a %s space", key,
+                 cell ? "image classifiers (CNN spaces)" : "language models (recurrent-cell spaces)", g->name,
+                 cell ? "recurrent-cell" : "CNN");
+  }
+  if (cell && t->data.loader && strcmp(t->data.loader, "text") && strcmp(t->data.loader, "ptb") &&
+      strcmp(t->data.loader, "kjv") && (st = setting_of(c->train, "data")))
+    nasl_error(c->d, st->value->loc, "'%s' is a recurrent-cell space: it trains a language model on text (text, ptb or kjv), not on %s",
+               g->name, t->data.loader);
   /* the values in force, written or default; the message points at whichever was written */
   if (t->subset > 0 && t->valid >= t->subset) {
     st = setting_of(c->train, "valid");
@@ -497,6 +517,10 @@ void fill_recipes(compiler *c) {
   t->schedule.kind = SCHED_CONSTANT;
   t->clip = cell ? 5 : 0;
   t->bptt = 35;
+  t->hidden = 200;
+  t->layers = 2;
+  t->embed = 0;
+  t->dropout = cell ? 0.2 : 0;
   t->seed = 1;
   if (c->datasets.n == 1) {
     ast_decl *d = c->datasets.items[0];

@@ -52,6 +52,12 @@ int train_data_load(const grammar_train *recipe, train_data *d, strbuf *err) {
   }
   if (ds_split(&all, recipe->valid, (uint64_t)recipe->seed, &d->valid, &d->train, err)) goto fail;
   ds_free(&all);
+  if (recipe->test > 0 && recipe->test < test.n) { /* a seeded subset of the test set */
+    ds_images part;
+    if (ds_split(&test, recipe->test, (uint64_t)recipe->seed ^ 0x7e57, &part, NULL, err)) goto fail;
+    ds_free(&test);
+    test = part;
+  }
   d->test = test;
   float mean[4], std[4];
   ds_channel_stats(&d->train, mean, std);
@@ -83,6 +89,7 @@ void train_data_free(train_data *d) {
 void train_report_free(train_report *r) {
   free(r->valid_accuracy);
   free(r->valid_loss);
+  free(r->valid_perplexity);
   memset(r, 0, sizeof *r);
 }
 

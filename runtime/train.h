@@ -38,6 +38,9 @@ typedef struct train_report {
   double *valid_loss;        /* per epoch, malloc'd */
   double train_loss;         /* mean over the last epoch */
   double test_accuracy, test_loss;
+  double *valid_perplexity;  /* language models: per epoch, malloc'd; else NULL */
+  double test_perplexity;    /* language models */
+  double rate;               /* training examples (images or words) per second, last epoch */
   double seconds;            /* wall time of training and evaluation */
   double reward;             /* the recipe's reward formula (search recipe) */
   int reward_ok;             /* the formula could be evaluated */

@@ -1,0 +1,317 @@
+/* lm.c: the language-model child of a cell space (see lm.h). */
+#include "lm.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "optim.h"
+#include "reward.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int lm_build(lm *m, const arch *a, const grammar_train *t, int vocab, rng *r, strbuf *err) {
+  memset(m, 0, sizeof *m);
+  if (cell_program_build(a, &m->cell, err)) return -1;
+  if (vocab < 2) {
+    strbuf_printf(err, "a vocabulary of %d words is too small for a language model", vocab);
+    cell_program_free(&m->cell);
+    return -1;
+  }
+  m->vocab = vocab;
+  m->hidden = t->hidden > 0 ? t->hidden : 200;
+  m->embed = t->embed > 0 ? t->embed : m->hidden;
+  m->layers = t->layers > 0 ? t->layers : 1;
+  m->dropout = t->dropout;
+  int H = m->hidden, nx = m->cell.nx, nh = m->cell.nh;
+  nn_params_init(&m->params);
+  m->wx = xcalloc((size_t)m->layers, sizeof(tensor *));
+  m->bx = xcalloc((size_t)m->layers, sizeof(tensor *));
+  m->wh = xcalloc((size_t)m->layers, sizeof(tensor *));
+  m->emb = nn_param(&m->params, "embedding.weight", 2, (int[]){vocab, m->embed});
+  nn_init_uniform(m->emb, r, -0.1f, 0.1f);
+  float k = 1.0f / sqrtf((float)H);
+  for (int l = 0; l < m->layers; l++) {
+    int in = l ? H : m->embed;
+    char name[64];
+    if (nx) {
+      snprintf(name, sizeof name, "cell.%d.weight_x", l);
+      m->wx[l] = nn_param(&m->params, name, 2, (int[]){nx * H, in});
+      nn_init_uniform(m->wx[l], r, -k, k);
+      snprintf(name, sizeof name, "cell.%d.bias_x", l);
+      m->bx[l] = nn_param(&m->params, name, 1, (int[]){nx * H});
+    }
+    if (nh) {
+      snprintf(name, sizeof name, "cell.%d.weight_h", l);
+      m->wh[l] = nn_param(&m->params, name, 2, (int[]){nh * H, H});
+      nn_init_uniform(m->wh[l], r, -k, k);
+    }
+    m->flops += 2 * ((int64_t)nx * H * in + (int64_t)nh * H * H) + (int64_t)m->cell.nsteps * H;
+  }
+  m->dec_w = nn_param(&m->params, "decoder.weight", 2, (int[]){vocab, H});
+  nn_init_uniform(m->dec_w, r, -0.1f, 0.1f);
+  m->dec_b = nn_param(&m->params, "decoder.bias", 1, (int[]){vocab});
+  m->flops += 2 * (int64_t)H * vocab;
+  m->nparams = nn_params_count(&m->params);
+  return 0;
+}
+
+void lm_free(lm *m) {
+  cell_program_free(&m->cell);
+  nn_params_free(&m->params);
+  free(m->wx);
+  free(m->bx);
+  free(m->wh);
+  free(m->h);
+  free(m->c);
+  memset(m, 0, sizeof *m);
+}
+
+void lm_reset_state(lm *m, int batch) {
+  size_t n = (size_t)m->layers * (size_t)batch * (size_t)m->hidden;
+  if (batch != m->state_batch) {
+    free(m->h);
+    free(m->c);
+    m->h = xmalloc(sizeof(float) * n);
+    m->c = xmalloc(sizeof(float) * n);
+    m->state_batch = batch;
+  }
+  memset(m->h, 0, sizeof(float) * n);
+  memset(m->c, 0, sizeof(float) * n);
+}
+
+static tensor *state_leaf(nn_ctx *ctx, const float *src, int batch, int H) {
+  tensor *t = nn_new2(ctx, batch, H);
+  memcpy(t->data, src, sizeof(float) * (size_t)batch * (size_t)H);
+  return t;
+}
+
+/* The columns [k*H, (k+1)*H) of every row: projection k of a block. */
+static tensor *block(nn_ctx *ctx, tensor *all, int k, int count, int H) {
+  return count == 1 ? all : nn_slice(ctx, all, k * H, H);
+}
+
+/* One layer over T steps: X [B*T, in] stream-major -> [B*T, H]. */
+static tensor *layer_forward(nn_ctx *ctx, lm *m, int l, tensor *X, int B, int T) {
+  const cell_program *p = &m->cell;
+  int H = m->hidden, nx = p->nx, nh = p->nh;
+  float *hs = m->h + (size_t)l * B * H, *cs = m->c + (size_t)l * B * H;
+  tensor *h = state_leaf(ctx, hs, B, H), *c = p->reads_c ? state_leaf(ctx, cs, B, H) : NULL;
+  tensor *PX = NULL;
+  if (nx) { /* the x projections of every step in one product */
+    PX = nn_dense(ctx, X, m->wx[l], m->bx[l]);
+    PX = nn_reshape(ctx, PX, 2, (int[]){B, T * nx * H});
+  }
+  tensor **px = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)(nx + 1));
+  tensor **ph = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)(nh + 1));
+  tensor **outs = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)T);
+  for (int t = 0; t < T; t++) {
+    if (nx) {
+      tensor *xt = nn_slice(ctx, PX, t * nx * H, nx * H);
+      for (int k = 0; k < nx; k++) px[k] = block(ctx, xt, k, nx, H);
+    }
+    if (nh) {
+      tensor *PH = nn_dense(ctx, h, m->wh[l], NULL);
+      for (int k = 0; k < nh; k++) ph[k] = block(ctx, PH, k, nh, H);
+    }
+    tensor *c_next = NULL;
+    h = cell_forward(ctx, p, px, ph, c, &c_next);
+    if (!h) return NULL;
+    if (p->memory >= 0) c = c_next;
+    outs[t] = nn_reshape(ctx, h, 4, (int[]){B, H, 1, 1});
+  }
+  memcpy(hs, h->data, sizeof(float) * (size_t)B * H); /* the state goes on, detached */
+  if (c) memcpy(cs, c->data, sizeof(float) * (size_t)B * H);
+  tensor *Y = nn_concat(ctx, outs, T);
+  return nn_reshape(ctx, Y, 2, (int[]){B * T, H});
+}
+
+tensor *lm_segment_loss(nn_ctx *ctx, lm *m, const int *inputs, const int *targets, int B, int T) {
+  if (m->state_batch != B) lm_reset_state(m, B);
+  tensor *X = nn_embedding(ctx, m->emb, inputs, B * T);
+  for (int l = 0; l < m->layers && X; l++) {
+    if (m->dropout > 0) X = nn_dropout(ctx, X, (float)m->dropout);
+    X = layer_forward(ctx, m, l, X, B, T);
+  }
+  if (m->dropout > 0) X = nn_dropout(ctx, X, (float)m->dropout);
+  tensor *logits = nn_dense(ctx, X, m->dec_w, m->dec_b);
+  return nn_softmax_xent(ctx, logits, targets);
+}
+
+/* The ids of segment [pos, pos + T) of `batch` streams of length L laid out
+ * one after the other in tokens: inputs at pos + t, targets at pos + t + 1. */
+static void segment(const int *tokens, int64_t L, int batch, int64_t pos, int T, int *in, int *out) {
+  for (int b = 0; b < batch; b++)
+    for (int t = 0; t < T; t++) {
+      in[b * T + t] = tokens[(int64_t)b * L + pos + t];
+      out[b * T + t] = tokens[(int64_t)b * L + pos + t + 1];
+    }
+}
+
+int lm_evaluate(lm *m, const int *tokens, int64_t n, int batch, int bptt, int threads, double *perplexity,
+                strbuf *err) {
+  *perplexity = NAN;
+  if (batch > n / 2) batch = (int)(n / 2 > 0 ? n / 2 : 1);
+  int64_t L = n / batch;
+  if (L < 2) {
+    strbuf_printf(err, "%lld words are too few to evaluate a language model", (long long)n);
+    return -1;
+  }
+  rng r;
+  rng_seed(&r, 0);
+  nn_ctx ctx;
+  nn_ctx_init(&ctx, threads, &r);
+  int *in = xmalloc(sizeof(int) * (size_t)batch * (size_t)bptt), *out = xmalloc(sizeof(int) * (size_t)batch * (size_t)bptt);
+  lm_reset_state(m, batch);
+  double total = 0;
+  int64_t count = 0;
+  int rc = 0;
+  for (int64_t pos = 0; pos + 1 < L; pos += bptt) {
+    int T = (int)(L - 1 - pos < bptt ? L - 1 - pos : bptt);
+    nn_ctx_reset(&ctx);
+    ctx.training = 0;
+    ctx.record = 0;
+    segment(tokens, L, batch, pos, T, in, out);
+    tensor *loss = lm_segment_loss(&ctx, m, in, out, batch, T);
+    if (!loss) {
+      strbuf_printf(err, "evaluation failed: %s", ctx.error);
+      rc = -1;
+      break;
+    }
+    total += (double)loss->data[0] * batch * T;
+    count += (int64_t)batch * T;
+  }
+  if (rc == 0) *perplexity = exp(total / (double)count);
+  free(in);
+  free(out);
+  nn_ctx_free(&ctx);
+  return rc;
+}
+
+static void progress(const train_opts *o, int epoch, int epochs, int64_t done, int64_t total, double loss,
+                     double rate, double eta) {
+  if (o->quiet || !o->bar) return;
+  int width = 24, fill = total ? (int)((double)done / (double)total * width) : width;
+  char bar[32];
+  for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+  bar[width] = 0;
+  fprintf(stderr, "\r  epoch %d/%d [%s] %lld/%lld words  ppl %.1f  %.0f words/s  ETA %d:%02d ", epoch, epochs, bar,
+          (long long)done, (long long)total, exp(loss), rate, (int)eta / 60, (int)eta % 60);
+  fflush(stderr);
+}
+
+int lm_train_child(const grammar *g, const arch *a, const lm_data *d, const train_opts *o, lm *out,
+                   train_report *rep, strbuf *err) {
+  memset(rep, 0, sizeof *rep);
+  const grammar_train *t = &g->train;
+  int epochs = o->epochs > 0 ? o->epochs : t->epochs, bptt = t->bptt > 0 ? t->bptt : 35;
+  rng r;
+  rng_seed(&r, (uint64_t)t->seed * 2654435761u + 17);
+  lm *m = out;
+  if (lm_build(m, a, t, d->vocab, &r, err)) return -1;
+  rep->params = m->nparams;
+  rep->flops = m->flops;
+  rep->valid_perplexity = xcalloc((size_t)epochs + 1, sizeof(double));
+  rep->valid_loss = xcalloc((size_t)epochs + 1, sizeof(double));
+  rep->test_perplexity = NAN;
+  int batch = t->batch;
+  if (batch > d->ntrain / 2) batch = (int)(d->ntrain / 2 > 0 ? d->ntrain / 2 : 1);
+  int64_t L = d->ntrain / batch;
+  if (L < 2) {
+    strbuf_printf(err, "%lld training words are too few for batches of %d streams", (long long)d->ntrain, batch);
+    lm_free(m);
+    return -1;
+  }
+  int64_t words = (int64_t)batch * (L - 1);
+  nn_optim opt;
+  nn_optim_init(&opt, &t->optimizer, &m->params);
+  nn_ctx ctx;
+  nn_ctx_init(&ctx, o->threads, &r);
+  int *in = xmalloc(sizeof(int) * (size_t)batch * (size_t)bptt), *tg = xmalloc(sizeof(int) * (size_t)batch * (size_t)bptt);
+  double t0 = now();
+  int rc = 0;
+  for (int e = 0; e < epochs && rc == 0; e++) {
+    double lr = nn_schedule_lr(&t->schedule, t->optimizer.lr, e, epochs), sum = 0, te = now();
+    int64_t done = 0, s = 0;
+    lm_reset_state(m, batch);
+    for (int64_t pos = 0; pos + 1 < L; pos += bptt, s++) {
+      int T = (int)(L - 1 - pos < bptt ? L - 1 - pos : bptt);
+      nn_ctx_reset(&ctx);
+      ctx.training = 1;
+      segment(d->train, L, batch, pos, T, in, tg);
+      tensor *loss = lm_segment_loss(&ctx, m, in, tg, batch, T);
+      if (!loss) {
+        strbuf_printf(err, "training failed: %s", ctx.error);
+        rc = -1;
+        break;
+      }
+      if (!isfinite(loss->data[0])) {
+        strbuf_printf(err, "the loss became %g at epoch %d, segment %lld; lower the learning rate or the clip",
+                      loss->data[0], e + 1, (long long)s + 1);
+        rc = -1;
+        break;
+      }
+      sum += (double)loss->data[0] * T;
+      done += (int64_t)batch * T;
+      nn_params_zero_grad(&m->params);
+      nn_backward(&ctx, loss);
+      if (t->clip > 0) nn_clip_grad_norm(&m->params, t->clip);
+      nn_optim_step(&opt, &m->params, lr);
+      if (s % 16 == 15 || pos + bptt + 1 >= L) {
+        double el = now() - te, rate = (double)done / (el > 0 ? el : 1e-9);
+        double left = (double)(words - done) / rate + (double)(epochs - e - 1) * (double)words / rate;
+        progress(o, e + 1, epochs, done, words, sum / ((double)done / batch), rate, left);
+      }
+    }
+    if (rc) break;
+    rep->train_loss = sum / ((double)done / batch);
+    double el = now() - te;
+    rep->rate = (double)done / (el > 0 ? el : 1e-9);
+    double ppl = NAN;
+    if (d->nvalid && lm_evaluate(m, d->valid, d->nvalid, batch, bptt, o->threads, &ppl, err)) {
+      rc = -1;
+      break;
+    }
+    rep->valid_perplexity[e] = ppl;
+    rep->valid_loss[e] = log(ppl);
+    rep->epochs = e + 1;
+    if (!o->quiet) {
+      if (o->bar) fprintf(stderr, "\r\033[K");
+      fprintf(stderr, "  epoch %d/%d: lr %g, train perplexity %.2f, valid perplexity %.2f, %.0f words/s, %.1f s\n",
+              e + 1, epochs, lr, exp(rep->train_loss), ppl, rep->rate, el);
+    }
+  }
+  if (rc == 0 && !o->skip_test && d->ntest &&
+      lm_evaluate(m, d->test, d->ntest, batch, bptt, o->threads, &rep->test_perplexity, err))
+    rc = -1;
+  rep->seconds = now() - t0;
+  if (rc == 0 && g->search.reward) {
+    reward_inputs ri = {rep->epochs, NULL, rep->valid_loss, rep->valid_perplexity, (double)rep->params,
+                        (double)rep->flops, 0};
+    strbuf rerr;
+    strbuf_init(&rerr);
+    rep->reward = reward_eval(g->search.reward, &ri, &rep->reward_ok, &rerr);
+    strbuf_free(&rerr);
+  }
+  free(in);
+  free(tg);
+  nn_ctx_free(&ctx);
+  nn_optim_free(&opt);
+  if (rc) lm_free(m);
+  return rc;
+}
+
+void lm_summary(const lm *m, strbuf *out) {
+  strbuf_printf(out, "language model: vocabulary %d, embedding %d, %d layer%s of %d, dropout %g\n", m->vocab, m->embed,
+                m->layers, m->layers == 1 ? "" : "s", m->hidden, m->dropout);
+  strbuf_printf(out, "cell: %d projections of x, %d of h, %d steps%s\n", m->cell.nx, m->cell.nh, m->cell.nsteps,
+                m->cell.memory >= 0 ? ", with memory" : "");
+  cell_program_text(&m->cell, out);
+  strbuf_printf(out, "parameters: %lld   forward FLOPs per word: %lld\n", (long long)m->nparams, (long long)m->flops);
+}

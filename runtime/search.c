@@ -333,6 +333,7 @@ static int read_log(const char *path, smap *by_key, double **by_sample, double *
     json_value *v = json_parse(&mem, text.data + pos, end - pos, NULL);
     const json_value *s = json_get(v, "sample"), *k = json_get(v, "key"), *r = json_get(v, "reward"),
                      *ta = json_get(v, "test_accuracy");
+    if (!ta) ta = json_get(v, "test_perplexity"); /* language models */
     if (!nl || !v || !s || !k || !r || k->kind != JSON_STRING) {
       if (!quiet)
         fprintf(stderr, "run log: the line at byte %zu is damaged (%zu bytes, cut short by a crash?); "
@@ -363,6 +364,10 @@ static int read_log(const char *path, smap *by_key, double **by_sample, double *
   return rc;
 }
 
+int search_is_lm(const grammar *g) {
+  return g->space_kind == SPACE_TREE_CELL || g->space_kind == SPACE_FIXED_CELL;
+}
+
 static void log_line(strbuf *b, long sample, const char *key, const search_result *res, int hit, const arch *a) {
   strbuf_clear(b);
   strbuf_printf(b, "{\"sample\":%ld,\"key\":", sample);
@@ -371,8 +376,10 @@ static void log_line(strbuf *b, long sample, const char *key, const search_resul
                 res->reward, res->ok ? "true" : "false", hit ? "true" : "false", res->seconds, (long long)res->params,
                 (long long)res->flops);
   if (res->epochs) {
-    if (!isnan(res->test_accuracy)) strbuf_printf(b, ",\"test_accuracy\":%.6f", res->test_accuracy);
-    strbuf_puts(b, ",\"valid_accuracy\":[");
+    int lm = search_is_lm(a->g);
+    if (!isnan(res->test_accuracy))
+      strbuf_printf(b, ",\"%s\":%.6f", lm ? "test_perplexity" : "test_accuracy", res->test_accuracy);
+    strbuf_printf(b, ",\"%s\":[", lm ? "valid_perplexity" : "valid_accuracy");
     for (int e = 0; e < res->epochs && e < 64; e++) strbuf_printf(b, "%s%.6f", e ? "," : "", res->valid_accuracy[e]);
     strbuf_putc(b, ']');
   }
@@ -394,7 +401,8 @@ static int write_best(const search_opts *o, const arch *a, const search_result *
   arch_json(a, &b);
   b.len--; /* reopen the record */
   strbuf_printf(&b, ",\"reward\":%.17g", res->reward);
-  if (res->epochs && !isnan(res->test_accuracy)) strbuf_printf(&b, ",\"test_accuracy\":%.6f", res->test_accuracy);
+  if (res->epochs && !isnan(res->test_accuracy))
+    strbuf_printf(&b, ",\"%s\":%.6f", search_is_lm(a->g) ? "test_perplexity" : "test_accuracy", res->test_accuracy);
   if (o->file) {
     char abs[4096];
     strbuf_puts(&b, ",\"file\":");

@@ -28,9 +28,10 @@ typedef struct search_result {
   int ok;                    /* evaluated (0: rejected; reward is search_failed_reward) */
   double seconds;            /* evaluation time */
   int64_t params, flops;     /* of the child, when trained */
-  double test_accuracy;      /* when trained */
+  double test_accuracy;      /* when trained; test perplexity for a language model */
   int epochs;                /* entries of valid_accuracy */
-  double valid_accuracy[64]; /* the validation history (first 64 epochs) */
+  double valid_accuracy[64]; /* the validation history (first 64 epochs); perplexities
+                                for a language model */
   char note[256];            /* why it was rejected, or "" */
 } search_result;
 
@@ -60,13 +61,17 @@ typedef struct search_summary {
   long evaluated;        /* children evaluated (not dedupe hits) */
   long hits;             /* dedupe hits */
   double best_reward;    /* best so far */
-  double best_test;      /* its test accuracy (trained children; else NAN) */
+  double best_test;      /* its test accuracy, or perplexity (trained children; else NAN) */
   char best_key[512];    /* its canonical string */
   int stopped;           /* stopped early by *stop */
 } search_summary;
 
 int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void *eval_ctx,
                search_summary *sum, strbuf *err);
+
+/* Children of g are language models (recurrent-cell spaces): the log names
+ * their test and validation figures test_perplexity and valid_perplexity. */
+int search_is_lm(const grammar *g);
 
 /* The canonical string of an architecture: the NAS-Bench-201 string for a DAG
  * cell with edges: all, else "d<depth>:" and the tokens. */

@@ -27,7 +27,19 @@ void nn_ctx_reset(nn_ctx *ctx) {
 
 void nn_ctx_free(nn_ctx *ctx) {
   arena_free(&ctx->mem);
+  free(ctx->scratch);
+  ctx->scratch = NULL;
+  ctx->scratch_len = 0;
   memset(&ctx->tape, 0, sizeof ctx->tape);
+}
+
+float *nn_scratch(nn_ctx *ctx, size_t n) {
+  if (n > ctx->scratch_len) {
+    free(ctx->scratch);
+    ctx->scratch = xmalloc(sizeof(float) * n);
+    ctx->scratch_len = n;
+  }
+  return ctx->scratch;
 }
 
 tensor *nn_fail(nn_ctx *ctx, const char *fmt, ...) {

@@ -88,12 +88,19 @@ typedef struct nn_ctx {
   int nthreads;         /* worker threads for the kernels */
   rng *rng;             /* dropout masks */
   char error[512];      /* the first error of this step, or "" */
+  float *scratch;       /* nn_scratch's buffer (malloc'd, kept across steps) */
+  size_t scratch_len;   /* its size in floats */
 } nn_ctx;
 
 void nn_ctx_init(nn_ctx *ctx, int nthreads, rng *r);
 /* Forgets the step: tensors, tape and error (keeps the arena's memory). */
 void nn_ctx_reset(nn_ctx *ctx);
 void nn_ctx_free(nn_ctx *ctx);
+/* A buffer of n floats for one kernel call's temporary work (im2col
+ * patches, say), valid until the next nn_scratch call: kernels run one at a
+ * time, so one buffer serves them all instead of the step arena growing by
+ * every call's temporaries. Contents are not initialised. */
+float *nn_scratch(nn_ctx *ctx, size_t n);
 /* Records the first error of the step; returns NULL for convenience. */
 tensor *nn_fail(nn_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -97,6 +97,9 @@ int evaluate(child *c, const ds_images *d, int batch, int threads, double *accur
   *accuracy = 0;
   *loss = 0;
   if (d->n == 0) return 0;
+  /* a step keeps every activation until it ends: bound that to about 512 MB */
+  if (c->activations > 0 && (int64_t)batch * c->activations > ((int64_t)1 << 27))
+    batch = (int)(((int64_t)1 << 27) / c->activations) > 0 ? (int)(((int64_t)1 << 27) / c->activations) : 1;
   rng r;
   rng_seed(&r, 0);
   nn_ctx ctx;

@@ -161,7 +161,9 @@ tensor *nn_conv2d(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride) {
   int nth = ctx->nthreads < t.g.N ? ctx->nthreads : t.g.N;
   float *cols[64];
   t.col = cols;
-  for (int i = 0; i < nth; i++) cols[i] = direct(&t.g) ? NULL : arena_alloc_raw(&ctx->mem, sizeof(float) * (size_t)t.g.K * t.g.P);
+  size_t kp = (size_t)t.g.K * t.g.P;
+  float *scratch = direct(&t.g) ? NULL : nn_scratch(ctx, kp * (size_t)nth);
+  for (int i = 0; i < nth; i++) cols[i] = scratch ? scratch + kp * (size_t)i : NULL;
   nn_parallel(nth, forward_part, &t);
   return y;
 }
@@ -218,10 +220,11 @@ void nn_conv2d_backward(nn_ctx *ctx, tensor *out) {
   t.dcol = dcols;
   t.dw = dws;
   t.db = dbs;
+  size_t kp = (size_t)t.g.K * t.g.P;
+  float *scratch = direct(&t.g) ? NULL : nn_scratch(ctx, 2 * kp * (size_t)nth);
   for (int i = 0; i < nth; i++) {
-    size_t kp = (size_t)t.g.K * t.g.P;
-    cols[i] = direct(&t.g) || !w->requires_grad ? NULL : arena_alloc_raw(&ctx->mem, sizeof(float) * kp);
-    dcols[i] = direct(&t.g) || !t.dx ? NULL : arena_alloc_raw(&ctx->mem, sizeof(float) * kp);
+    cols[i] = !scratch || !w->requires_grad ? NULL : scratch + 2 * kp * (size_t)i;
+    dcols[i] = !scratch || !t.dx ? NULL : scratch + 2 * kp * (size_t)i + kp;
     dws[i] = !w->requires_grad ? NULL : i == 0 ? nn_grad(ctx, w) : arena_alloc(&ctx->mem, sizeof(float) * (size_t)w->n);
     dbs[i] = !(b && b->requires_grad) ? NULL : i == 0 ? nn_grad(ctx, b) : arena_alloc(&ctx->mem, sizeof(float) * (size_t)b->n);
   }

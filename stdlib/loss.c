@@ -29,11 +29,21 @@ tensor *nn_softmax_xent(nn_ctx *ctx, tensor *logits, const int *labels) {
   memcpy(lab, labels, sizeof(int) * (size_t)N);
   y->aux = p;
   double loss = 0;
-  for (int i = 0; i < N; i++) {
+  for (int i = 0; i < N; i++) { /* p = exp(r - max) / sum: two vectorised passes and a scaling */
     const float *r = logits->data + (int64_t)i * K;
-    float lse = row_logsumexp(r, K);
-    loss += lse - r[labels[i]];
-    for (int j = 0; j < K; j++) p[(int64_t)i * K + j] = expf(r[j] - lse);
+    float *pr = p + (int64_t)i * K, m = r[0];
+    for (int j = 1; j < K; j++) m = r[j] > m ? r[j] : m;
+    for (int j = 0; j < K; j++) pr[j] = nn_fast_expf(r[j] - m);
+    float part[16] = {0};
+    int j = 0;
+    for (; j + 16 <= K; j += 16)
+      for (int u = 0; u < 16; u++) part[u] += pr[j + u];
+    double s = 0;
+    for (; j < K; j++) s += pr[j];
+    for (int u = 0; u < 16; u++) s += part[u];
+    float inv = (float)(1.0 / s);
+    for (j = 0; j < K; j++) pr[j] *= inv;
+    loss += m + log(s) - r[labels[i]];
   }
   y->data[0] = (float)(loss / N);
   return y;
@@ -45,10 +55,13 @@ void nn_softmax_xent_backward(nn_ctx *ctx, tensor *y) {
   int N = x->ne[0], K = x->ne[1];
   const float *p = y->aux;
   const int *lab = (const int *)(p + x->n);
-  float *dx = nn_grad(ctx, x), g = y->grad[0] / (float)N;
-  for (int i = 0; i < N; i++)
-    for (int j = 0; j < K; j++)
-      dx[(int64_t)i * K + j] += g * (p[(int64_t)i * K + j] - (j == lab[i] ? 1.0f : 0.0f));
+  int fresh;
+  float *dx = nn_grad_fresh(ctx, x, &fresh), g = y->grad[0] / (float)N;
+  if (fresh) /* logits of a language model are large: write, do not zero then add */
+    for (int64_t i = 0; i < x->n; i++) dx[i] = g * p[i];
+  else
+    for (int64_t i = 0; i < x->n; i++) dx[i] += g * p[i];
+  for (int i = 0; i < N; i++) dx[(int64_t)i * K + lab[i]] -= g;
 }
 
 tensor *nn_log_softmax(nn_ctx *ctx, tensor *x) {

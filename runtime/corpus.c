@@ -350,9 +350,10 @@ static int load_text(const grammar_dataset *ds, corpus_text *ct, strbuf *err) {
   }
   /* the missing parts come off the end, test last */
   size_t cut = offset_after_lines(train->p, train->len, lines - missing * tenth);
-  size_t mid = missing == 2 ? offset_after_lines(train->p, train->len, lines - tenth) : cut;
   const char *text = train->p;
   size_t len = train->len;
+  /* valid is [cut, mid), test [mid, len) */
+  size_t mid = missing == 2 ? offset_after_lines(text, len, lines - tenth) : is_set(ds->test) ? len : cut;
   train->len = cut;
   if (!is_set(ds->valid)) {
     ct->part[PART_VALID] = (text_part){text + cut, mid - cut, train->label, train->hint};
@@ -484,8 +485,8 @@ static int kjv_parse(const char *text, size_t len, corpus_text *ct, strbuf *err)
       const char *digits = q;
       while (q < e && *q >= '0' && *q <= '9') q++;
       if (q == digits || (q < e && *q != ' ' && *q != '\t') || book < 0) {
-        errf(err, "kjv: line %lld of the bible output is neither a chapter heading nor a verse: \"%.60s\"; %s",
-             (long long)line, s, KJV_REINSTALL);
+        errf(err, "kjv: line %lld of the bible output is neither a chapter heading nor a verse: \"%.*s\"; %s",
+             (long long)line, n < 60 ? (int)n : 60, s, KJV_REINSTALL);
         return -1;
       }
       if (verse_part >= 0 && verse_words) strbuf_putc(&ct->file[verse_part], '\n');
@@ -506,8 +507,8 @@ static int kjv_parse(const char *text, size_t len, corpus_text *ct, strbuf *err)
       continue;
     }
     if (verse_part < 0) {
-      errf(err, "kjv: line %lld of the bible output comes before any verse: \"%.60s\"; %s", (long long)line, s,
-           KJV_REINSTALL);
+      errf(err, "kjv: line %lld of the bible output comes before any verse: \"%.*s\"; %s", (long long)line,
+           n < 60 ? (int)n : 60, s, KJV_REINSTALL);
       return -1;
     }
     kjv_words(&ct->file[verse_part], s, n, &verse_words); /* a verse wrapped onto this line */

@@ -430,9 +430,26 @@ static void test_kjv(void) {
            (long long)lines);
   int64_t unk[3] = {count_id(c.train, c.ntrain, CORPUS_UNK), count_id(c.valid, c.nvalid, CORPUS_UNK),
                     count_id(c.test, c.ntest, CORPUS_UNK)};
+  tap_diag("kjv: verses train %lld, valid %lld, test %lld; the words that are not <eos>: %lld, %lld, %lld",
+           (long long)count_id(c.train, c.ntrain, CORPUS_EOS), (long long)count_id(c.valid, c.nvalid, CORPUS_EOS),
+           (long long)count_id(c.test, c.ntest, CORPUS_EOS),
+           (long long)(c.ntrain - count_id(c.train, c.ntrain, CORPUS_EOS)),
+           (long long)(c.nvalid - count_id(c.valid, c.nvalid, CORPUS_EOS)),
+           (long long)(c.ntest - count_id(c.test, c.ntest, CORPUS_EOS)));
   tap_diag("kjv: vocab %d; <unk> rate train %.2f%%, valid %.2f%%, test %.2f%%", c.nwords,
            100.0 * (double)unk[0] / (double)c.ntrain, 100.0 * (double)unk[1] / (double)c.nvalid,
            100.0 * (double)unk[2] / (double)c.ntest);
+  {
+    grammar_dataset all = ds;
+    all.vocab = 10000000;
+    corpus full;
+    if (corpus_load(&all, 0, &full, NULL) == 0) {
+      tap_diag("kjv: %d distinct training words; with all of them kept, <unk> rate valid %.2f%%, test %.2f%%",
+               full.nwords - 2, 100.0 * (double)count_id(full.valid, full.nvalid, CORPUS_UNK) / (double)full.nvalid,
+               100.0 * (double)count_id(full.test, full.ntest, CORPUS_UNK) / (double)full.ntest);
+      corpus_free(&full);
+    }
+  }
   tap_result(total > 780000 && total < 860000 && lines == 31102 && c.nvalid > total / 14 && c.nvalid < total / 8 &&
                  c.ntest > total / 14 && c.ntest < total / 8 && c.nwords == 10000,
              "kjv: about 820k tokens, 31,102 verses, about 10%% each held out, 10,000 words");

@@ -9,6 +9,7 @@
  *   4  the architecture cannot be built, or training failed */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,11 @@
 #include "../common/fsutil.h"
 #include "../common/json.h"
 #include "../runtime/arch.h"
+#include "../runtime/corpus.h"
+#include "../runtime/lm.h"
 #include "../runtime/parallel.h"
 #include "../runtime/rng.h"
+#include "../runtime/search.h"
 #include "../runtime/train.h"
 #include "compile.h"
 #include "print.h"
@@ -298,8 +302,14 @@ static int arch_for(cli *c, const grammar *g, arch *a, int *status) {
   return 0;
 }
 
-static int save_run(const char *dir, const arch *a, const char *file, child *ch, const train_report *rep,
-                    strbuf *err) {
+static void json_series(strbuf *b, const char *name, const double *v, int n) {
+  strbuf_printf(b, "\"%s\":[", name);
+  for (int i = 0; i < n; i++) strbuf_printf(b, "%s%.6f", i ? "," : "", v[i]);
+  strbuf_putc(b, ']');
+}
+
+static int save_run(const char *dir, const arch *a, const char *file, const nn_params *params,
+                    const train_report *rep, strbuf *err) {
   if (fs_mkdirs(dir)) {
     strbuf_printf(err, "cannot create '%s': %s", dir, strerror(errno));
     return -1;
@@ -312,12 +322,18 @@ static int save_run(const char *dir, const arch *a, const char *file, child *ch,
   strbuf_putc(&rec, '\n');
   snprintf(path, sizeof path, "%s/arch.json", dir);
   int rc = fs_write_atomic(path, rec.data, rec.len, err);
-  strbuf_printf(&hist, "{\"epochs\":%d,\"valid_accuracy\":[", rep->epochs);
-  for (int i = 0; i < rep->epochs; i++) strbuf_printf(&hist, "%s%.6f", i ? "," : "", rep->valid_accuracy[i]);
-  strbuf_puts(&hist, "],\"valid_loss\":[");
-  for (int i = 0; i < rep->epochs; i++) strbuf_printf(&hist, "%s%.6f", i ? "," : "", rep->valid_loss[i]);
-  strbuf_printf(&hist, "],\"test_accuracy\":%.6f,\"test_loss\":%.6f,\"params\":%lld,\"flops\":%lld,\"seconds\":%.1f",
-                rep->test_accuracy, rep->test_loss, (long long)rep->params, (long long)rep->flops, rep->seconds);
+  strbuf_printf(&hist, "{\"epochs\":%d,", rep->epochs);
+  if (rep->valid_perplexity) { /* a language model */
+    json_series(&hist, "valid_perplexity", rep->valid_perplexity, rep->epochs);
+    strbuf_printf(&hist, ",\"test_perplexity\":%.6f,\"words_per_second\":%.1f", rep->test_perplexity, rep->rate);
+  } else {
+    json_series(&hist, "valid_accuracy", rep->valid_accuracy, rep->epochs);
+    strbuf_putc(&hist, ',');
+    json_series(&hist, "valid_loss", rep->valid_loss, rep->epochs);
+    strbuf_printf(&hist, ",\"test_accuracy\":%.6f,\"test_loss\":%.6f", rep->test_accuracy, rep->test_loss);
+  }
+  strbuf_printf(&hist, ",\"params\":%lld,\"flops\":%lld,\"seconds\":%.1f", (long long)rep->params,
+                (long long)rep->flops, rep->seconds);
   if (rep->reward_ok) strbuf_printf(&hist, ",\"reward\":%.6f", rep->reward);
   strbuf_puts(&hist, "}\n");
   snprintf(path, sizeof path, "%s/history.json", dir);
@@ -325,10 +341,64 @@ static int save_run(const char *dir, const arch *a, const char *file, child *ch,
   snprintf(path, sizeof path, "%s/weights.safetensors", dir);
   rec.data[rec.len - 1] = 0;
   const char *keys[] = {"naslc.arch", "naslc.version"}, *vals[] = {rec.data, PACKAGE_VERSION};
-  if (!rc) rc = nn_params_save(&ch->params, path, keys, vals, 2, err);
+  if (!rc) rc = nn_params_save(params, path, keys, vals, 2, err);
   strbuf_free(&rec);
   strbuf_free(&hist);
   return rc;
+}
+
+/* ---- language models (recurrent-cell spaces) ---- */
+
+static int load_corpus(const grammar *g, int quiet, corpus *cp, lm_data *d, strbuf *err) {
+  if (!quiet) fprintf(stderr, "loading %s (%s)\n", g->train.data.name, g->train.data.loader);
+  if (corpus_load(&g->train.data, g->train.subset, cp, err)) return -1;
+  *d = (lm_data){cp->train, cp->valid, cp->test, cp->ntrain, cp->nvalid, cp->ntest, cp->nwords};
+  if (!quiet)
+    fprintf(stderr, "%lld training, %lld validation, %lld test words; vocabulary %d\n", (long long)cp->ntrain,
+            (long long)cp->nvalid, (long long)cp->ntest, cp->nwords);
+  return 0;
+}
+
+static int train_lm(cli *c, grammar *g, const arch *a) {
+  int quiet = (c->given & O_QUIET) != 0, status = EXIT_OK;
+  int threads = nn_threads_default((int)opt_num(c, O_THREADS, 0));
+  if (c->given & O_SUBSET) g->train.subset = (int)opt_num(c, O_SUBSET, 0);
+  strbuf err;
+  strbuf_init(&err);
+  corpus cp;
+  lm_data d;
+  if (load_corpus(g, quiet, &cp, &d, &err)) {
+    fprintf(stderr, "naslc: %s\n", err.data);
+    strbuf_free(&err);
+    return EXIT_IO;
+  }
+  train_opts o = {(int)opt_num(c, O_EPOCHS, 0), threads, quiet, isatty(2), 0, 0};
+  lm m;
+  train_report rep;
+  if (lm_train_child(g, a, &d, &o, &m, &rep, &err)) {
+    fprintf(stderr, "naslc: %s\n", err.data);
+    status = EXIT_TRAIN;
+  } else {
+    printf("parameters %lld, forward FLOPs per word %lld\n", (long long)rep.params, (long long)rep.flops);
+    double best = INFINITY;
+    for (int i = 0; i < rep.epochs; i++) best = rep.valid_perplexity[i] < best ? rep.valid_perplexity[i] : best;
+    printf("valid perplexity %.2f (best %.2f), test perplexity %.2f, %.0f words/s, %.1f s\n",
+           rep.epochs ? rep.valid_perplexity[rep.epochs - 1] : NAN, best, rep.test_perplexity, rep.rate,
+           rep.seconds);
+    if (rep.reward_ok) printf("reward %.6f (%s)\n", rep.reward, g->search.reward_text);
+    const char *dir = opt_text(c, O_SAVE);
+    if (dir && save_run(dir, a, c->file, &m.params, &rep, &err)) {
+      fprintf(stderr, "naslc: %s\n", err.data);
+      status = EXIT_IO;
+    } else if (dir && !quiet) {
+      fprintf(stderr, "saved %s/arch.json, %s/weights.safetensors and %s/history.json\n", dir, dir, dir);
+    }
+    lm_free(&m);
+  }
+  train_report_free(&rep);
+  corpus_free(&cp);
+  strbuf_free(&err);
+  return status;
 }
 
 static int cmd_train(cli *c) {
@@ -336,11 +406,24 @@ static int cmd_train(cli *c) {
   grammar *g = compile(c, &status);
   if (!g) return status;
   arch a;
-  if (g->space_kind != SPACE_CNN) {
-    fprintf(stderr, "naslc: '%s' is a cell space; training recurrent and DAG cells is not implemented yet\n",
-            g->name);
+  if (g->space_kind == SPACE_DAG_CELL) {
+    fprintf(stderr, "naslc: '%s' is a DAG cell space; training DAG-cell children is not implemented "
+                    "(search it with evaluator: table(...))\n", g->name);
     grammar_free(g);
     return EXIT_USAGE;
+  }
+  if (search_is_lm(g)) {
+    if (c->given & (O_VALID | O_TEST)) {
+      grammar_free(g);
+      return bad_usage("%s: --valid and --test count images; a language model uses the corpus's own splits",
+                       "train");
+    }
+    if (arch_for(c, g, &a, &status) == 0) {
+      status = train_lm(c, g, &a);
+      arch_free(&a);
+    }
+    grammar_free(g);
+    return status;
   }
   if (arch_for(c, g, &a, &status)) {
     grammar_free(g);
@@ -377,7 +460,7 @@ static int cmd_train(cli *c) {
            rep.epochs ? rep.valid_accuracy[rep.epochs - 1] : 0, best, rep.test_accuracy, rep.seconds);
     if (rep.reward_ok) printf("reward %.6f (%s)\n", rep.reward, g->search.reward_text);
     const char *dir = opt_text(c, O_SAVE);
-    if (dir && save_run(dir, &a, c->file, &ch, &rep, &err)) {
+    if (dir && save_run(dir, &a, c->file, &ch.params, &rep, &err)) {
       fprintf(stderr, "naslc: %s\n", err.data);
       status = EXIT_IO;
     } else if (dir && !quiet) {
@@ -411,7 +494,33 @@ static int cmd_eval(cli *c) {
   child ch;
   rng r;
   rng_seed(&r, 1);
-  if (train_data_load(&g->train, &d, &err)) {
+  if (search_is_lm(g)) {
+    corpus cp;
+    lm_data ld;
+    lm m;
+    double ppl;
+    if (load_corpus(g, 1, &cp, &ld, &err)) {
+      fprintf(stderr, "naslc: %s\n", err.data);
+      status = EXIT_IO;
+    } else {
+      if (lm_build(&m, &a, &g->train, ld.vocab, &r, &err)) {
+        fprintf(stderr, "naslc: %s\n", err.data);
+        status = EXIT_TRAIN;
+      } else {
+        if (nn_params_load(&m.params, opt_text(c, O_WEIGHTS), &err)) {
+          fprintf(stderr, "naslc: %s\n", err.data);
+          status = EXIT_IO;
+        } else if (lm_evaluate(&m, ld.test, ld.ntest, g->train.batch, g->train.bptt, threads, &ppl, &err)) {
+          fprintf(stderr, "naslc: %s\n", err.data);
+          status = EXIT_TRAIN;
+        } else {
+          printf("test perplexity %.4f (%lld words)\n", ppl, (long long)ld.ntest);
+        }
+        lm_free(&m);
+      }
+      corpus_free(&cp);
+    }
+  } else if (train_data_load(&g->train, &d, &err)) {
     fprintf(stderr, "naslc: %s\n", err.data);
     status = EXIT_IO;
   } else {
@@ -483,6 +592,48 @@ static void dot(const child *ch, strbuf *out) {
   strbuf_puts(out, "}\n");
 }
 
+/* The cell program as a graph: inputs at the top, h_t and c_t marked. */
+static void dot_cell(const lm *m, strbuf *out) {
+  static const char *const names[] = {"x", "h", "c", "add", "mul", "identity", "tanh", "sigmoid", "relu"};
+  const cell_program *p = &m->cell;
+  strbuf_puts(out, "digraph cell {\n  rankdir=BT;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
+  for (int i = 0; i < p->nsteps; i++) {
+    const cell_step *st = &p->steps[i];
+    if (st->kind == CS_X) strbuf_printf(out, "  s%d [shape=ellipse, label=\"W%d x_t\"];\n", i, st->proj);
+    else if (st->kind == CS_H) strbuf_printf(out, "  s%d [shape=ellipse, label=\"U%d h_t-1\"];\n", i, st->proj);
+    else if (st->kind == CS_C) strbuf_printf(out, "  s%d [shape=ellipse, label=\"c_t-1\"];\n", i);
+    else strbuf_printf(out, "  s%d [label=\"%s\"];\n", i, names[st->kind]);
+    if (st->kind >= CS_ADD) strbuf_printf(out, "  s%d -> s%d;\n", st->a, i);
+    if (st->kind == CS_ADD || st->kind == CS_MUL) strbuf_printf(out, "  s%d -> s%d;\n", st->b, i);
+  }
+  strbuf_puts(out, "  h_t [shape=plaintext];\n");
+  strbuf_printf(out, "  s%d -> h_t;\n", p->output);
+  if (p->memory >= 0) strbuf_printf(out, "  c_t [shape=plaintext];\n  s%d -> c_t [style=dashed];\n", p->memory);
+  strbuf_puts(out, "}\n");
+}
+
+static int show_lm(cli *c, const grammar *g, const arch *a) {
+  rng r;
+  rng_seed(&r, 1);
+  lm m;
+  strbuf err, out;
+  strbuf_init(&err);
+  strbuf_init(&out);
+  int status = EXIT_OK;
+  if (lm_build(&m, a, &g->train, g->train.data.vocab > 1 ? g->train.data.vocab : 10000, &r, &err)) {
+    fprintf(stderr, "naslc: this cell cannot be built: %s\n", err.data);
+    status = EXIT_TRAIN;
+  } else {
+    if (c->given & O_DOT) dot_cell(&m, &out);
+    else lm_summary(&m, &out);
+    fwrite(out.data, 1, out.len, stdout);
+    lm_free(&m);
+  }
+  strbuf_free(&err);
+  strbuf_free(&out);
+  return status;
+}
+
 static int cmd_show(cli *c) {
   const char *space = c->file, *record = opt_text(c, O_ARCH);
   arena mem;
@@ -511,8 +662,13 @@ static int cmd_show(cli *c) {
   }
   grammar *g = compile_path(space, opt_text(c, O_STDLIB), &status);
   arch a;
-  if (g && g->space_kind != SPACE_CNN) {
-    fprintf(stderr, "naslc: show draws CNN architectures; '%s' is a cell space\n", g->name);
+  if (g && search_is_lm(g)) {
+    if (load_record(record, g, &a, &status) == 0) {
+      status = show_lm(c, g, &a);
+      arch_free(&a);
+    }
+  } else if (g && g->space_kind != SPACE_CNN) {
+    fprintf(stderr, "naslc: show draws CNN architectures and recurrent cells; '%s' is a DAG cell space\n", g->name);
     status = EXIT_USAGE;
   } else if (g && load_record(record, g, &a, &status) == 0) {
     child_shape in;
@@ -626,7 +782,9 @@ int main(int argc, char **argv) {
 
 typedef struct evaluator {
   const grammar *g;
-  train_data data;          /* EVAL_TRAIN */
+  train_data data;          /* EVAL_TRAIN, CNN spaces */
+  corpus text;              /* EVAL_TRAIN, cell spaces */
+  lm_data words;            /* its token streams */
   train_opts opts;
   search_table *table;      /* EVAL_TABLE */
 } evaluator;
@@ -664,6 +822,46 @@ static int eval_train(void *p, const arch *a, const char *key, search_result *re
   res->epochs = rep.epochs < 64 ? rep.epochs : 64;
   for (int i = 0; i < res->epochs; i++) res->valid_accuracy[i] = rep.valid_accuracy[i];
   child_free(&ch);
+  train_report_free(&rep);
+  strbuf_free(&why);
+  return 0;
+}
+
+static int eval_lm(void *p, const arch *a, const char *key, search_result *res, strbuf *err) {
+  (void)key;
+  (void)err;
+  evaluator *e = p;
+  lm m;
+  train_report rep;
+  strbuf why;
+  strbuf_init(&why);
+  if (lm_train_child(e->g, a, &e->words, &e->opts, &m, &rep, &why)) {
+    res->ok = 0; /* this cell cannot be built or trained: it gets the failure reward */
+    snprintf(res->note, sizeof res->note, "%s", why.data);
+    train_report_free(&rep);
+    strbuf_free(&why);
+    return 0;
+  }
+  res->ok = rep.reward_ok;
+  res->reward = rep.reward_ok ? rep.reward : SEARCH_FAILED_REWARD;
+  if (res->ok && res->reward > res->best_before) { /* the test set for new bests only */
+    const grammar_train *t = &e->g->train;
+    if (lm_evaluate(&m, e->words.test, e->words.ntest, t->batch, t->bptt, e->opts.threads, &rep.test_perplexity,
+                    &why)) {
+      snprintf(res->note, sizeof res->note, "%s", why.data);
+      rep.test_perplexity = NAN;
+    }
+  } else {
+    rep.test_perplexity = NAN;
+  }
+  if (!rep.reward_ok) snprintf(res->note, sizeof res->note, "the reward could not be evaluated");
+  res->seconds = rep.seconds;
+  res->params = rep.params;
+  res->flops = rep.flops;
+  res->test_accuracy = rep.test_perplexity; /* the log calls it test_perplexity */
+  res->epochs = rep.epochs < 64 ? rep.epochs : 64;
+  for (int i = 0; i < res->epochs; i++) res->valid_accuracy[i] = rep.valid_perplexity[i];
+  lm_free(&m);
   train_report_free(&rep);
   strbuf_free(&why);
   return 0;
@@ -714,22 +912,28 @@ static int cmd_run(cli *c) {
     }
     fn = eval_table;
   } else {
-    if (g->space_kind != SPACE_CNN) {
-      fprintf(stderr, "naslc: training cell children is not implemented yet; search '%s' with evaluator: table(...)\n",
+    if (g->space_kind == SPACE_DAG_CELL) {
+      fprintf(stderr, "naslc: training DAG-cell children is not implemented; search '%s' with evaluator: table(...)\n",
               g->name);
       grammar_free(g);
       strbuf_free(&err);
       return EXIT_USAGE;
     }
-    if (!quiet) fprintf(stderr, "loading %s\n", g->train.data.name);
-    if (train_data_load(&g->train, &e.data, &err)) {
+    int failed;
+    if (search_is_lm(g)) {
+      failed = load_corpus(g, quiet, &e.text, &e.words, &err);
+    } else {
+      if (!quiet) fprintf(stderr, "loading %s\n", g->train.data.name);
+      failed = train_data_load(&g->train, &e.data, &err);
+    }
+    if (failed) {
       fprintf(stderr, "naslc: %s\n", err.data);
       grammar_free(g);
       strbuf_free(&err);
       return EXIT_IO;
     }
     e.opts = (train_opts){0, threads, 1, 0, 0, 1};
-    fn = eval_train;
+    fn = search_is_lm(g) ? eval_lm : eval_train;
   }
   char dir[4096];
   if (c->given & O_RESUME) snprintf(dir, sizeof dir, "%s", opt_text(c, O_RESUME));
@@ -741,6 +945,7 @@ static int cmd_run(cli *c) {
   if (!(c->given & O_RESUME) && stat(logp, &lst) == 0 && lst.st_size > 0) {
     fprintf(stderr, "naslc: '%s' already holds a run; resume it with --resume %s or choose another --dir\n", dir, dir);
     train_data_free(&e.data);
+    if (e.words.train) corpus_free(&e.text);
     search_table_free(e.table);
     grammar_free(g);
     strbuf_free(&err);
@@ -763,11 +968,13 @@ static int cmd_run(cli *c) {
                              c->file, dir);
     printf("samples %ld, children evaluated %ld, repeats %ld\n", sum.samples, sum.evaluated, sum.hits);
     printf("best reward %.6f: %s\n", sum.best_reward, sum.best_key);
-    if (!isnan(sum.best_test)) printf("best architecture's test accuracy %.4f\n", sum.best_test);
+    if (!isnan(sum.best_test))
+      printf("best architecture's test %s %.4f\n", search_is_lm(g) ? "perplexity" : "accuracy", sum.best_test);
     printf("best architecture: %s/best.json (naslc show %s/best.json)\n", dir, dir);
     printf("run directory %s (naslc report %s)\n", dir, dir);
   }
   train_data_free(&e.data);
+  if (e.words.train) corpus_free(&e.text);
   search_table_free(e.table);
   grammar_free(g);
   strbuf_free(&err);

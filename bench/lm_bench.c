@@ -1,0 +1,111 @@
+/* lm_bench.c: training throughput of the reference LSTM language model.
+ *
+ * The LSTM of examples/lstm_cell.nasl (the standard equations, four x and
+ * four h projections) in the language-model child: vocabulary 10,000,
+ * embedding 200, 2 layers of 200, BPTT 35, batch 20, dropout 0, SGD (lr 20)
+ * with gradient-norm clipping at 5, on random token ids. One step is a
+ * segment's forward, backward, clipping and update. bench/torch_lstm.py
+ * measures nn.LSTM with the same setup; bench/run.sh (make bench) runs both.
+ *
+ * usage: lm_bench [--threads N] [--warmup W] [--steps S]
+ * prints: naslc_lstm threads=N words_per_s=X step_ms=Y */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../compiler/compile.h"
+#include "../runtime/lm.h"
+#include "../runtime/optim.h"
+#include "../runtime/parallel.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static const char lstm_space[] =
+    "cell lstm {\n"
+    "  f = sigmoid(add(x, h)); i = sigmoid(add(x, h)); g = tanh(add(x, h)); o = sigmoid(add(x, h))\n"
+    "  c_new = add(mul(f, c), mul(i, g))\n"
+    "  h_new = mul(o, tanh(c_new))\n"
+    "  memory: c_new\n"
+    "  output: h_new\n"
+    "}\n"
+    "train { data: text(train: \"none\"); batch: 20; bptt: 35; hidden: 200; layers: 2; dropout: 0\n"
+    "  optimizer: sgd(lr: 20); clip: 5 }\n";
+
+enum { VOCAB = 10000, BATCH = 20, BPTT = 35 };
+
+int main(int argc, char **argv) {
+  int threads = 1, warmup = 3, steps = 20;
+  for (int i = 1; i < argc; i++) {
+    if (i + 1 < argc && !strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
+    else if (i + 1 < argc && !strcmp(argv[i], "--warmup")) warmup = atoi(argv[++i]);
+    else if (i + 1 < argc && !strcmp(argv[i], "--steps")) steps = atoi(argv[++i]);
+    else {
+      fprintf(stderr, "usage: lm_bench [--threads N] [--warmup W] [--steps S]\n");
+      return 2;
+    }
+  }
+  if (threads < 1 || steps < 1 || warmup < 0) {
+    fprintf(stderr, "lm_bench: counts must be positive\n");
+    return 2;
+  }
+  threads = nn_threads_default(threads);
+  nasl_diag d;
+  nasl_diag_init(&d, stderr);
+  grammar *g = nasl_compile_text("lm_bench.nasl", lstm_space, sizeof lstm_space - 1, NULL, &d);
+  nasl_diag_free(&d);
+  if (!g) return 1;
+  arch a;
+  strbuf err;
+  strbuf_init(&err);
+  if (!arch_from_tokens(g, 0, NULL, 0, &a, &err)) {
+    fprintf(stderr, "lm_bench: %s\n", err.data);
+    return 1;
+  }
+  rng r;
+  rng_seed(&r, 1);
+  lm m;
+  if (lm_build(&m, &a, &g->train, VOCAB, &r, &err)) {
+    fprintf(stderr, "lm_bench: %s\n", err.data);
+    return 1;
+  }
+  nn_optim opt;
+  nn_optim_init(&opt, &g->train.optimizer, &m.params);
+  nn_ctx ctx;
+  nn_ctx_init(&ctx, threads, &r);
+  int in[BATCH * BPTT], out[BATCH * BPTT];
+  lm_reset_state(&m, BATCH);
+  double t0 = 0;
+  for (int s = 0; s < warmup + steps; s++) {
+    if (s == warmup) t0 = now();
+    for (int i = 0; i < BATCH * BPTT; i++) {
+      in[i] = (int)rng_below(&r, VOCAB);
+      out[i] = (int)rng_below(&r, VOCAB);
+    }
+    nn_ctx_reset(&ctx);
+    ctx.training = 1;
+    tensor *loss = lm_segment_loss(&ctx, &m, in, out, BATCH, BPTT);
+    if (!loss) {
+      fprintf(stderr, "lm_bench: %s\n", ctx.error);
+      return 1;
+    }
+    nn_params_zero_grad(&m.params);
+    nn_backward(&ctx, loss);
+    nn_clip_grad_norm(&m.params, 5);
+    nn_optim_step(&opt, &m.params, 20);
+  }
+  double el = now() - t0;
+  printf("naslc_lstm threads=%d words_per_s=%.1f step_ms=%.2f params=%lld\n", threads,
+         (double)steps * BATCH * BPTT / el, 1e3 * el / steps, (long long)m.nparams);
+  nn_ctx_free(&ctx);
+  nn_optim_free(&opt);
+  lm_free(&m);
+  arch_free(&a);
+  strbuf_free(&err);
+  grammar_free(g);
+  return 0;
+}

@@ -953,6 +953,7 @@ static int cmd_run(cli *c) {
   }
   search_opts o = {dir, (c->given & O_RESUME) != 0, quiet, (long)opt_num(c, O_SAMPLES, 0), 0, c->file, &stop_requested,
                    NULL, NULL};
+  if (g->ndecisions == 0 && !(c->given & O_SAMPLES)) o.samples = 1; /* one architecture: train it once */
   signal(SIGINT, on_interrupt);
   signal(SIGTERM, on_interrupt);
   if (!quiet)

@@ -37,10 +37,13 @@ cell lstm {
 # 35-step BPTT (the PyTorch word-language-model example's settings).
 train {
   data: kjv
-  epochs: 10
+  epochs: 6
   batch: 20
   bptt: 35
+  hidden: 200            # 4.65M parameters in all (2 layers, 10,000 words)
+  layers: 2
+  dropout: 0.2
   optimizer: sgd(lr: 20, momentum: 0, nesterov: false, weight_decay: 0)
-  schedule: step(every: 4, gamma: 0.25)
+  schedule: step(every: 3, gamma: 0.25)
   clip: 0.25
 }

@@ -40,6 +40,9 @@ train {
   data: kjv
   subset: 200000        # train on a slice of the corpus only
   epochs: 2
+  hidden: 200
+  layers: 2
+  dropout: 0            # short training: no dropout
   batch: 20
   bptt: 35
   optimizer: sgd(lr: 20, momentum: 0, nesterov: false, weight_decay: 0)

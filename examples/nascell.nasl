@@ -65,10 +65,13 @@ cell nascell {
 
 train {
   data: kjv
-  epochs: 10
+  epochs: 6
   batch: 20
   bptt: 35
+  hidden: 180            # 16 projections per layer: 180 gives the LSTM's 4.65M parameters
+  layers: 2
+  dropout: 0.2
   optimizer: sgd(lr: 20, momentum: 0, nesterov: false, weight_decay: 0)
-  schedule: step(every: 4, gamma: 0.25)
+  schedule: step(every: 3, gamma: 0.25)
   clip: 0.25
 }

@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     nn_params_zero_grad(&m.params);
-    nn_backward(&ctx, loss);
+    lm_backward(&ctx, &m, loss);
     nn_clip_grad_norm(&m.params, 5);
     nn_optim_step(&opt, &m.params, 20);
   }

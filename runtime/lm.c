@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <cblas.h>
+
 #include "optim.h"
 #include "reward.h"
 
@@ -34,6 +36,7 @@ int lm_build(lm *m, const arch *a, const grammar_train *t, int vocab, rng *r, st
   m->wx = xcalloc((size_t)m->layers, sizeof(tensor *));
   m->bx = xcalloc((size_t)m->layers, sizeof(tensor *));
   m->wh = xcalloc((size_t)m->layers, sizeof(tensor *));
+  m->pending = xcalloc((size_t)m->layers, sizeof(lm_pending));
   m->emb = nn_param(&m->params, "embedding.weight", 2, (int[]){vocab, m->embed});
   nn_init_uniform(m->emb, r, -0.1f, 0.1f);
   float k = 1.0f / sqrtf((float)H);
@@ -68,6 +71,7 @@ void lm_free(lm *m) {
   free(m->wx);
   free(m->bx);
   free(m->wh);
+  free(m->pending);
   free(m->h);
   free(m->c);
   memset(m, 0, sizeof *m);
@@ -103,7 +107,24 @@ static tensor *layer_forward(nn_ctx *ctx, lm *m, int l, tensor *X, int B, int T)
   int H = m->hidden, nx = p->nx, nh = p->nh;
   float *hs = m->h + (size_t)l * B * H, *cs = m->c + (size_t)l * B * H;
   tensor *h = state_leaf(ctx, hs, B, H), *c = p->reads_c ? state_leaf(ctx, cs, B, H) : NULL;
-  tensor *PX = NULL;
+  tensor *PX = NULL, *wh = NULL;
+  lm_pending *pend = &m->pending[l];
+  pend->T = 0;
+  if (nh) {
+    /* W_h enters every step through a view that wants no gradient, so reverse
+     * mode gives each step's d(W_h h) but no per-step d W_h: lm_backward
+     * forms d W_h in one product over all steps (K = B*T, not B) */
+    wh = arena_alloc(&ctx->mem, sizeof *wh);
+    *wh = *m->wh[l];
+    wh->grad = NULL;
+    wh->requires_grad = 0;
+    wh->is_param = 0;
+    if (ctx->record && ctx->training) {
+      h->requires_grad = 1; /* so that step 0's d(W_h h) is computed too */
+      pend->ph = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)T);
+      pend->hp = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)T);
+    }
+  }
   if (nx) { /* the x projections of every step in one product */
     PX = nn_dense(ctx, X, m->wx[l], m->bx[l]);
     PX = nn_reshape(ctx, PX, 2, (int[]){B, T * nx * H});
@@ -117,7 +138,12 @@ static tensor *layer_forward(nn_ctx *ctx, lm *m, int l, tensor *X, int B, int T)
       for (int k = 0; k < nx; k++) px[k] = block(ctx, xt, k, nx, H);
     }
     if (nh) {
-      tensor *PH = nn_dense(ctx, h, m->wh[l], NULL);
+      tensor *PH = nn_dense(ctx, h, wh, NULL);
+      if (pend->ph) {
+        pend->ph[t] = PH;
+        pend->hp[t] = h;
+        pend->T = t + 1;
+      }
       for (int k = 0; k < nh; k++) ph[k] = block(ctx, PH, k, nh, H);
     }
     tensor *c_next = NULL;
@@ -134,6 +160,8 @@ static tensor *layer_forward(nn_ctx *ctx, lm *m, int l, tensor *X, int B, int T)
 
 tensor *lm_segment_loss(nn_ctx *ctx, lm *m, const int *inputs, const int *targets, int B, int T) {
   if (m->state_batch != B) lm_reset_state(m, B);
+  for (int l = 0; l < m->layers; l++) m->pending[l] = (lm_pending){0};
+  m->pending_batch = B;
   tensor *X = nn_embedding(ctx, m->emb, inputs, B * T);
   for (int l = 0; l < m->layers && X; l++) {
     if (m->dropout > 0) X = nn_dropout(ctx, X, (float)m->dropout);
@@ -192,6 +220,26 @@ int lm_evaluate(lm *m, const int *tokens, int64_t n, int batch, int bptt, int th
   free(out);
   nn_ctx_free(&ctx);
   return rc;
+}
+
+void lm_backward(nn_ctx *ctx, lm *m, tensor *loss) {
+  nn_backward(ctx, loss);
+  int B = m->pending_batch, H = m->hidden, nh = m->cell.nh;
+  for (int l = 0; l < m->layers; l++) {
+    lm_pending *pd = &m->pending[l];
+    if (!pd->T || !m->wh[l]) continue;
+    int T = pd->T, rows = B * T, cols = nh * H;
+    float *G = nn_scratch(ctx, (size_t)rows * (size_t)(cols + H)), *Hp = G + (size_t)rows * cols;
+    for (int t = 0; t < T; t++) {
+      const tensor *ph = pd->ph[t];
+      if (ph->grad) memcpy(G + (size_t)t * B * cols, ph->grad, sizeof(float) * (size_t)B * cols);
+      else memset(G + (size_t)t * B * cols, 0, sizeof(float) * (size_t)B * cols);
+      memcpy(Hp + (size_t)t * B * H, pd->hp[t]->data, sizeof(float) * (size_t)B * H);
+    }
+    /* d W_h [nh*H, H] += G^T Hp */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, H, rows, 1.0f, G, cols, Hp, H, 1.0f, m->wh[l]->grad, H);
+    pd->T = 0;
+  }
 }
 
 static void progress(const train_opts *o, int epoch, int epochs, int64_t done, int64_t total, double loss,
@@ -260,7 +308,7 @@ int lm_train_child(const grammar *g, const arch *a, const lm_data *d, const trai
       sum += (double)loss->data[0] * T;
       done += (int64_t)batch * T;
       nn_params_zero_grad(&m->params);
-      nn_backward(&ctx, loss);
+      lm_backward(&ctx, m, loss);
       if (t->clip > 0) nn_clip_grad_norm(&m->params, t->clip);
       nn_optim_step(&opt, &m->params, lr);
       if (s % 16 == 15 || pos + bptt + 1 >= L) {

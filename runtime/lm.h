@@ -28,6 +28,13 @@
 #include "cell.h"
 #include "train.h"
 
+/* What lm_backward needs of one layer's last forward pass (in the step's
+ * arena): each step's h projection and the h_{t-1} it was made from. */
+typedef struct lm_pending {
+  int T;                 /* steps recorded (0: none) */
+  tensor **ph, **hp;     /* W_h h_{t-1} and h_{t-1}, per step */
+} lm_pending;
+
 typedef struct lm {
   cell_program cell;     /* one time step */
   int vocab, embed, hidden, layers;
@@ -39,6 +46,8 @@ typedef struct lm {
   int64_t flops;         /* forward floating-point operations per word */
   int state_batch;       /* streams the state below holds */
   float *h, *c;          /* state: [layers][state_batch][hidden] each */
+  lm_pending *pending;   /* per layer, for lm_backward */
+  int pending_batch;     /* streams of the recorded pass */
 } lm;
 
 /* Token streams of a corpus (borrowed). */
@@ -61,6 +70,10 @@ void lm_reset_state(lm *m, int batch);
  * state and leaves the final one in it (detached). NULL with ctx->error on
  * failure. */
 tensor *lm_segment_loss(nn_ctx *ctx, lm *m, const int *inputs, const int *targets, int batch, int T);
+
+/* Reverse mode from the loss of lm_segment_loss (call it instead of
+ * nn_backward): parameters accumulate their gradients. */
+void lm_backward(nn_ctx *ctx, lm *m, tensor *loss);
 
 /* Perplexity of m on a token stream (evaluation mode; state from zero). */
 int lm_evaluate(lm *m, const int *tokens, int64_t n, int batch, int bptt, int threads, double *perplexity,

@@ -93,7 +93,7 @@ static double gradcheck_lm(lm *m) {
     nn_ctx_free(&ctx);
     return INFINITY;
   }
-  nn_backward(&ctx, l);
+  lm_backward(&ctx, m, l);
   /* Two step sizes: where they disagree the step crossed a relu kink (or the
    * float loss is too flat to tell), and the entry is skipped; the rest must
    * agree with reverse mode. At most a tenth may be skipped. */

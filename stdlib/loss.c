@@ -33,13 +33,16 @@ tensor *nn_softmax_xent(nn_ctx *ctx, tensor *logits, const int *labels) {
     const float *r = logits->data + (int64_t)i * K;
     float *pr = p + (int64_t)i * K, m = r[0];
     for (int j = 1; j < K; j++) m = r[j] > m ? r[j] : m;
-    for (int j = 0; j < K; j++) pr[j] = nn_fast_expf(r[j] - m);
     float part[16] = {0};
     int j = 0;
-    for (; j + 16 <= K; j += 16)
-      for (int u = 0; u < 16; u++) part[u] += pr[j + u];
+    for (; j + 16 <= K; j += 16) /* exp and sum in one pass, 16 lanes */
+      for (int u = 0; u < 16; u++) {
+        float e = nn_fast_expf(r[j + u] - m);
+        pr[j + u] = e;
+        part[u] += e;
+      }
     double s = 0;
-    for (; j < K; j++) s += pr[j];
+    for (; j < K; j++) s += pr[j] = nn_fast_expf(r[j] - m);
     for (int u = 0; u < 16; u++) s += part[u];
     float inv = (float)(1.0 / s);
     for (j = 0; j < K; j++) pr[j] *= inv;

@@ -85,24 +85,24 @@ cell small {
 }
 train { data: words; subset: 4000; epochs: 1; batch: 8; bptt: 12; hidden: 16; layers: 1; dropout: 0
   optimizer: sgd(lr: 2); clip: 5 }
-search reinforce { batch: 3; samples: 15; seed: 2; reward: 80 / (min(valid_perplexity, last: 1) ^ 2) }
+search reinforce { batch: 3; samples: 300; seed: 2; reward: 80 / (min(valid_perplexity, last: 1) ^ 2) }
 NASL
 "$NASLC" sample "$tmp.tree.nasl" --seed 3 > "$tmp.tree.json"
 run 0 "train a sampled tree cell" train "$tmp.tree.nasl" --arch "$tmp.tree.json" --quiet
 has "$tmp.out" "reward " "the reward of a cell is reported"
 run 0 "a cell search never stopped" run "$tmp.tree.nasl" --dir "$tmp.whole" --threads 1 --quiet
-has "$tmp.out" "samples 15," "the search draws its 15 samples"
+has "$tmp.out" "samples 300," "the search draws its 300 samples"
 has "$tmp.out" "best architecture's test perplexity" "the best cell's test perplexity is printed"
 has "$tmp.whole/log.jsonl" '"valid_perplexity":[' "the log holds validation perplexities"
 has "$tmp.whole/best.json" '"test_perplexity":' "best.json holds the test perplexity"
 "$NASLC" run "$tmp.tree.nasl" --dir "$tmp.killed" --threads 1 --quiet > /dev/null 2>&1 &
 pid=$!
 i=0
-while [ "$(cat "$tmp.killed/log.jsonl" 2> /dev/null | wc -l)" -lt 4 ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+while [ "$(cat "$tmp.killed/log.jsonl" 2> /dev/null | wc -l)" -lt 3 ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 kill -9 "$pid" 2> /dev/null
 wait "$pid" 2> /dev/null
 killed_at=$(wc -l < "$tmp.killed/log.jsonl")
-if [ "$killed_at" -lt 15 ]; then ok "killed with $killed_at of 15 cells logged"; else fail "the kill came too late"; fi
+if [ "$killed_at" -lt 300 ]; then ok "killed with $killed_at of 300 cells logged"; else fail "the kill came too late"; fi
 run 0 "resume the cell search after kill -9" run "$tmp.tree.nasl" --resume "$tmp.killed" --threads 1 --quiet
 strip() { sed 's/"seconds":[0-9.]*,//' "$1"; }
 if [ "$(strip "$tmp.whole/log.jsonl")" = "$(strip "$tmp.killed/log.jsonl")" ]; then

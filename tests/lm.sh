@@ -116,6 +116,25 @@ has "$tmp.out" "architectures evaluated" "the report counts the cells"
 run 0 "show the best cell" show "$tmp.whole/best.json"
 run 0 "train the best cell again" train "$tmp.tree.nasl" --arch "$tmp.whole/best.json" --quiet
 
+# ---- the NAS-RNN space itself on the real corpus (Debian's bible-kjv) ----
+# examples/nas_rnn.nasl's dataset and 8-leaf cell tree with a tiny recipe: a
+# search from the example file, on the King James text, in seconds.
+if command -v bible > /dev/null 2>&1; then
+  sed '/^train {/,$d' examples/nas_rnn.nasl > "$tmp.nasrnn.nasl"
+  cat >> "$tmp.nasrnn.nasl" <<NASL
+train { data: kjv; subset: 3000; epochs: 1; batch: 10; bptt: 20; hidden: 16; layers: 1; dropout: 0
+  optimizer: sgd(lr: 5); clip: 0.25 }
+search reinforce { batch: 2; samples: 2; seed: 1; reward: 80 / (min(valid_perplexity, last: 1) ^ 2) }
+NASL
+  run 0 "the NAS-RNN space searches cells on the King James text" run "$tmp.nasrnn.nasl" --dir "$tmp.kjvrun" --quiet
+  has "$tmp.out" "samples 2, children evaluated 2" "both sampled cells were trained on the KJV corpus"
+  has "$tmp.kjvrun/best.json" '"test_perplexity":' "the best KJV cell has a test perplexity"
+else
+  n=$((n + 1)); echo "ok $n # SKIP bible-kjv is not installed (apt-get install bible-kjv)"
+  n=$((n + 1)); echo "ok $n # SKIP bible-kjv is not installed"
+  n=$((n + 1)); echo "ok $n # SKIP bible-kjv is not installed"
+fi
+
 # ---- errors ----
 sed "s|$tmp.text/corpus.txt|$tmp.text/missing.txt|" "$tmp.lstm.nasl" > "$tmp.missing.nasl"
 run 3 "a missing corpus" train "$tmp.missing.nasl"

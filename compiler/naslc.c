@@ -114,9 +114,9 @@ static const command commands[] = {
     {"train", cmd_train, O_ARCH | O_EPOCHS | O_SUBSET | O_VALID | O_TEST | O_SAVE | O_THREADS | O_QUIET,
      "FILE [--arch A.json] [--epochs N] [--subset N] [--valid N] [--test N] [--save DIR] [--threads N] [--quiet]",
      "train one architecture on the data (--epochs, --subset, --valid, --test override the recipe)"},
-    {"eval", cmd_eval, O_ARCH | O_WEIGHTS | O_THREADS, "FILE --arch A.json --weights W [--threads N]",
-     "test accuracy of saved weights"},
-    {"show", cmd_show, O_ARCH | O_DOT, "RECORD.json [--dot] | FILE --arch A.json [--dot]",
+    {"eval", cmd_eval, O_ARCH | O_WEIGHTS | O_THREADS, "FILE [--arch A.json] --weights W [--threads N]",
+     "test accuracy (or perplexity) of saved weights"},
+    {"show", cmd_show, O_ARCH | O_DOT, "RECORD.json [--dot] | FILE [--arch A.json] [--dot]",
      "layers, shapes, parameters and FLOPs of an architecture, or a Graphviz drawing"},
     {"run", cmd_run, O_DIR | O_RESUME | O_SAMPLES | O_SEED | O_THREADS | O_QUIET,
      "FILE [--dir DIR] [--samples N] [--seed N] [--threads N] [--quiet] | FILE --resume DIR",
@@ -478,12 +478,12 @@ done:
 }
 
 static int cmd_eval(cli *c) {
-  if (!(c->given & O_ARCH) || !(c->given & O_WEIGHTS)) return bad_usage("%s needs --arch A.json and --weights W", "eval");
+  if (!(c->given & O_WEIGHTS)) return bad_usage("%s needs --weights W (and --arch A.json unless the space has no decisions)", "eval");
   int status;
   grammar *g = compile(c, &status);
   if (!g) return status;
   arch a;
-  if (load_record(opt_text(c, O_ARCH), g, &a, &status)) {
+  if (arch_for(c, g, &a, &status)) {
     grammar_free(g);
     return status;
   }
@@ -639,7 +639,9 @@ static int cmd_show(cli *c) {
   arena mem;
   arena_init(&mem);
   int status = EXIT_OK;
-  if (!record) { /* a record alone names its space */
+  size_t flen = strlen(c->file);
+  int is_nasl = flen > 5 && !strcmp(c->file + flen - 5, ".nasl");
+  if (!record && !is_nasl) { /* a record alone names its space */
     record = c->file;
     strbuf text, err;
     strbuf_init(&text);
@@ -663,14 +665,14 @@ static int cmd_show(cli *c) {
   grammar *g = compile_path(space, opt_text(c, O_STDLIB), &status);
   arch a;
   if (g && search_is_lm(g)) {
-    if (load_record(record, g, &a, &status) == 0) {
+    if ((record ? load_record(record, g, &a, &status) : arch_for(c, g, &a, &status)) == 0) {
       status = show_lm(c, g, &a);
       arch_free(&a);
     }
   } else if (g && g->space_kind != SPACE_CNN) {
     fprintf(stderr, "naslc: show draws CNN architectures and recurrent cells; '%s' is a DAG cell space\n", g->name);
     status = EXIT_USAGE;
-  } else if (g && load_record(record, g, &a, &status) == 0) {
+  } else if (g && (record ? load_record(record, g, &a, &status) : arch_for(c, g, &a, &status)) == 0) {
     child_shape in;
     int classes;
     strbuf err, out;

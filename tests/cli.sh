@@ -136,6 +136,10 @@ fi
 run 0 "eval the saved weights" eval "$tmp.train.nasl" --arch "$tmp.run/arch.json" --weights "$tmp.run/weights.safetensors"
 has "$tmp.out" "test accuracy $acc" "eval reproduces the test accuracy of training"
 run 3 "eval with missing weights" eval "$tmp.train.nasl" --arch "$tmp.arch.json" --weights "$tmp.none"
+run 2 "eval of a space with decisions needs --arch" eval "$tmp.train.nasl" --weights "$tmp.run/weights.safetensors"
+has "$tmp.err" "name an architecture with --arch A.json" "the missing --arch is explained"
+run 0 "show a fixed network from its .nasl file" show examples/fashion_reference.nasl
+has "$tmp.out" "parameters: 65834" "the fixed network is shown without a record"
 run 0 "show a record" show "$tmp.run/arch.json"
 has "$tmp.out" "parameters:" "show gives the parameter count"
 run 0 "show --dot" show "$tmp.run/arch.json" --dot

@@ -65,6 +65,14 @@ if [ "$(num "test perplexity")" != "" ] && awk -v a="$(num "test perplexity")" -
 else
   fail "eval gives the test perplexity training reported ($ppl)"
 fi
+run 0 "eval a fixed cell without --arch" eval "$tmp.lstm.nasl" --weights "$tmp.lstm/weights.safetensors"
+if awk -v a="$(num "test perplexity")" -v b="$ppl" 'BEGIN { d = a - b; exit !(a != "" && d < 0.01 && d > -0.01) }'; then
+  ok "the fixed cell's own architecture is evaluated"
+else
+  fail "the fixed cell's own architecture is evaluated"
+fi
+run 0 "show a fixed cell from its .nasl file" show "$tmp.lstm.nasl" --dot
+has "$tmp.out" "digraph cell" "the fixed cell is drawn without a record"
 run 0 "show a cell" show "$tmp.lstm/arch.json"
 has "$tmp.out" "4 projections of x, 4 of h" "the summary counts the projections"
 has "$tmp.out" "-> c_t" "the summary marks the memory"

@@ -285,7 +285,8 @@ tensor *child_forward(nn_ctx *ctx, child *c, tensor *images) {
 
 child_shape child_layer_shape(const child *c, int i) { return i < 0 ? c->head->out : c->layers[i].out; }
 
-static void op_text(const child_op *o, strbuf *out) {
+/* op(name: value, ...); `classes` stands in for a dense layer's units of 0 */
+static void op_text(const child_op *o, int classes, strbuf *out) {
   const arch_op *a = o->src;
   strbuf_puts(out, a->op->name);
   if (!a->op->nparams) return;
@@ -293,6 +294,8 @@ static void op_text(const child_op *o, strbuf *out) {
   for (int i = 0; i < a->op->nparams; i++) {
     char buf[64];
     grammar_value_format(&a->args[i], buf, sizeof buf);
+    if (!strcmp(a->op->name, "dense") && !strcmp(a->op->params[i].name, "units") && a->args[i].i == 0)
+      snprintf(buf, sizeof buf, "%d", classes);
     strbuf_printf(out, "%s%s: %s", i ? ", " : "", a->op->params[i].name, buf);
   }
   strbuf_putc(out, ')');
@@ -311,14 +314,14 @@ void child_summary(const child *c, strbuf *out) {
     strbuf_printf(out, "%-6d %-14s %-14s ", i, in, shape);
     for (int k = 0; k < c->layers[i].nops; k++) {
       if (k) strbuf_puts(out, " -> ");
-      op_text(&c->layers[i].ops[k], out);
+      op_text(&c->layers[i].ops[k], c->classes, out);
     }
     strbuf_printf(out, "%s\n", c->used[i] ? "" : "   [to the head]");
   }
   strbuf_printf(out, "%-6s %-14s %-14s ", "head", "unused layers", "");
   for (int k = 0; k < c->head->nops; k++) {
     if (k) strbuf_puts(out, " -> ");
-    op_text(&c->head->ops[k], out);
+    op_text(&c->head->ops[k], c->classes, out);
   }
   strbuf_printf(out, "\nparameters: %lld   forward FLOPs per example: %lld   activations per example: %lld floats\n",
                 (long long)c->nparams, (long long)c->flops, (long long)c->activations);

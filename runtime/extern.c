@@ -109,11 +109,15 @@ const nn_extern *nn_extern_load(const grammar_opdecl *op, strbuf *err) {
     strbuf_printf(err, "%s: error: extern op '%s' must be a layer or an activation", where, op->name);
     goto fail;
   }
+  /* a name without a slash would send dlopen searching the system's
+     library path; the declaration means the file beside the .nasl file */
+  char path[4096];
+  snprintf(path, sizeof path, "%s%s", strchr(e->library, '/') ? "" : "./", e->library);
   dlerror();
-  void *lib = dlopen(e->library, RTLD_NOW | RTLD_LOCAL);
+  void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!lib) {
     const char *why = dlerror();
-    strbuf_printf(err, "%s: error: extern op '%s': cannot load '%s': %s", where, op->name, e->library,
+    strbuf_printf(err, "%s: error: extern op '%s': cannot load '%s': %s", where, op->name, path,
                   why ? why : "unknown reason");
     goto fail;
   }

@@ -206,5 +206,49 @@ space badweight layer 'forward: "id_forward"; shape: "badweight_shape"'
 run 4 "a weight of negative size is rejected" train "$tmp/badweight.nasl" --quiet
 says "naslc: $(at badweight): error: extern op 'badweight': weight 'kernel' has shape [3, -1]; a weight has 1 to 4 dimensions, each at least 1, and at most 2^30 values" "its message"
 
+# ---- recurrent cells: a plug-in activation (shape: same) is a cell step ----
+awk 'BEGIN { split("the cat a dog my king sat on looked at the mat a house", w, " ");
+  s = 7; for (i = 0; i < 400; i++) { line = ""; for (j = 0; j < 6; j++) { s = (s * 1103515245 + 12345) % 2147483648;
+  line = line (j ? " " : "") w[1 + int(s / 65536) % 14] } print line } }' > "$ex/words.txt"
+cat > "$ex/cell.nasl" <<'NASL'
+dataset words = text(train: "words.txt", vocab: 20)
+extern op swish(beta: float in 0.1..10 = 1) : activation {
+  library: "swish.so"; forward: "swish_forward"; backward: "swish_backward"
+}
+cell swishy {
+  f = sigmoid(add(x, h)); g = swish(add(x, h))
+  c_new = add(mul(f, c), g)
+  h_new = mul(f, swish(c_new))
+  memory: c_new
+  output: h_new
+}
+train { data: words; epochs: 1; batch: 8; bptt: 8; hidden: 12; layers: 1; dropout: 0; optimizer: sgd(lr: 2); clip: 5 }
+NASL
+run 0 "a fixed cell with swish trains" train "$ex/cell.nasl" --save "$tmp/cell" --threads 1
+ppl=$(sed -n 's/.*test perplexity \([0-9.]*\).*/\1/p' "$tmp.out" | head -n 1)
+run 0 "show the cell" show "$tmp/cell/arch.json"
+has "$tmp.out" "= swish(s" "the cell program has swish steps"
+run 0 "eval the cell's weights" eval "$ex/cell.nasl" --arch "$tmp/cell/arch.json" --weights "$tmp/cell/weights.safetensors" --threads 1
+has "$tmp.out" "test perplexity $ppl" "eval gives train's test perplexity ($ppl)"
+cat > "$ex/tree.nasl" <<'NASL'
+dataset words = text(train: "words.txt", vocab: 20)
+extern op swish(beta: float in 0.1..10 = 1) : activation {
+  library: "swish.so"; forward: "swish_forward"; backward: "swish_backward"
+}
+cell t { tree(leaves: 2) { combine: [add, mul]; activation: [tanh, swish] } }
+train { data: words; epochs: 1; batch: 8; bptt: 8; hidden: 12; layers: 1; dropout: 0; optimizer: sgd(lr: 2); clip: 5 }
+search reinforce { batch: 2; samples: 4; seed: 1 }
+NASL
+run 0 "a tree cell search with swish among the activations" run "$ex/tree.nasl" --dir "$tmp/tree" --threads 1 --quiet
+if grep -q '"ok":true' "$tmp/tree/log.jsonl" && grep -q 'swish' "$tmp/tree/log.jsonl"; then ok "cells with swish train in the search"; else fail "cells with swish train in the search"; fi
+cat > "$tmp/cellshape.nasl" <<NASL
+dataset words = text(train: "$ex/words.txt", vocab: 20)
+extern op wide : activation { library: "broken.so"; forward: "id_forward"; backward: "id_backward"; shape: "widen_shape" }
+cell w { h_new = wide(add(x, h)); output: h_new }
+train { data: words; epochs: 1; batch: 8; bptt: 8; hidden: 12; layers: 1; dropout: 0 }
+NASL
+run 4 "a plug-in with a shape function cannot be a cell step" train "$tmp/cellshape.nasl" --quiet
+says "naslc: $tmp/cellshape.nasl:2:1: error: extern op 'wide' has a shape function; a recurrent cell runs only plug-in activations declared with 'shape: same'" "its message"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -6,7 +6,7 @@
  *   1  the .nasl file has errors (diagnostics on stderr)
  *   2  bad command line
  *   3  a file could not be read or written (data, records, weights)
- *   4  the architecture cannot be built, or training failed */
+ *   4  the architecture cannot be built, training failed, or gradcheck failed */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -144,7 +144,7 @@ static void usage(FILE *f) {
           "  -h, --help     show this help;  --version  show the version\n"
           "threads: --threads N, else $NASLC_THREADS, else every core\n"
           "\nexit status: 0 ok, 1 the file has errors, 2 bad command line, 3 a file cannot be read,\n"
-          "4 the architecture cannot be built or training failed\n"
+          "4 the architecture cannot be built, training failed, or a gradient check failed\n"
           "see naslc(1), nasl(5) and nasl-stdlib(7)\n");
 }
 

@@ -15,10 +15,10 @@
 /* One libffi call description: fixed leading arguments, the parameters,
  * the message buffer. */
 typedef struct ext_cif {
-  ffi_cif cif;
-  ffi_type *types[8 + MAX_PARAMS + 1];
-  void *fn;          /* the symbol, or NULL when not declared */
-  int nfixed;        /* leading arguments */
+  ffi_cif cif;                          /* what ffi_call needs */
+  ffi_type *types[8 + MAX_PARAMS + 1];  /* the argument types cif points into */
+  void *fn;                             /* the symbol, or NULL when not declared */
+  int nfixed;                           /* leading arguments */
 } ext_cif;
 
 struct nn_extern {
@@ -149,14 +149,14 @@ const char *nn_extern_where(const nn_extern *x) { return x->where; }
 
 /* The storage of one call's arguments. */
 typedef struct ext_args {
-  void *values[8 + MAX_PARAMS + 1];
-  void *ptrs[8];
-  int ints[8];
-  int64_t i64[MAX_PARAMS];
-  double f64[MAX_PARAMS];
-  int b32[MAX_PARAMS];
-  const char *str[MAX_PARAMS];
-  char *msg;
+  void *values[8 + MAX_PARAMS + 1];  /* ffi_call's argument list: pointers to the fields below */
+  void *ptrs[8];                     /* the leading pointer arguments */
+  int ints[8];                       /* the leading int arguments */
+  int64_t i64[MAX_PARAMS];           /* int parameters */
+  double f64[MAX_PARAMS];            /* float parameters */
+  int b32[MAX_PARAMS];               /* bool parameters */
+  const char *str[MAX_PARAMS];       /* symbol parameters */
+  char *msg;                         /* the message buffer */
 } ext_args;
 
 /* Calls c with the fixed arguments (pointers p, then ints) already in a,
@@ -287,10 +287,10 @@ int nn_extern_shape(const nn_extern *x, const grammar_value *args, int ndim, con
 
 /* What backward needs besides the sources. */
 typedef struct ext_state {
-  const nn_extern *x;
-  const grammar_value *args;
-  int nw;
-  tensor *w[NASLC_MAX_WEIGHTS];
+  const nn_extern *x;            /* the plug-in */
+  const grammar_value *args;     /* its arguments (borrowed) */
+  int nw;                        /* weights */
+  tensor *w[NASLC_MAX_WEIGHTS];  /* all of them, also those past the source slots */
 } ext_state;
 
 tensor *nn_extern_forward(nn_ctx *ctx, const nn_extern *x, const grammar_value *args, tensor *in, int out_ndim,

@@ -459,6 +459,16 @@ static grammar_extern *declare_extern(compiler *c, ast_decl *d) {
     nasl_error(c->d, d->loc, "extern op '%s' needs 'forward: \"symbol\"'", d->name);
     ok = 0;
   }
+  const nasl_source *src = nasl_diag_source(c->d, d->loc.file);
+  if (src) {
+    int line, col;
+    char buf[1024];
+    nasl_source_linecol(src, d->loc.start, &line, &col);
+    snprintf(buf, sizeof buf, "%s:%d:%d", src->path, line, col);
+    x->where = arena_strdup(&c->g->mem, buf);
+  } else {
+    x->where = "<input>";
+  }
   return ok ? x : NULL;
 }
 
@@ -501,6 +511,13 @@ void declare_ops(compiler *c) {
     const grammar_extern *ext = NULL;
     if (d->is_extern) {
       if (!(ext = declare_extern(c, d))) ok = 0;
+      /* the runtime calls a plug-in with one input map: a combine or an
+         edge would need another calling convention */
+      if (role >= 0 && role != OP_ROLE_LAYER && role != OP_ROLE_ACTIVATION) {
+        nasl_error(c->d, d->role_loc, "an extern op is a layer or an activation; a plug-in cannot be %s %s",
+                   role_article((grammar_op_role)role), role_names[role]);
+        ok = 0;
+      }
     } else if (d->settings.n) {
       ast_setting *s = d->settings.items[0];
       nasl_error(c->d, s->key_loc, "only an extern op takes a { ... } block of settings");

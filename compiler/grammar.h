@@ -106,6 +106,7 @@ typedef struct grammar_extern {
   const char *forward;   /* symbol of the forward function */
   const char *backward;  /* symbol of the backward function, or NULL */
   const char *shape;     /* symbol of the shape function, or NULL for "same" */
+  const char *where;     /* "file:line:col" of the declaration, for messages */
 } grammar_extern;
 
 typedef struct grammar_opdecl {

@@ -6,7 +6,7 @@
  *   1  the .nasl file has errors (diagnostics on stderr)
  *   2  bad command line
  *   3  a file could not be read or written (data, records, weights)
- *   4  the architecture cannot be built, or training failed */
+ *   4  the architecture cannot be built, training failed, or gradcheck failed */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -20,6 +20,8 @@
 #include "../common/json.h"
 #include "../runtime/arch.h"
 #include "../runtime/corpus.h"
+#include "../runtime/extern.h"
+#include "../runtime/opcheck.h"
 #include "../runtime/lm.h"
 #include "../runtime/parallel.h"
 #include "../runtime/rng.h"
@@ -40,7 +42,7 @@ enum {
   O_JSON = 1 << 0, O_QUIET = 1 << 1, O_SEED = 1 << 2, O_COUNT = 1 << 3, O_AT = 1 << 4, O_ARCH = 1 << 5,
   O_EPOCHS = 1 << 6, O_SAVE = 1 << 7, O_THREADS = 1 << 8, O_WEIGHTS = 1 << 9, O_DOT = 1 << 10, O_STDLIB = 1 << 11,
   O_SUBSET = 1 << 12, O_DIR = 1 << 13, O_RESUME = 1 << 14, O_SAMPLES = 1 << 15,
-  O_VALID = 1 << 16, O_TEST = 1 << 17
+  O_VALID = 1 << 16, O_TEST = 1 << 17, O_ARG = 1 << 18, O_SHAPE = 1 << 19
 };
 
 typedef struct option {
@@ -62,12 +64,16 @@ static const option options[] = {
     {"--dir", NULL, O_DIR, 1, 1, 0},            {"--resume", NULL, O_RESUME, 1, 1, 0},
     {"--samples", NULL, O_SAMPLES, 1, 1, 1000000000},
     {"--valid", NULL, O_VALID, 1, 0, 100000000},  {"--test", NULL, O_TEST, 1, 1, 1000000000},
+    {"--arg", NULL, O_ARG, 1, 1, 0},            {"--shape", NULL, O_SHAPE, 1, 1, 0},
 };
 #define NOPTIONS ((int)(sizeof options / sizeof options[0]))
 
 typedef struct cli {
   const char *command;   /* subcommand name */
   const char *file;      /* the .nasl file (or the record, for show) */
+  const char *op;        /* gradcheck: the operation */
+  int nargs;             /* gradcheck: --arg values given */
+  const char *args[32];  /* gradcheck: each "name=value" */
   int given;             /* O_* bits of the options given */
   const char *text[32];  /* string values, by option index */
   long long num[32];     /* integer values, by option index */
@@ -105,6 +111,7 @@ static int cmd_eval(cli *c);
 static int cmd_show(cli *c);
 static int cmd_run(cli *c);
 static int cmd_report(cli *c);
+static int cmd_gradcheck(cli *c);
 
 static const command commands[] = {
     {"check", cmd_check, O_QUIET, "FILE [--quiet]", "check a .nasl file; exit 0 when it is valid"},
@@ -122,20 +129,22 @@ static const command commands[] = {
      "FILE [--dir DIR] [--samples N] [--seed N] [--threads N] [--quiet] | FILE --resume DIR",
      "search: sample, evaluate and learn (the search recipe); Ctrl-C stops after saving"},
     {"report", cmd_report, O_QUIET, "DIR", "summary of a run and a plot of its rewards (DIR/report.svg)"},
+    {"gradcheck", cmd_gradcheck, O_ARG | O_SHAPE | O_SEED, "FILE OP [--arg NAME=VALUE]... [--shape N,C,H,W] [--seed S]",
+     "check an operation's gradients (built-in or plug-in) against finite differences"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
 static void usage(FILE *f) {
   fprintf(f, "usage: naslc COMMAND FILE [OPTIONS]\n\ncommands:\n");
   for (int i = 0; i < NCOMMANDS; i++)
-    fprintf(f, "  naslc %-6s %s\n         %s\n", commands[i].name, commands[i].usage, commands[i].summary);
+    fprintf(f, "  naslc %-9s %s\n         %s\n", commands[i].name, commands[i].usage, commands[i].summary);
   fprintf(f,
           "\noptions for every command:\n"
           "  --stdlib DIR   read the standard library from DIR (also $NASLC_STDLIB)\n"
           "  -h, --help     show this help;  --version  show the version\n"
           "threads: --threads N, else $NASLC_THREADS, else every core\n"
           "\nexit status: 0 ok, 1 the file has errors, 2 bad command line, 3 a file cannot be read,\n"
-          "4 the architecture cannot be built or training failed\n"
+          "4 the architecture cannot be built, training failed, or a gradient check failed\n"
           "see naslc(1), nasl(5) and nasl-stdlib(7)\n");
 }
 
@@ -170,9 +179,34 @@ static grammar *compile_path(const char *path, const char *stdlib, int *status) 
 
 static grammar *compile(cli *c, int *status) { return compile_path(c->file, opt_text(c, O_STDLIB), status); }
 
+/* Opens the library of every extern op g declares, so that a missing
+ * library or symbol stops the command before any work: 0, or -1 with the
+ * message printed and *status set (the file has errors). */
+static int load_plugins(const grammar *g, int *status) {
+  strbuf err;
+  strbuf_init(&err);
+  int rc = nn_extern_load_all(g, &err);
+  if (rc) {
+    fprintf(stderr, "%s\n", err.data);
+    *status = EXIT_INVALID;
+  }
+  strbuf_free(&err);
+  return rc;
+}
+
+/* A file that the runtime will execute: compiled, and its plug-ins loaded. */
+static grammar *compile_runnable(cli *c, int *status) {
+  grammar *g = compile(c, status);
+  if (g && load_plugins(g, status)) {
+    grammar_free(g);
+    return NULL;
+  }
+  return g;
+}
+
 static int cmd_check(cli *c) {
   int status;
-  grammar *g = compile(c, &status);
+  grammar *g = compile_runnable(c, &status);
   if (!g) return status;
   if (!(c->given & O_QUIET)) {
     char size[64];
@@ -403,7 +437,7 @@ static int train_lm(cli *c, grammar *g, const arch *a) {
 
 static int cmd_train(cli *c) {
   int status;
-  grammar *g = compile(c, &status);
+  grammar *g = compile_runnable(c, &status);
   if (!g) return status;
   arch a;
   if (g->space_kind == SPACE_DAG_CELL) {
@@ -480,7 +514,7 @@ done:
 static int cmd_eval(cli *c) {
   if (!(c->given & O_WEIGHTS)) return bad_usage("%s needs --weights W (and --arch A.json unless the space has no decisions)", "eval");
   int status;
-  grammar *g = compile(c, &status);
+  grammar *g = compile_runnable(c, &status);
   if (!g) return status;
   arch a;
   if (arch_for(c, g, &a, &status)) {
@@ -723,6 +757,10 @@ int main(int argc, char **argv) {
       if (i + 1 >= argc) return bad_usage("%s needs a value", a);
       const char *v = argv[++i];
       c.text[k] = v;
+      if (o->bit == O_ARG) {
+        if (c.nargs == (int)(sizeof c.args / sizeof c.args[0])) return bad_usage("too many %s options", a);
+        c.args[c.nargs++] = v;
+      }
       if (o->lo <= o->hi) {
         char *end;
         errno = 0;
@@ -740,6 +778,8 @@ int main(int argc, char **argv) {
       c.command = a;
     } else if (!c.file) {
       c.file = a;
+    } else if (!c.op && !strcmp(c.command, "gradcheck")) {
+      c.op = a;
     } else {
       return bad_usage("unexpected argument '%s'", a);
     }
@@ -771,6 +811,7 @@ int main(int argc, char **argv) {
       }
   }
   if (!c.file) return bad_usage("'%s' needs a .nasl file", cmd->name);
+  if (cmd->run == cmd_gradcheck && !c.op) return bad_usage("'%s' needs an operation after the file", cmd->name);
   return cmd->run(&c);
 }
 
@@ -893,7 +934,7 @@ static void on_interrupt(int sig) {
 static int cmd_run(cli *c) {
   if ((c->given & O_DIR) && (c->given & O_RESUME)) return bad_usage("%s: give --dir or --resume, not both", "run");
   int status;
-  grammar *g = compile(c, &status);
+  grammar *g = compile_runnable(c, &status);
   if (!g) return status;
   if (c->given & O_SEED) g->search.seed = opt_num(c, O_SEED, 1);
   const grammar_search *s = &g->search;
@@ -1099,4 +1140,121 @@ static int cmd_report(cli *c) {
   arena_free(&mem);
   strbuf_free(&text);
   return f ? EXIT_OK : EXIT_IO;
+}
+
+/* ---- gradcheck ---- */
+
+/* Parses one --arg NAME=VALUE into the value of its parameter; 0, or -1
+ * after printing why (a bad command line). */
+static int gradcheck_arg(const grammar_opdecl *op, const char *text, grammar_value *args, int *given) {
+  const char *eq = strchr(text, '=');
+  if (!eq || eq == text) {
+    fprintf(stderr, "naslc: --arg expects NAME=VALUE, not '%s'\n", text);
+    return -1;
+  }
+  size_t len = (size_t)(eq - text);
+  const char *v = eq + 1;
+  for (int i = 0; i < op->nparams; i++) {
+    const grammar_param *p = &op->params[i];
+    if (strlen(p->name) != len || strncmp(p->name, text, len)) continue;
+    grammar_value *out = &args[i];
+    out->kind = p->type;
+    char *end;
+    errno = 0;
+    switch (p->type) {
+      case GV_INT: out->i = strtoll(v, &end, 10); break;
+      case GV_FLOAT: out->f = strtod(v, &end); break;
+      case GV_BOOL:
+        end = (char *)v + strlen(v);
+        if (!strcmp(v, "true")) out->i = 1;
+        else if (!strcmp(v, "false")) out->i = 0;
+        else end = (char *)v;
+        break;
+      default:
+        end = (char *)v;
+        for (int k = 0; k < p->nsymbols; k++)
+          if (!strcmp(p->symbols[k], v)) out->sym = p->symbols[k], end = (char *)v + strlen(v);
+        break;
+    }
+    double num = p->type == GV_FLOAT ? out->f : (double)out->i;
+    int in_range = !p->has_range || (num >= p->lo && num <= p->hi);
+    if (errno || end == v || *end || !in_range || (p->type == GV_FLOAT && !isfinite(out->f))) {
+      const char *what = p->type == GV_INT ? "an integer" : p->type == GV_FLOAT ? "a number" : p->type == GV_BOOL ? "true or false" : "one of its symbols";
+      if (p->has_range && p->type != GV_BOOL)
+        fprintf(stderr, "naslc: parameter '%s' of '%s' expects %s in %g..%g, not '%s'\n", p->name, op->name, what, p->lo,
+                p->hi, v);
+      else
+        fprintf(stderr, "naslc: parameter '%s' of '%s' expects %s, not '%s'\n", p->name, op->name, what, v);
+      return -1;
+    }
+    given[i] = 1;
+    return 0;
+  }
+  fprintf(stderr, "naslc: operation '%s' has no parameter '%.*s'\n", op->name, (int)len, text);
+  return -1;
+}
+
+static int cmd_gradcheck(cli *c) {
+  int shape[4] = {2, 3, 8, 8};
+  const char *st = opt_text(c, O_SHAPE);
+  if (st) {
+    const char *p = st;
+    for (int i = 0; i < 4; i++) {
+      char *end;
+      errno = 0;
+      long v = strtol(p, &end, 10);
+      if (errno || end == p || v < 1 || v > 4096 || (i < 3 ? *end != ',' : *end != 0)) {
+        fprintf(stderr, "naslc: --shape expects N,C,H,W, four integers in 1..4096, not '%s'\nrun 'naslc --help' for usage\n", st);
+        return EXIT_USAGE;
+      }
+      shape[i] = (int)v;
+      p = end + 1;
+    }
+  }
+  int status;
+  grammar *g = compile_runnable(c, &status);
+  if (!g) return status;
+  const grammar_opdecl *op = NULL;
+  const char **names = xcalloc((size_t)g->nops + 1, sizeof(char *));
+  for (int i = 0; i < g->nops; i++) {
+    names[i] = g->ops[i].name;
+    if (!strcmp(g->ops[i].name, c->op)) op = &g->ops[i];
+  }
+  if (!op) {
+    const char *s = nasl_suggest(c->op, names, g->nops);
+    if (s) fprintf(stderr, "naslc: '%s' declares no operation '%s'; did you mean '%s'?\n", c->file, c->op, s);
+    else fprintf(stderr, "naslc: '%s' declares no operation '%s'\n", c->file, c->op);
+    free(names);
+    grammar_free(g);
+    return EXIT_USAGE;
+  }
+  free(names);
+  grammar_value *args = xcalloc((size_t)op->nparams + 1, sizeof *args);
+  int *given = xcalloc((size_t)op->nparams + 1, sizeof(int));
+  int rc = EXIT_OK;
+  for (int i = 0; i < c->nargs && rc == EXIT_OK; i++)
+    if (gradcheck_arg(op, c->args[i], args, given)) rc = EXIT_USAGE;
+  for (int i = 0; i < op->nparams && rc == EXIT_OK; i++) {
+    if (given[i]) continue;
+    if (op->params[i].required) {
+      fprintf(stderr, "naslc: operation '%s' needs --arg %s=VALUE\n", op->name, op->params[i].name);
+      rc = EXIT_USAGE;
+    }
+    args[i] = op->params[i].def;
+  }
+  if (rc == EXIT_OK) {
+    strbuf report, err;
+    strbuf_init(&report);
+    strbuf_init(&err);
+    int r = opcheck_run(op, args, shape, (uint64_t)opt_num(c, O_SEED, 1), &report, &err);
+    fputs(report.data ? report.data : "", stdout);
+    if (r < 0) fprintf(stderr, "naslc: gradcheck of '%s' cannot run: %s\n", op->name, err.data);
+    rc = r == 0 ? EXIT_OK : EXIT_TRAIN;
+    strbuf_free(&report);
+    strbuf_free(&err);
+  }
+  free(args);
+  free(given);
+  grammar_free(g);
+  return rc;
 }

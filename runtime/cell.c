@@ -18,12 +18,13 @@ static const struct {
 };
 #define NCELL_OPS ((int)(sizeof cell_ops / sizeof cell_ops[0]))
 
-static const char *const step_names[] = {"x", "h", "c", "add", "mul", "identity", "tanh", "sigmoid", "relu"};
+static const char *const step_names[] = {"x", "h", "c", "add", "mul", "identity", "tanh", "sigmoid", "relu", "extern"};
 
 typedef struct builder {
   cell_program *p;
   int cap;
   strbuf *err;
+  const grammar *g;              /* the cell's grammar: its extern ops */
 } builder;
 
 static int push(builder *b, cell_step_kind kind, int x, int y, int proj) {
@@ -32,9 +33,44 @@ static int push(builder *b, cell_step_kind kind, int x, int y, int proj) {
     b->cap = b->cap ? 2 * b->cap : 32;
     p->steps = xrealloc(p->steps, sizeof(cell_step) * (size_t)b->cap);
   }
-  p->steps[p->nsteps] = (cell_step){kind, x, y, proj};
+  p->steps[p->nsteps] = (cell_step){kind, x, y, proj, NULL, NULL};
   if (kind == CS_C) p->reads_c = 1;
   return p->nsteps++;
+}
+
+/* A plug-in activation as a cell step: element-wise (no shape function),
+ * no weights, its parameters at their defaults (a cell names an activation
+ * without arguments). CS_EXTERN with b->ext set, or -1 after a message. */
+static int extern_kind(builder *b, const grammar_opdecl *op) {
+  if (op->ext->shape) {
+    strbuf_printf(b->err, "%s: error: extern op '%s' has a shape function; a recurrent cell runs only plug-in "
+                  "activations declared with 'shape: same'", op->ext->where ? op->ext->where : "<input>", op->name);
+    return -1;
+  }
+  for (int i = 0; i < op->nparams; i++)
+    if (op->params[i].required) {
+      strbuf_printf(b->err, "%s: error: extern op '%s' needs a value for '%s'; in a recurrent cell an operation "
+                    "runs with its parameters' defaults", op->ext->where ? op->ext->where : "<input>", op->name,
+                    op->params[i].name);
+      return -1;
+    }
+  if (!nn_extern_load(op, b->err)) return -1;
+  return CS_EXTERN;
+}
+
+/* An activation step: kind from op_kind of the operation named name. */
+static int push_act(builder *b, int kind, const char *name, int x) {
+  int s = push(b, (cell_step_kind)kind, x, -1, -1);
+  if (kind != CS_EXTERN) return s;
+  for (int i = 0; i < b->g->nops; i++)
+    if (!strcmp(b->g->ops[i].name, name)) {
+      const grammar_opdecl *op = &b->g->ops[i];
+      cell_step *st = &b->p->steps[s];
+      st->ext = nn_extern_load(op, b->err); /* loaded by op_kind: from the cache */
+      st->args = xcalloc((size_t)op->nparams + 1, sizeof(grammar_value));
+      for (int k = 0; k < op->nparams; k++) st->args[k] = op->params[k].def;
+    }
+  return s;
 }
 
 /* The step kind of operation name with the given arity, or -1 after a message. */
@@ -44,6 +80,9 @@ static int op_kind(builder *b, const char *name, int arity) {
       if (cell_ops[i].arity != arity) break;
       return (int)cell_ops[i].kind;
     }
+  for (int i = 0; arity == 1 && i < b->g->nops; i++)
+    if (!strcmp(b->g->ops[i].name, name) && b->g->ops[i].ext && b->g->ops[i].role == OP_ROLE_ACTIVATION)
+      return extern_kind(b, &b->g->ops[i]);
   strbuf_printf(b->err,
                 "operation '%s' cannot run in a recurrent cell: cells combine with add or mul and activate with "
                 "identity, tanh, sigmoid or relu",
@@ -79,10 +118,11 @@ static int slot_int(builder *b, const arch *a, const grammar_slot *s, const char
 /* tree -> leaves 0..L-1, then each level, root last (grammar.h) */
 static int build_tree(builder *b, const arch *a, const grammar_node *t) {
   int n = t->nnodes, at = -1, mem = -1, inj_comb = -1, inj_act = -1;
+  const char *ia = NULL;
   int *out = xmalloc(sizeof(int) * (size_t)n), *pre = xmalloc(sizeof(int) * (size_t)n), rc = -1;
   if (t->has_inject) {
     const char *ic = slot_symbol(b, a, &t->inject_combine, "inject.combine");
-    const char *ia = ic ? slot_symbol(b, a, &t->inject_activation, "inject.activation") : NULL;
+    ia = ic ? slot_symbol(b, a, &t->inject_activation, "inject.activation") : NULL;
     if (!ia || (inj_comb = op_kind(b, ic, 2)) < 0 || (inj_act = op_kind(b, ia, 1)) < 0) goto done;
     if ((at = slot_int(b, a, &t->inject_at, "inject.at", n)) < 0) goto done;
     if ((mem = slot_int(b, a, &t->memory_from, "memory.from", n)) < 0) goto done;
@@ -111,11 +151,11 @@ static int build_tree(builder *b, const arch *a, const grammar_node *t) {
       r = out[left + 1];
     }
     pre[k] = push(b, (cell_step_kind)comb, l, r, -1);
-    out[k] = act == CS_IDENTITY ? pre[k] : push(b, (cell_step_kind)act, pre[k], -1, -1);
+    out[k] = act == CS_IDENTITY ? pre[k] : push_act(b, act, as, pre[k]);
     if (k == at) {
       int c = push(b, CS_C, -1, -1, -1);
       int m = push(b, (cell_step_kind)inj_comb, out[k], c, -1);
-      out[k] = inj_act == CS_IDENTITY ? m : push(b, (cell_step_kind)inj_act, m, -1, -1);
+      out[k] = inj_act == CS_IDENTITY ? m : push_act(b, inj_act, ia, m);
     }
   }
   b->p->output = out[n - 1];
@@ -141,7 +181,7 @@ static int build_term(builder *b, const grammar_node *n, int term, int *step_of)
       if (kind < 0) return -1;
       int x = build_term(b, n, t->arg[0], step_of), y = arity == 2 ? build_term(b, n, t->arg[1], step_of) : -1;
       if (x < 0 || (arity == 2 && y < 0)) return -1;
-      s = kind == CS_IDENTITY ? x : push(b, (cell_step_kind)kind, x, y, -1);
+      s = kind == CS_IDENTITY ? x : arity == 1 ? push_act(b, kind, t->op, x) : push(b, (cell_step_kind)kind, x, y, -1);
       break;
     }
   }
@@ -164,7 +204,7 @@ done:
 int cell_program_build(const arch *a, cell_program *p, strbuf *err) {
   memset(p, 0, sizeof *p);
   p->memory = -1;
-  builder b = {p, 0, err};
+  builder b = {p, 0, err, a->g};
   int rc;
   switch (a->g->space_kind) {
     case SPACE_TREE_CELL: rc = build_tree(&b, a, a->g->program); break;
@@ -186,6 +226,7 @@ int cell_program_build(const arch *a, cell_program *p, strbuf *err) {
 }
 
 void cell_program_free(cell_program *p) {
+  for (int i = 0; i < p->nsteps; i++) free(p->steps[i].args);
   free(p->steps);
   memset(p, 0, sizeof *p);
   p->memory = -1;
@@ -206,6 +247,9 @@ tensor *cell_forward(nn_ctx *ctx, const cell_program *p, tensor *const *px, tens
       case CS_TANH: v[i] = nn_tanh(ctx, v[s->a]); break;
       case CS_SIGMOID: v[i] = nn_sigmoid(ctx, v[s->a]); break;
       case CS_RELU: v[i] = nn_relu(ctx, v[s->a]); break;
+      case CS_EXTERN:
+        v[i] = v[s->a] ? nn_extern_forward(ctx, s->ext, s->args, v[s->a], v[s->a]->ndim, v[s->a]->ne, NULL, 0) : NULL;
+        break;
     }
     if (!v[i]) return NULL;
   }
@@ -221,6 +265,7 @@ void cell_program_text(const cell_program *p, strbuf *out) {
                                                           step_names[s->kind], s->kind == CS_X ? " + b" : "");
     else if (s->kind == CS_C) strbuf_puts(out, "c_{t-1}");
     else if (s->kind == CS_ADD || s->kind == CS_MUL) strbuf_printf(out, "%s(s%d, s%d)", step_names[s->kind], s->a, s->b);
+    else if (s->kind == CS_EXTERN) strbuf_printf(out, "%s(s%d)", nn_extern_name(s->ext), s->a);
     else strbuf_printf(out, "%s(s%d)", step_names[s->kind], s->a);
     if (i == p->output) strbuf_puts(out, "   -> h_t");
     if (i == p->memory) strbuf_puts(out, "   -> c_t");

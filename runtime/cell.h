@@ -20,6 +20,7 @@
 #define NASLC_CELL_H
 
 #include "arch.h"
+#include "extern.h"
 #include "ops.h"
 
 typedef enum cell_step_kind {
@@ -31,13 +32,16 @@ typedef enum cell_step_kind {
   CS_IDENTITY,  /* a */
   CS_TANH,      /* tanh(a) */
   CS_SIGMOID,   /* sigmoid(a) */
-  CS_RELU       /* max(a, 0) */
+  CS_RELU,      /* max(a, 0) */
+  CS_EXTERN     /* a plug-in activation (shape: same, no weights) applied to a */
 } cell_step_kind;
 
 typedef struct cell_step {
   cell_step_kind kind;  /* what it computes */
   int a, b;             /* earlier steps it reads (b: combines only) */
   int proj;             /* CS_X, CS_H: which projection */
+  const nn_extern *ext; /* CS_EXTERN: the plug-in */
+  grammar_value *args;  /* CS_EXTERN: its parameters' defaults (malloc'd, owned) */
 } cell_step;
 
 typedef struct cell_program {

@@ -1,6 +1,8 @@
 /* child.c: building, running and describing child networks (see child.h). */
 #include "child.h"
 
+#include "extern.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +10,7 @@
 /* What the builder knows how to run, by stdlib name. */
 typedef enum child_kind {
   CK_CONV2D, CK_MAXPOOL, CK_AVGPOOL, CK_GLOBAL_AVGPOOL, CK_BATCHNORM, CK_DROPOUT, CK_DENSE,
-  CK_RELU, CK_TANH, CK_SIGMOID, CK_IDENTITY
+  CK_RELU, CK_TANH, CK_SIGMOID, CK_IDENTITY, CK_EXTERN
 } child_kind;
 
 static const struct { const char *name; child_kind kind; } kinds[] = {
@@ -23,6 +25,11 @@ struct child_op {
   int k0, k1, k2, k3;    /* integer arguments, by kind (see resolve) */
   float f0, f1;          /* float arguments */
   tensor *w, *b, *rm, *rv; /* weights: conv/dense weight and bias, or bn gamma, beta, running stats */
+  const nn_extern *ext;  /* CK_EXTERN: the plug-in */
+  int out_ndim;          /* CK_EXTERN: its output's dimensions (2 or 4) */
+  int out_ne[4];         /* CK_EXTERN: its output for one example */
+  int nw;                /* CK_EXTERN: weights it owns */
+  tensor *ew[NASLC_MAX_WEIGHTS]; /* CK_EXTERN: those weights */
 };
 
 struct child_layer {
@@ -54,8 +61,12 @@ static int same_out(int in, int k, int stride) {
 
 /* Resolves one operation for an input of shape *s; updates *s, counts,
  * creates the weights (when p is not NULL). */
+static int resolve_extern(child *c, child_op *o, const arch_op *src, const char *prefix, child_shape *s,
+                          nn_params *p, rng *r, strbuf *err);
+
 static int resolve(child *c, child_op *o, const arch_op *src, const char *prefix, child_shape *s, nn_params *p,
                    rng *r, strbuf *err) {
+  if (src->op->ext) return resolve_extern(c, o, src, prefix, s, p, r, err);
   int found = 0;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
     if (!strcmp(kinds[i].name, src->op->name)) {
@@ -147,6 +158,49 @@ static int resolve(child *c, child_op *o, const arch_op *src, const char *prefix
     default: c->flops += elems_in; break; /* activations */
   }
   c->activations += (int64_t)s->c * s->h * s->w;
+  return 0;
+}
+
+/* A plug-in: its shape function says what comes out for one example and
+ * which weights to make; the same registry path as a built-in otherwise. */
+static int resolve_extern(child *c, child_op *o, const arch_op *src, const char *prefix, child_shape *s,
+                          nn_params *p, rng *r, strbuf *err) {
+  o->kind = CK_EXTERN;
+  o->src = src;
+  if (!(o->ext = nn_extern_load(src->op, err))) return -1;
+  int in[4] = {1, s->c, s->h, s->w};
+  naslc_weight w[NASLC_MAX_WEIGHTS];
+  if (nn_extern_shape(o->ext, src->args, 4, in, &o->out_ndim, o->out_ne, w, &o->nw, err)) return -1;
+  if (o->out_ndim != 4 && o->out_ndim != 2) {
+    strbuf_printf(err, "%s: error: extern op '%s' gives a %d-dimensional output; in a CNN a layer gives a map "
+                  "[N, C, H, W] or features [N, K]", nn_extern_where(o->ext), src->op->name, o->out_ndim);
+    return -1;
+  }
+  for (int k = 0; k < o->nw; k++) {
+    int ne[4];
+    int64_t n = 1;
+    for (int i = 0; i < w[k].ndim; i++) n *= ne[i] = (int)w[k].size[i];
+    c->nparams += n;
+    if (!p) continue;
+    char name[1024];
+    snprintf(name, sizeof name, "%s.%s.%s", prefix, src->inst, w[k].name);
+    tensor *t = o->ew[k] = nn_param(p, name, w[k].ndim, ne);
+    int fan_in = w[k].fan_in > 0 && w[k].fan_in < INT32_MAX ? (int)w[k].fan_in : (int)(n / ne[0]);
+    int fan_out = w[k].fan_out > 0 && w[k].fan_out < INT32_MAX ? (int)w[k].fan_out : ne[0];
+    switch (w[k].init) {
+      case NASLC_INIT_ZERO: break;
+      case NASLC_INIT_ONE: nn_init_const(t, 1); break;
+      case NASLC_INIT_HE: nn_init_he(t, r, fan_in); break;
+      case NASLC_INIT_GLOROT: nn_init_glorot(t, r, fan_in, fan_out); break;
+    }
+  }
+  int64_t elems = 1;
+  for (int i = 1; i < o->out_ndim; i++) elems *= o->out_ne[i];
+  c->flops += elems;
+  s->c = o->out_ne[1];
+  s->h = o->out_ndim == 4 ? o->out_ne[2] : 1;
+  s->w = o->out_ndim == 4 ? o->out_ne[3] : 1;
+  c->activations += elems;
   return 0;
 }
 
@@ -252,6 +306,12 @@ static tensor *run_op(nn_ctx *ctx, const child_op *o, tensor *x) {
     case CK_TANH: return nn_tanh(ctx, x);
     case CK_SIGMOID: return nn_sigmoid(ctx, x);
     case CK_IDENTITY: return x;
+    case CK_EXTERN: {
+      tensor *y = nn_extern_forward(ctx, o->ext, o->src->args, x, o->out_ndim, o->out_ne, o->ew, o->nw);
+      if (!y || y->ndim == 4) return y;
+      int ne[4] = {y->ne[0], y->ne[1], 1, 1}; /* features as a 1x1 map, as after dense */
+      return nn_reshape(ctx, y, 4, ne);
+    }
   }
   return NULL;
 }
@@ -282,6 +342,35 @@ tensor *child_forward(nn_ctx *ctx, child *c, tensor *images) {
   int ne[2] = {x->ne[0], c->classes};
   return nn_reshape(ctx, x, 2, ne);
 }
+
+int child_unit_build(child *c, const grammar_opdecl *op, const grammar_value *args, child_shape input, rng *r,
+                     strbuf *err) {
+  memset(c, 0, sizeof *c);
+  c->input = input;
+  c->cnn.nlayers = 1;
+  c->cnn.layers = xcalloc(1, sizeof(arch_layer));
+  c->cnn.layers[0].nops = 1;
+  c->cnn.layers[0].ops = xcalloc(1, sizeof(arch_op));
+  grammar_value *copy = xcalloc((size_t)op->nparams + 1, sizeof *copy);
+  for (int i = 0; i < op->nparams; i++) copy[i] = args[i];
+  c->cnn.layers[0].ops[0] = (arch_op){op, "op", copy};
+  c->layers = xcalloc(1, sizeof(child_layer));
+  c->layers[0].nops = 1;
+  c->layers[0].ops = xcalloc(1, sizeof(child_op));
+  c->head = xcalloc(1, sizeof(child_layer));
+  c->used = xcalloc(1, sizeof(int));
+  nn_params_init(&c->params);
+  child_shape s = input;
+  c->classes = 1;
+  if (resolve(c, &c->layers[0].ops[0], &c->cnn.layers[0].ops[0], "unit", &s, &c->params, r, err)) {
+    child_free(c);
+    return -1;
+  }
+  c->layers[0].out = s;
+  return 0;
+}
+
+tensor *child_unit_forward(nn_ctx *ctx, child *c, tensor *x) { return run_op(ctx, &c->layers[0].ops[0], x); }
 
 child_shape child_layer_shape(const child *c, int i) { return i < 0 ? c->head->out : c->layers[i].out; }
 

@@ -47,6 +47,15 @@ void child_free(child *c);
  * failure. ctx->training selects batch-norm statistics and dropout. */
 tensor *child_forward(nn_ctx *ctx, child *c, tensor *images);
 
+/* One operation on its own, for `naslc gradcheck`: op with arguments
+ * args (one per parameter, copied) on maps of shape input, its weights
+ * named unit.op.<tensor>. Release with child_free. 0, or -1 with the reason
+ * in err. */
+int child_unit_build(child *c, const grammar_opdecl *op, const grammar_value *args, child_shape input, rng *r,
+                     strbuf *err);
+/* The operation's output for x [N, C, H, W]. */
+tensor *child_unit_forward(nn_ctx *ctx, child *c, tensor *x);
+
 /* The output shape of layer i (0 <= i < c->cnn.nlayers), or of the head (-1). */
 child_shape child_layer_shape(const child *c, int i);
 

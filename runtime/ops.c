@@ -4,6 +4,7 @@
 #include <assert.h>
 
 #include "../stdlib/kernels.h"
+#include "extern.h"
 
 static void leaf_backward(nn_ctx *ctx, tensor *out) {
   (void)ctx;
@@ -36,9 +37,10 @@ const nn_op_info nn_ops[NN_OP_COUNT] = {
     [NN_EMBEDDING] = {"embedding", nn_embedding_backward},
     [NN_RESHAPE] = {"reshape", nn_reshape_backward},
     [NN_EXP] = {"exp", nn_exp_backward},
+    [NN_EXTERN] = {"extern", nn_extern_backward},
 };
 
 /* Adding an operation without its row leaves a hole the check below finds at
  * start-up in the tests; the count itself is fixed by the enum. */
 static_assert(sizeof nn_ops / sizeof nn_ops[0] == NN_OP_COUNT, "one row per operation");
-static_assert(NN_OP_COUNT == 25, "a new operation needs its row here, a gradient check and a doc entry");
+static_assert(NN_OP_COUNT == 26, "a new operation needs its row here, a gradient check and a doc entry");

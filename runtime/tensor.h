@@ -58,6 +58,8 @@ typedef enum nn_op {
   NN_EMBEDDING,      /* src: table [V, D]; aux: ids -> [n, D] */
   NN_RESHAPE,        /* src: x; the same values under another shape */
   NN_EXP,            /* src: x */
+  NN_EXTERN,         /* src: x, first weights; aux: the plug-in, its arguments, every
+                        weight (runtime/extern.c) */
   NN_OP_COUNT
 } nn_op;
 

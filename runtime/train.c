@@ -198,6 +198,11 @@ int train_child(const grammar *g, const arch *a, const train_data *d, const trai
       sum += loss->data[0];
       nn_params_zero_grad(&c->params);
       nn_backward(&ctx, loss);
+      if (ctx.error[0]) { /* a plug-in's backward failed */
+        strbuf_printf(err, "training failed: %s", ctx.error);
+        rc = -1;
+        break;
+      }
       if (t->clip > 0) nn_clip_grad_norm(&c->params, t->clip);
       nn_optim_step(&opt, &c->params, lr);
       if (b % 8 == 7 || b == nbatches - 1) {

@@ -7,9 +7,11 @@
  * entries with (L(x + e) - L(x - e)) / 2e. Inputs of piecewise operations
  * (relu, max pooling) are kept away from their kinks. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../runtime/extern.h"
 #include "../runtime/ops.h"
 #include "../runtime/parallel.h"
 #include "tap.h"
@@ -323,10 +325,55 @@ static void forward_checks(void) {
   nn_ctx_free(&ctx);
 }
 
+/* NN_EXTERN: the example plug-ins that make builds, called through libffi,
+ * differentiated through the tape like any operation. */
+static const nn_extern *ext_swish, *ext_sepconv;
+static const grammar_value swish_args[1] = {{GV_FLOAT, 0, 1.5, NULL}};
+static const grammar_value sepconv_args[2] = {{GV_INT, 3, 0, NULL}, {GV_INT, 4, 0, NULL}};
+
+static tensor *b_ext_swish(nn_ctx *ctx, tensor **in, const gcase *c) {
+  (void)c;
+  return nn_extern_forward(ctx, ext_swish, swish_args, in[0], in[0]->ndim, in[0]->ne, NULL, 0);
+}
+
+static tensor *b_ext_sepconv(nn_ctx *ctx, tensor **in, const gcase *c) {
+  (void)c;
+  int ne[4] = {1, 4, in[0]->ne[2], in[0]->ne[3]};
+  return nn_extern_forward(ctx, ext_sepconv, sepconv_args, in[0], 4, ne, in + 1, 3);
+}
+
+static void extern_checks(void) {
+  const char *dir = getenv("abs_top_builddir");
+  char path[2][4096];
+  snprintf(path[0], sizeof path[0], "%s/examples/plugins/swish.so", dir ? dir : "..");
+  snprintf(path[1], sizeof path[1], "%s/examples/plugins/sepconv.so", dir ? dir : "..");
+  grammar_param fp = {"beta", GV_FLOAT, 0, 0, 0, 0, NULL, 0, {GV_FLOAT, 0, 1, NULL}, NULL};
+  grammar_param ip[2] = {{"kernel", GV_INT, 0, 0, 0, 0, NULL, 0, {GV_INT, 3, 0, NULL}, NULL},
+                         {"filters", GV_INT, 0, 0, 0, 0, NULL, 0, {GV_INT, 4, 0, NULL}, NULL}};
+  grammar_extern xs = {path[0], "swish_forward", "swish_backward", NULL, "gradcheck.c:1:1"};
+  grammar_extern xc = {path[1], "sepconv_forward", "sepconv_backward", "sepconv_shape", "gradcheck.c:2:1"};
+  grammar_opdecl os = {"swish", OP_ROLE_ACTIVATION, 1, &fp, NULL, &xs};
+  grammar_opdecl oc = {"sepconv", OP_ROLE_LAYER, 2, ip, NULL, &xc};
+  strbuf err;
+  strbuf_init(&err);
+  ext_swish = nn_extern_load(&os, &err);
+  ext_sepconv = ext_swish ? nn_extern_load(&oc, &err) : NULL;
+  tap_result(ext_swish && ext_sepconv, "the example plug-ins load%s%s", err.len ? ": " : "", err.len ? err.data : "");
+  strbuf_free(&err);
+  if (!ext_sepconv) return;
+  gcase cases[] = {
+      {"extern swish (libffi, a double parameter)", 1, {4}, {{2, 3, 4, 4}}, {0}, b_ext_swish, {0}, {0}, 1, 1, 0, 1e-2f},
+      {"extern sepconv 3x3 (libffi, 3 weights)", 4, {4, 4, 4, 1}, {{2, 3, 5, 6}, {3, 1, 3, 3}, {4, 3, 1, 1}, {4}}, {0},
+       b_ext_sepconv, {0}, {0}, 1, 1, 0, 1e-2f},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
+}
+
 int main(void) {
   rng_seed(&R, 42);
   nn_threads_default(1);
   forward_checks();
   gradient_checks();
+  extern_checks();
   return tap_done();
 }

@@ -277,6 +277,7 @@ static void test_op_table(void) {
   grammar *g = compile_text("space s { layer { relu } }", &diag);
   int missing = 0;
   for (int k = 1; k < NN_OP_COUNT; k++) {
+    if (k == NN_EXTERN) continue; /* plug-ins are declared by the files that load them */
     int found = 0;
     for (int i = 0; g && i < g->nops; i++) found |= !strcmp(g->ops[i].name, nn_ops[k].name);
     if (!found) tap_diag("kernel '%s' has no stdlib declaration", nn_ops[k].name), missing++;

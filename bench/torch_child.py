@@ -22,6 +22,7 @@ Exit codes: 0 ok, 2 bad arguments, 3 torch cannot be imported.
 Run it with Debian's interpreter (/usr/bin/python3) and python3-torch.
 """
 import argparse
+import os
 import sys
 import time
 
@@ -74,6 +75,11 @@ def build_model(torch):
 
 def main(argv):
     args = parse_args(argv)
+    # Debian's PyTorch does its matrix products in OpenBLAS (openblas-pthread),
+    # whose own thread pool torch.set_num_threads does not size: without this
+    # a "1 thread" run multiplies on every core. Set before torch loads it;
+    # an OPENBLAS_NUM_THREADS already in the environment is kept.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
     try:
         import torch
     except Exception as exc:  # ImportError, but also OSError from a broken shared library

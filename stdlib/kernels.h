@@ -35,9 +35,11 @@ void nn_pick_backward(nn_ctx *ctx, tensor *out);
 /* exp(x) for x in [-87, 88] to about 2 ulp, written so that a loop of it
  * vectorises: Cody-Waite reduction x = n ln 2 + r, a degree-6 polynomial for
  * exp(r) on |r| <= ln(2)/2, and 2^n put into the exponent bits. Below -87
- * it returns about 1e-38 (the smallest normal), which is 0 to a softmax. */
-static inline float nn_fast_expf(float x) {
-  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+ * it returns about 1e-38 (the smallest normal), which is 0 to a softmax.
+ * NaN gives NaN (so a diverged network's loss is NaN), with the exponent
+ * arithmetic done on a clamped value so that it stays in range. */
+static inline float nn_fast_expf(float in) {
+  float x = !(in >= -87.0f) ? -87.0f : in > 88.0f ? 88.0f : in;
   float n = __builtin_rintf(x * 1.44269504088896341f);
   float r = x - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -50,8 +52,8 @@ static inline float nn_fast_expf(float x) {
   union {
     int32_t i;
     float f;
-  } scale = {.i = ((int32_t)n + 127) << 23};
-  return p * scale.f;
+  } scale = {.i = (int32_t)((uint32_t)((int32_t)n + 127) << 23)};
+  return in != in ? in : p * scale.f;
 }
 
 /* Same padding: the output size and the padding before the first element. */

@@ -13,6 +13,7 @@
 
 #include "../runtime/extern.h"
 #include "../runtime/ops.h"
+#include "../stdlib/kernels.h"
 #include "../runtime/parallel.h"
 #include "tap.h"
 
@@ -287,6 +288,19 @@ static void forward_checks(void) {
   int labels[2] = {2, 0};
   y = nn_softmax_xent(&ctx, from(&ctx, 2, l4, logits), labels);
   tap_result(y && fabsf(y->data[0] - logf(4) / 2) < 1e-5f, "softmax cross-entropy: log 4 for uniform logits, 0 for a sure one, no overflow at 1000");
+  float nanlogits[8] = {0, NAN, 0, 0, 1, 2, 3, 4};
+  y = nn_softmax_xent(&ctx, from(&ctx, 2, l4, nanlogits), labels);
+  tap_result(y && isnan(y->data[0]), "softmax cross-entropy of a NaN logit is NaN (a diverged child is caught)");
+  float inf_logits[8] = {-INFINITY, 0, 0, 0, -1e30f, 0, 0, 0};
+  y = nn_softmax_xent(&ctx, from(&ctx, 2, l4, inf_logits), labels);
+  tap_result(y && isfinite(y->data[0]), "softmax cross-entropy with -inf and -1e30 logits stays finite");
+  float ex[6] = {-100, -87, -1, 0, 1, 88}, worst = 0;
+  for (int i = 0; i < 6; i++) {
+    float want = expf(ex[i] < -87 ? -87 : ex[i]), got = nn_fast_expf(ex[i]);
+    float rel = fabsf(got - want) / want;
+    if (rel > worst) worst = rel;
+  }
+  tap_result(worst < 1e-6f && isnan(nn_fast_expf(NAN)), "the vectorised exp: within 1e-6 relative on [-87, 88], NaN gives NaN (%g)", worst);
   int cs[2][4] = {{1, 1, 2, 2}, {1, 1, 1, 1}};
   float a4[4] = {1, 2, 3, 4}, b1[1] = {9};
   tensor *parts[2] = {from(&ctx, 4, cs[0], a4), from(&ctx, 4, cs[1], b1)};

@@ -162,14 +162,19 @@ static json_value *value(reader *r, int depth) {
     }
   }
   if (c == '-' || (c >= '0' && c <= '9')) {
-    char buf[64];
-    size_t n = 0;
-    while (r->pos < r->len && n < sizeof buf - 1 && strchr("+-0123456789.eE", r->s[r->pos])) buf[n++] = r->s[r->pos++];
+    /* the whole span, however long (a %f of 1e300 has 300 digits) */
+    size_t start = r->pos;
+    while (r->pos < r->len && r->s[r->pos] && strchr("+-0123456789.eE", r->s[r->pos])) r->pos++;
+    size_t n = r->pos - start;
+    char small[64], *buf = n < sizeof small ? small : xmalloc(n + 1);
+    memcpy(buf, r->s + start, n);
     buf[n] = 0;
     char *end;
     json_value *v = node(r, JSON_NUMBER);
     v->number = strtod(buf, &end);
-    if (*end) {
+    int bad = *end != 0;
+    if (buf != small) free(buf);
+    if (bad) {
       fail(r, "a malformed number");
       return NULL;
     }

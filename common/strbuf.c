@@ -1,6 +1,8 @@
 /* strbuf.c: see strbuf.h. */
 #include "strbuf.h"
 
+#include <math.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,11 @@ void strbuf_printf(strbuf *b, const char *fmt, ...) {
   va_start(ap, fmt);
   strbuf_vprintf(b, fmt, ap);
   va_end(ap);
+}
+
+void strbuf_json_number(strbuf *b, const char *fmt, double v) {
+  if (isfinite(v)) strbuf_printf(b, fabs(v) < 1e15 ? fmt : "%.9g", v); /* no 300-digit %f */
+  else strbuf_puts(b, "null");
 }
 
 void strbuf_json_string(strbuf *b, const char *s) {

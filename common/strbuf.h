@@ -24,6 +24,10 @@ void strbuf_printf(strbuf *b, const char *fmt, ...)
 void strbuf_vprintf(strbuf *b, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal, quotes included. */
 void strbuf_json_string(strbuf *b, const char *s);
+/* Appends v as a JSON number printed with fmt ("%.6f", "%.17g"), or null
+ * when v is infinite or NaN, which JSON cannot write (a diverged child's
+ * perplexity is infinite). */
+void strbuf_json_number(strbuf *b, const char *fmt, double v);
 /* Returns the contents (caller frees) and leaves b empty. */
 char *strbuf_take(strbuf *b);
 

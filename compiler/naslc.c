@@ -338,7 +338,10 @@ static int arch_for(cli *c, const grammar *g, arch *a, int *status) {
 
 static void json_series(strbuf *b, const char *name, const double *v, int n) {
   strbuf_printf(b, "\"%s\":[", name);
-  for (int i = 0; i < n; i++) strbuf_printf(b, "%s%.6f", i ? "," : "", v[i]);
+  for (int i = 0; i < n; i++) {
+    if (i) strbuf_putc(b, ',');
+    strbuf_json_number(b, "%.6f", v[i]);
+  }
   strbuf_putc(b, ']');
 }
 
@@ -359,16 +362,24 @@ static int save_run(const char *dir, const arch *a, const char *file, const nn_p
   strbuf_printf(&hist, "{\"epochs\":%d,", rep->epochs);
   if (rep->valid_perplexity) { /* a language model */
     json_series(&hist, "valid_perplexity", rep->valid_perplexity, rep->epochs);
-    strbuf_printf(&hist, ",\"test_perplexity\":%.6f,\"words_per_second\":%.1f", rep->test_perplexity, rep->rate);
+    strbuf_puts(&hist, ",\"test_perplexity\":");
+    strbuf_json_number(&hist, "%.6f", rep->test_perplexity);
+    strbuf_printf(&hist, ",\"words_per_second\":%.1f", rep->rate);
   } else {
     json_series(&hist, "valid_accuracy", rep->valid_accuracy, rep->epochs);
     strbuf_putc(&hist, ',');
     json_series(&hist, "valid_loss", rep->valid_loss, rep->epochs);
-    strbuf_printf(&hist, ",\"test_accuracy\":%.6f,\"test_loss\":%.6f", rep->test_accuracy, rep->test_loss);
+    strbuf_puts(&hist, ",\"test_accuracy\":");
+    strbuf_json_number(&hist, "%.6f", rep->test_accuracy);
+    strbuf_puts(&hist, ",\"test_loss\":");
+    strbuf_json_number(&hist, "%.6f", rep->test_loss);
   }
   strbuf_printf(&hist, ",\"params\":%lld,\"flops\":%lld,\"seconds\":%.1f", (long long)rep->params,
                 (long long)rep->flops, rep->seconds);
-  if (rep->reward_ok) strbuf_printf(&hist, ",\"reward\":%.6f", rep->reward);
+  if (rep->reward_ok) {
+    strbuf_puts(&hist, ",\"reward\":");
+    strbuf_json_number(&hist, "%.6f", rep->reward);
+  }
   strbuf_puts(&hist, "}\n");
   snprintf(path, sizeof path, "%s/history.json", dir);
   if (!rc) rc = fs_write_atomic(path, hist.data, hist.len, err);

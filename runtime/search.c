@@ -372,15 +372,22 @@ static void log_line(strbuf *b, long sample, const char *key, const search_resul
   strbuf_clear(b);
   strbuf_printf(b, "{\"sample\":%ld,\"key\":", sample);
   strbuf_json_string(b, key);
-  strbuf_printf(b, ",\"reward\":%.17g,\"ok\":%s,\"hit\":%s,\"seconds\":%.3f,\"params\":%lld,\"flops\":%lld",
-                res->reward, res->ok ? "true" : "false", hit ? "true" : "false", res->seconds, (long long)res->params,
+  strbuf_puts(b, ",\"reward\":");
+  strbuf_json_number(b, "%.17g", res->reward);
+  strbuf_printf(b, ",\"ok\":%s,\"hit\":%s,\"seconds\":%.3f,\"params\":%lld,\"flops\":%lld",
+                res->ok ? "true" : "false", hit ? "true" : "false", res->seconds, (long long)res->params,
                 (long long)res->flops);
   if (res->epochs) {
     int lm = search_is_lm(a->g);
-    if (!isnan(res->test_accuracy))
-      strbuf_printf(b, ",\"%s\":%.6f", lm ? "test_perplexity" : "test_accuracy", res->test_accuracy);
+    if (!isnan(res->test_accuracy)) {
+      strbuf_printf(b, ",\"%s\":", lm ? "test_perplexity" : "test_accuracy");
+      strbuf_json_number(b, "%.6f", res->test_accuracy);
+    }
     strbuf_printf(b, ",\"%s\":[", lm ? "valid_perplexity" : "valid_accuracy");
-    for (int e = 0; e < res->epochs && e < 64; e++) strbuf_printf(b, "%s%.6f", e ? "," : "", res->valid_accuracy[e]);
+    for (int e = 0; e < res->epochs && e < 64; e++) {
+      if (e) strbuf_putc(b, ',');
+      strbuf_json_number(b, "%.6f", res->valid_accuracy[e]);
+    }
     strbuf_putc(b, ']');
   }
   if (res->note[0]) {
@@ -400,9 +407,12 @@ static int write_best(const search_opts *o, const arch *a, const search_result *
   strbuf_init(&b);
   arch_json(a, &b);
   b.len--; /* reopen the record */
-  strbuf_printf(&b, ",\"reward\":%.17g", res->reward);
-  if (res->epochs && !isnan(res->test_accuracy))
-    strbuf_printf(&b, ",\"%s\":%.6f", search_is_lm(a->g) ? "test_perplexity" : "test_accuracy", res->test_accuracy);
+  strbuf_puts(&b, ",\"reward\":");
+  strbuf_json_number(&b, "%.17g", res->reward);
+  if (res->epochs && !isnan(res->test_accuracy)) {
+    strbuf_printf(&b, ",\"%s\":", search_is_lm(a->g) ? "test_perplexity" : "test_accuracy");
+    strbuf_json_number(&b, "%.6f", res->test_accuracy);
+  }
   if (o->file) {
     char abs[4096];
     strbuf_puts(&b, ",\"file\":");

@@ -119,6 +119,13 @@ else
   fail "killed and resumed, the log equals the run never stopped"
   diff "$tmp.whole/log.jsonl" "$tmp.killed/log.jsonl" | head -5 | sed 's/^/# /'
 fi
+# cells that blow up: infinite or astronomically large perplexities must
+# still make valid log lines, which report and resume read back in full
+sed 's/optimizer: sgd(lr: 2); clip: 5/optimizer: sgd(lr: 100); clip: 0/; s/samples: 300;/samples: 40;/' "$tmp.tree.nasl" > "$tmp.diverge.nasl"
+run 0 "a search whose cells diverge" run "$tmp.diverge.nasl" --dir "$tmp.diverge" --threads 1 --quiet
+run 0 "report of the diverged cells" report "$tmp.diverge"
+if grep -q "damaged" "$tmp.err"; then fail "every log line of diverged cells reads back"; else ok "every log line of diverged cells reads back"; fi
+has "$tmp.out" "40 architectures evaluated" "all 40 diverged cells are counted"
 run 0 "report of a cell search" report "$tmp.whole"
 has "$tmp.out" "architectures evaluated" "the report counts the cells"
 run 0 "show the best cell" show "$tmp.whole/best.json"

@@ -1221,6 +1221,11 @@ static int cmd_gradcheck(cli *c) {
       shape[i] = (int)v;
       p = end + 1;
     }
+    if ((int64_t)shape[0] * shape[1] * shape[2] * shape[3] > ((int64_t)1 << 24)) {
+      fprintf(stderr, "naslc: --shape %s has more than 2^24 values; a finite-difference check of it would "
+                      "take days\nrun 'naslc --help' for usage\n", st);
+      return EXIT_USAGE;
+    }
   }
   int status;
   grammar *g = compile_runnable(c, &status);

@@ -197,11 +197,18 @@ static void shape_text(char *buf, size_t n, int ndim, const int64_t *ne) {
 }
 
 /* A shape is sensible when it has 1..NASLC_MAX_DIMS dimensions of sizes in
- * 1..INT_MAX. */
-static int sensible(int ndim, const int64_t *ne) {
+ * 1..INT_MAX whose product over dimensions first.. stays within 2^30 (the
+ * product is checked before each multiplication, so it cannot overflow). */
+#define SENSIBLE_MAX ((int64_t)1 << 30)
+static int sensible(int ndim, const int64_t *ne, int first) {
   if (ndim < 1 || ndim > NASLC_MAX_DIMS) return 0;
-  for (int i = 0; i < ndim; i++)
+  int64_t total = 1;
+  for (int i = 0; i < ndim; i++) {
     if (ne[i] < 1 || ne[i] > INT_MAX) return 0;
+    if (i < first) continue;
+    if (total > SENSIBLE_MAX / ne[i]) return 0;
+    total *= ne[i];
+  }
   return 1;
 }
 
@@ -230,10 +237,11 @@ int nn_extern_shape(const nn_extern *x, const grammar_value *args, int ndim, con
   }
   int on = vout.ndim < 0 ? 0 : vout.ndim > NASLC_MAX_DIMS ? NASLC_MAX_DIMS : vout.ndim;
   shape_text(outs, sizeof outs, on, vout.size);
-  if (!sensible(vout.ndim, vout.size) || vout.size[0] != vin.size[0]) {
+  if (!sensible(vout.ndim, vout.size, 1) || vout.size[0] != vin.size[0]) {
     strbuf_printf(err,
                   "%s: error: extern op '%s': shape function '%s' gave output %s (%d dimensions) for input %s; "
-                  "an output has 1 to %d dimensions, each at least 1, the first the batch size %lld",
+                  "an output has 1 to %d dimensions, each at least 1, the first the batch size %lld, "
+                  "and at most 2^30 values per example",
                   x->where, x->name, x->ssym, outs, vout.ndim, ins, NASLC_MAX_DIMS, (long long)vin.size[0]);
     return -1;
   }
@@ -266,9 +274,7 @@ int nn_extern_shape(const nn_extern *x, const grammar_value *args, int ndim, con
     char ws[96];
     int wn = wk->ndim < 0 ? 0 : wk->ndim > NASLC_MAX_DIMS ? NASLC_MAX_DIMS : wk->ndim;
     shape_text(ws, sizeof ws, wn, wk->size);
-    int64_t total = 1;
-    for (int i = 0; i < wn; i++) total *= wk->size[i] > 0 && wk->size[i] < INT_MAX ? wk->size[i] : 1;
-    if (!sensible(wk->ndim, wk->size) || total > ((int64_t)1 << 30)) {
+    if (!sensible(wk->ndim, wk->size, 0)) {
       strbuf_printf(err, "%s: error: extern op '%s': weight '%s' has shape %s; a weight has 1 to %d dimensions, "
                     "each at least 1, and at most 2^30 values", x->where, x->name, wk->name, ws, NASLC_MAX_DIMS);
       return -1;

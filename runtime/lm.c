@@ -309,6 +309,11 @@ int lm_train_child(const grammar *g, const arch *a, const lm_data *d, const trai
       done += (int64_t)batch * T;
       nn_params_zero_grad(&m->params);
       lm_backward(&ctx, m, loss);
+      if (ctx.error[0]) { /* a plug-in cell step whose backward failed */
+        strbuf_printf(err, "training failed: %s", ctx.error);
+        rc = -1;
+        break;
+      }
       if (t->clip > 0) nn_clip_grad_norm(&m->params, t->clip);
       nn_optim_step(&opt, &m->params, lr);
       if (s % 16 == 15 || pos + bptt + 1 >= L) {

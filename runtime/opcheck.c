@@ -87,16 +87,21 @@ int opcheck_run(const grammar_opdecl *op, const grammar_value *args, const int i
   nn_ctx_init(&k.ctx, 1, &k.drop);
   int rc = -1;
   tensor *y;
-  if (isnan(loss(&k, &y)) && (!y || k.ctx.error[0])) {
+  loss(&k, &y);
+  if (!y || k.ctx.error[0]) {
     strbuf_printf(err, "%s", k.ctx.error[0] ? k.ctx.error : "the operation gave no output");
     goto done;
   }
   k.ny = y->n;
-  k.r = malloc(sizeof(float) * (size_t)k.ny);
+  k.r = xmalloc(sizeof(float) * (size_t)k.ny);
   for (int64_t i = 0; i < k.ny; i++) k.r[i] = (float)(rng_uniform(&r) * 2 - 1);
   nn_params_zero_grad(&k.in);
   nn_params_zero_grad(&k.unit.params);
   loss(&k, &y);
+  if (!y || k.ctx.error[0]) { /* a plug-in may fail on a second call too */
+    strbuf_printf(err, "%s", k.ctx.error[0] ? k.ctx.error : "the operation gave no output");
+    goto done;
+  }
   if (y->requires_grad) { /* backward of sum(y * R): y's gradient is R */
     float *g = nn_grad(&k.ctx, y);
     memcpy(g, k.r, sizeof(float) * (size_t)k.ny);

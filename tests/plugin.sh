@@ -58,6 +58,9 @@ says "naslc: parameter 'beta' of 'swish' expects a number in 0.1..10, not '20'" 
 run 2 "gradcheck with a bad shape" gradcheck "$ex/plugins.nasl" swish --shape 2,3,8
 says "naslc: --shape expects N,C,H,W, four integers in 1..4096, not '2,3,8'
 run 'naslc --help' for usage" "its message"
+run 2 "gradcheck with a shape too big to check" gradcheck "$ex/plugins.nasl" swish --shape 4096,4096,2,1
+says "naslc: --shape 4096,4096,2,1 has more than 2^24 values; a finite-difference check of it would take days
+run 'naslc --help' for usage" "its message"
 run 2 "gradcheck without an operation" gradcheck "$ex/plugins.nasl"
 run 4 "gradcheck of a combine" gradcheck "$ex/plugins.nasl" add
 says "naslc: gradcheck of 'add' cannot run: unit: operation 'add' has no runtime in naslc yet" "its message"
@@ -118,6 +121,9 @@ int five_shape(const naslc_tensor *in, naslc_tensor *out, naslc_weight *w, int *
 }
 int widen_shape(const naslc_tensor *in, naslc_tensor *out, naslc_weight *w, int *nw, char *msg) {
   (void)w, (void)msg; *out = *in; out->size[1] *= 2; *nw = 0; return NASLC_OK;
+}
+int huge_shape(const naslc_tensor *in, naslc_tensor *out, naslc_weight *w, int *nw, char *msg) {
+  (void)w, (void)msg; *out = *in; out->size[1] = 1 << 30; out->size[2] = 1 << 30; *nw = 0; return NASLC_OK;
 }
 int fail_shape(const naslc_tensor *in, naslc_tensor *out, naslc_weight *w, int *nw, char *msg) {
   (void)in, (void)out, (void)w, (void)nw;
@@ -188,11 +194,15 @@ says "naslc: training failed: $(at nobwd): extern op 'nobwd' declares no backwar
 
 space zero layer 'forward: "id_forward"; backward: "id_backward"; shape: "zero_shape"'
 run 4 "a shape with a size 0 is rejected" train "$tmp/zero.nasl" --quiet
-says "naslc: $(at zero): error: extern op 'zero': shape function 'zero_shape' gave output [1, 0, 28, 28] (4 dimensions) for input [1, 4, 28, 28]; an output has 1 to 4 dimensions, each at least 1, the first the batch size 1" "its message"
+says "naslc: $(at zero): error: extern op 'zero': shape function 'zero_shape' gave output [1, 0, 28, 28] (4 dimensions) for input [1, 4, 28, 28]; an output has 1 to 4 dimensions, each at least 1, the first the batch size 1, and at most 2^30 values per example" "its message"
 
 space five layer 'forward: "id_forward"; shape: "five_shape"'
 run 4 "a 5-dimensional shape is rejected" train "$tmp/five.nasl" --quiet
-says "naslc: $(at five): error: extern op 'five': shape function 'five_shape' gave output [1, 4, 28, 28] (5 dimensions) for input [1, 4, 28, 28]; an output has 1 to 4 dimensions, each at least 1, the first the batch size 1" "its message"
+says "naslc: $(at five): error: extern op 'five': shape function 'five_shape' gave output [1, 4, 28, 28] (5 dimensions) for input [1, 4, 28, 28]; an output has 1 to 4 dimensions, each at least 1, the first the batch size 1, and at most 2^30 values per example" "its message"
+
+space huge layer 'forward: "id_forward"; backward: "id_backward"; shape: "huge_shape"'
+run 4 "a shape too big to hold is rejected, without overflow" train "$tmp/huge.nasl" --quiet
+says "naslc: $(at huge): error: extern op 'huge': shape function 'huge_shape' gave output [1, 1073741824, 1073741824, 28] (4 dimensions) for input [1, 4, 28, 28]; an output has 1 to 4 dimensions, each at least 1, the first the batch size 1, and at most 2^30 values per example" "its message"
 
 space widen activation 'forward: "id_forward"; shape: "widen_shape"'
 run 4 "an activation that changes the shape is rejected" train "$tmp/widen.nasl" --quiet

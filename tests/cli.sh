@@ -5,19 +5,7 @@
 cd "$top_srcdir" || exit 1
 tmp=${TMPDIR:-/tmp}/naslc-cli.$$
 trap 'rm -rf "$tmp" "$tmp".*' EXIT
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp.out" "$tmp.err" 2>/dev/null | head -20; }
-# run EXPECTED_STATUS DESCRIPTION ARGS...: runs naslc, checks the exit status
-run() {
-  want=$1; what=$2; shift 2
-  "$NASLC" "$@" > "$tmp.out" 2> "$tmp.err"
-  got=$?
-  if [ "$got" -eq "$want" ]; then ok "$what (exit $want)"; else echo "# exit $got"; fail "$what (exit $want)"; fi
-}
-# has FILE TEXT DESCRIPTION: the file contains the text
-has() { if grep -qF -- "$2" "$1"; then ok "$3"; else fail "$3"; fi; }
+. "$top_srcdir/tests/tap.sh"
 json_ok() { # each line of FILE parses as JSON
   /usr/bin/env python3 -c 'import json,sys
 for line in open(sys.argv[1]): json.loads(line)' "$1" 2>> "$tmp.err"

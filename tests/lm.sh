@@ -7,17 +7,7 @@
 cd "$top_srcdir" || exit 1
 tmp=${TMPDIR:-/tmp}/naslc-lm.$$
 trap 'rm -rf "$tmp" "$tmp".*' EXIT
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp.out" "$tmp.err" 2>/dev/null | head -20; }
-run() {
-  want=$1; what=$2; shift 2
-  "$NASLC" "$@" > "$tmp.out" 2> "$tmp.err"
-  got=$?
-  if [ "$got" -eq "$want" ]; then ok "$what (exit $want)"; else echo "# exit $got"; fail "$what (exit $want)"; fi
-}
-has() { if grep -qF -- "$2" "$1"; then ok "$3"; else fail "$3"; fi; }
+. "$top_srcdir/tests/tap.sh"
 num() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" "$tmp.out" | head -1; }
 
 # A corpus with structure: sentences from a tiny grammar, one per line.

@@ -13,19 +13,7 @@
 tmp=${TMPDIR:-/tmp}/naslc-plugin.$$
 trap 'rm -rf "$tmp" "$tmp".*' EXIT
 mkdir -p "$tmp" || exit 1
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp.out" "$tmp.err" 2>/dev/null | head -20; }
-run() {
-  want=$1; what=$2; shift 2
-  "$NASLC" "$@" > "$tmp.out" 2> "$tmp.err"
-  got=$?
-  if [ "$got" -eq "$want" ]; then ok "$what (exit $want)"; else echo "# exit $got"; fail "$what (exit $want)"; fi
-}
-has() { if grep -qF -- "$2" "$1"; then ok "$3"; else fail "$3"; fi; }
-# the whole of standard error, exactly
-says() { printf '%s\n' "$1" > "$tmp.want"; if cmp -s "$tmp.want" "$tmp.err"; then ok "$2"; else diff "$tmp.want" "$tmp.err" | sed 's/^/# /'; fail "$2"; fi; }
+. "$top_srcdir/tests/tap.sh"
 
 # ---- the examples, with the libraries make built, beside a copy of the file ----
 ex="$tmp/ex"

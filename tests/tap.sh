@@ -1,0 +1,20 @@
+# tap.sh: the TAP helpers the command-line tests share. Source it after
+# setting $NASLC (the binary) and $tmp (a scratch path prefix; $tmp.out and
+# $tmp.err receive each command's output).
+n=0
+failed=0
+# ok DESCRIPTION / fail DESCRIPTION: one TAP result; a failure shows the
+# last command's output
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp.out" "$tmp.err" 2>/dev/null | head -20; }
+# run EXPECTED_STATUS DESCRIPTION ARGS...: runs naslc, checks the exit status
+run() {
+  want=$1; what=$2; shift 2
+  "$NASLC" "$@" > "$tmp.out" 2> "$tmp.err"
+  got=$?
+  if [ "$got" -eq "$want" ]; then ok "$what (exit $want)"; else echo "# exit $got"; fail "$what (exit $want)"; fi
+}
+# has FILE TEXT DESCRIPTION: the file contains the text
+has() { if grep -qF -- "$2" "$1"; then ok "$3"; else fail "$3"; fi; }
+# says TEXT DESCRIPTION: the whole of the last command's standard error, exactly
+says() { printf '%s\n' "$1" > "$tmp.want"; if cmp -s "$tmp.want" "$tmp.err"; then ok "$2"; else diff "$tmp.want" "$tmp.err" | sed 's/^/# /'; fail "$2"; fi; }

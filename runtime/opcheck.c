@@ -102,13 +102,10 @@ int opcheck_run(const grammar_opdecl *op, const grammar_value *args, const int i
     strbuf_printf(err, "%s", k.ctx.error[0] ? k.ctx.error : "the operation gave no output");
     goto done;
   }
-  if (y->requires_grad) { /* backward of sum(y * R): y's gradient is R */
-    float *g = nn_grad(&k.ctx, y);
-    memcpy(g, k.r, sizeof(float) * (size_t)k.ny);
-    for (int i = k.ctx.tape.n - 1; i >= 0; i--) {
-      tensor *t = k.ctx.tape.items[i];
-      if (t->grad) nn_ops[t->op].backward(&k.ctx, t);
-    }
+  if (y->requires_grad) { /* reverse mode through L = sum(y * R), as in training */
+    tensor *R = nn_new(&k.ctx, y->ndim, y->ne);
+    memcpy(R->data, k.r, sizeof(float) * (size_t)k.ny);
+    nn_backward(&k.ctx, nn_sum(&k.ctx, nn_mul(&k.ctx, y, R)));
   }
   if (k.ctx.error[0]) {
     strbuf_printf(err, "%s", k.ctx.error);

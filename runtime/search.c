@@ -559,6 +559,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
       if (!o->quiet) {
         double el = now() - t0, per = (idx + 1 - start_samples) > 0 ? el / (double)(idx + 1 - start_samples) : 0;
         double eta = per * (double)(budget - idx - 1);
+        if (minutes > 0 && eta > minutes * 60 - el) eta = minutes * 60 - el > 0 ? minutes * 60 - el : 0;
         fprintf(stderr, "sample %ld/%ld  reward %.4f%s  best %.4f  baseline %.4f  hits %ld  ETA %d:%02d\n", idx + 1,
                 budget, res.reward, hit ? " (seen)" : res.ok ? "" : " (rejected)", s.best, s.baseline, s.hits,
                 (int)eta / 60, (int)eta % 60);

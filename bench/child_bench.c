@@ -14,9 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../runtime/ops.h"
-#include "../runtime/optim.h"
-#include "../runtime/parallel.h"
+#include "stdlib/ops.h"
+#include "nn/optim.h"
+#include "nn/parallel.h"
 
 static double now(void) {
   struct timespec ts;
@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
   n.dw = nn_param(&p, "head.dense.weight", 2, dne);
   nn_init_glorot(n.dw, &r, cin, 10);
   n.db = nn_param(&p, "head.dense.bias", 1, d10);
-  grammar_optimizer cfg = {OPTIM_SGD, 0.01, 0.9, 0, 0, 0, 0, 0};
+  nn_optimizer cfg = {NN_SGD, 0.01, 0.9, 0, 0, 0, 0, 0};
   nn_optim o;
   nn_optim_init(&o, &cfg, &p);
   nn_ctx ctx;
@@ -127,8 +127,8 @@ int main(int argc, char **argv) {
         tensor *t = ctx.tape.items[i];
         if (!t->grad) continue;
         double t0 = now();
-        nn_ops[t->op].backward(&ctx, t);
-        bwd_time[t->op] += now() - t0;
+        t->op->backward(&ctx, t);
+        bwd_time[t->op->id] += now() - t0;
       }
     } else {
       nn_backward(&ctx, loss);

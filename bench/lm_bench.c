@@ -14,10 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../compiler/compile.h"
-#include "../runtime/lm.h"
-#include "../runtime/optim.h"
-#include "../runtime/parallel.h"
+#include "compiler/compile.h"
+#include "runtime/train/lm_train.h"
+#include "nn/optim.h"
+#include "nn/parallel.h"
 
 static double now(void) {
   struct timespec ts;
@@ -74,7 +74,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   nn_optim opt;
-  nn_optim_init(&opt, &g->train.optimizer, &m.params);
+  nn_optimizer ocfg = train_optimizer(&g->train.optimizer);
+  nn_optim_init(&opt, &ocfg, &m.params);
   nn_ctx ctx;
   nn_ctx_init(&ctx, threads, &r);
   int in[BATCH * BPTT], out[BATCH * BPTT];

@@ -1,5 +1,5 @@
 /* arena.c: see arena.h. */
-#include "arena.h"
+#include "common/arena.h"
 
 #include <stdarg.h>
 #include <stdint.h>

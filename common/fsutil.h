@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 /* mkdir -p; 0, or -1 with errno set. */
 int fs_mkdirs(const char *dir);

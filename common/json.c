@@ -1,5 +1,5 @@
 /* json.c: see json.h. A recursive-descent reader. */
-#include "json.h"
+#include "common/json.h"
 
 #include <stdlib.h>
 #include <string.h>

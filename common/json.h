@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
-#include "arena.h"
-#include "strbuf.h"
+#include "common/arena.h"
+#include "common/strbuf.h"
 
 typedef enum json_kind { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT } json_kind;
 

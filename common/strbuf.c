@@ -1,5 +1,5 @@
 /* strbuf.c: see strbuf.h. */
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 #include <math.h>
 
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
+#include "common/arena.h"
 
 void strbuf_init(strbuf *b) {
   b->cap = 64;

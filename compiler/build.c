@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "compiler/internal.h"
 
 grammar_node *node_new(compiler *c, grammar_node_kind kind) {
   grammar_node *n = arena_alloc(&c->g->mem, sizeof *n);

@@ -1,7 +1,7 @@
 /* compile.c: the compiler's passes in order (see compile.h). */
 #include <string.h>
 
-#include "internal.h"
+#include "compiler/internal.h"
 
 static grammar *compile(const char *path, const char *text, size_t len, const nasl_options *opt,
                         nasl_diag *d) {

@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#include "../lang/diag.h"
-#include "grammar.h"
+#include "lang/diag.h"
+#include "grammar/grammar.h"
 
 typedef struct nasl_options {
   const char *stdlib_dir;  /* directory holding std.nasl; NULL: nasl_default_stdlib() */

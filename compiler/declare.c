@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "compiler/internal.h"
 
 static const char *const role_names[] = {"layer", "activation", "combine", "edge", "internal"};
 #define NROLES 5

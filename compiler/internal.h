@@ -8,8 +8,8 @@
 #ifndef NASLC_COMPILER_INTERNAL_H
 #define NASLC_COMPILER_INTERNAL_H
 
-#include "../lang/ast.h"
-#include "compile.h"
+#include "lang/ast.h"
+#include "compiler/compile.h"
 
 typedef struct compiler {
   nasl_diag *d;          /* diagnostics */

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "compiler/internal.h"
 
 static const char *dir_of(arena *a, const char *path) {
   const char *slash = strrchr(path, '/');

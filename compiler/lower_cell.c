@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "compiler/internal.h"
 
 
 static const ast_setting *find_setting(const ptrvec *settings, const char *key) {

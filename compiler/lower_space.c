@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "compiler/internal.h"
 
 #define MAX_LAYERS 1000
 

@@ -1,5 +1,5 @@
 /* print.c: see print.h. */
-#include "print.h"
+#include "compiler/print.h"
 
 #include <math.h>
 #include <stdio.h>

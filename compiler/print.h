@@ -3,8 +3,8 @@
 #ifndef NASLC_PRINT_H
 #define NASLC_PRINT_H
 
-#include "../common/strbuf.h"
-#include "grammar.h"
+#include "common/strbuf.h"
+#include "grammar/grammar.h"
 
 void grammar_print_tokens(const grammar *g, strbuf *out);
 void grammar_print_json(const grammar *g, strbuf *out);

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "compiler/internal.h"
 
 #define P_INT(n, lo, hi, d, doc) {n, GV_INT, 1, lo, hi, 0, NULL, 0, {GV_INT, d, d, NULL}, doc}
 #define P_FLOAT(n, lo, hi, d, doc) {n, GV_FLOAT, 1, lo, hi, 0, NULL, 0, {GV_FLOAT, 0, d, NULL}, doc}

@@ -1,5 +1,5 @@
 /* ast.c: constructors for the syntax tree (see ast.h). */
-#include "ast.h"
+#include "lang/ast.h"
 
 #include <string.h>
 

@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "../common/arena.h"
-#include "diag.h"
+#include "common/arena.h"
+#include "lang/diag.h"
 
 /* ---- expressions: argument values, settings, reward formulas ---- */
 

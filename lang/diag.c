@@ -1,10 +1,10 @@
 /* diag.c: see diag.h. */
-#include "diag.h"
+#include "lang/diag.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/arena.h"
+#include "common/arena.h"
 
 void nasl_diag_init(nasl_diag *d, FILE *stream) {
   memset(d, 0, sizeof *d);

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../common/strbuf.h"
+#include "common/strbuf.h"
 
 typedef struct nasl_loc {
   int file;   /* index into nasl_diag.sources; -1 for "no location" */

@@ -17,7 +17,7 @@
 
 %code requires {
 #include <stdint.h>
-#include "ast.h"
+#include "lang/ast.h"
 
 #define NASL_BRACKET_MAX 256
 
@@ -307,7 +307,7 @@ exprs:
 
 #undef YYSTYPE
 #undef YYLTYPE
-#include "lexer.h"
+#include "lang/lexer.h"
 
 /* How a token reads in a message: the symbol's name, plus its text when the
  * name alone would not say which one it is. */

@@ -1,8 +1,8 @@
 /* activation.c: element-wise functions and their derivatives. */
 #include <math.h>
 
-#include "../runtime/parallel.h"
-#include "kernels.h"
+#include "nn/parallel.h"
+#include "stdlib/kernels.h"
 
 /* relu is the one activation on the hot path of every child network: its
  * passes are split over threads. */

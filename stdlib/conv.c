@@ -8,8 +8,8 @@
 #include <cblas.h>
 #include <string.h>
 
-#include "../runtime/parallel.h"
-#include "kernels.h"
+#include "nn/parallel.h"
+#include "stdlib/kernels.h"
 
 int nn_same_out(int in, int k, int stride, int *pad_before) {
   int out = (in + stride - 1) / stride;

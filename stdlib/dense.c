@@ -2,7 +2,7 @@
 #include <cblas.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "stdlib/kernels.h"
 
 tensor *nn_dense(nn_ctx *ctx, tensor *x, tensor *w, tensor *b) {
   if (!x || !w) return NULL;

@@ -1,7 +1,7 @@
 /* elementwise.c: sums, products, scaling, slicing and channel concatenation. */
 #include <string.h>
 
-#include "kernels.h"
+#include "stdlib/kernels.h"
 
 static tensor *binary(nn_ctx *ctx, nn_op op, const char *name, tensor *a, tensor *b) {
   if (!a || !b) return NULL;

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "../runtime/ops.h"
+#include "stdlib/ops.h"
 
 void nn_conv2d_backward(nn_ctx *ctx, tensor *out);
 void nn_maxpool_backward(nn_ctx *ctx, tensor *out);

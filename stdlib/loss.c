@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "stdlib/kernels.h"
 
 static float row_logsumexp(const float *r, int k) {
   float m = r[0];

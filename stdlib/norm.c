@@ -5,8 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "../runtime/parallel.h"
-#include "kernels.h"
+#include "nn/parallel.h"
+#include "stdlib/kernels.h"
 
 typedef struct bn_state {
   float *mean;    /* per channel: the mean used */

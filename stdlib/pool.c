@@ -4,7 +4,7 @@
 #include <float.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "stdlib/kernels.h"
 
 static tensor *pool_output(nn_ctx *ctx, nn_op op, tensor *x, int size, int stride) {
   if (!x) return NULL;

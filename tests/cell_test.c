@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../compiler/compile.h"
-#include "../runtime/lm.h"
+#include "compiler/compile.h"
+#include "runtime/train/lm_train.h"
 #include "tap.h"
 
 static grammar *compile_text(const char *text) {

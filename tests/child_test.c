@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../compiler/compile.h"
-#include "../runtime/parallel.h"
-#include "../runtime/train.h"
+#include "compiler/compile.h"
+#include "nn/parallel.h"
+#include "runtime/train/train.h"
 #include "tap.h"
 
 static grammar *compile_text(const char *text) {

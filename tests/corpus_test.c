@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../runtime/corpus.h"
+#include "runtime/data/corpus.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/corpus_test.XXXXXX";

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../runtime/dataset.h"
+#include "runtime/data/dataset.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/ds_test.XXXXXX";

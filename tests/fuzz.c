@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../compiler/compile.h"
-#include "../runtime/arch.h"
+#include "compiler/compile.h"
+#include "grammar/arch.h"
 #include "tap.h"
 
 static const char *const dictionary[] = {

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/extern.h"
-#include "../runtime/ops.h"
-#include "../stdlib/kernels.h"
-#include "../runtime/parallel.h"
+#include "stdlib/extern.h"
+#include "stdlib/ops.h"
+#include "stdlib/kernels.h"
+#include "nn/parallel.h"
 #include "tap.h"
 
 #define MAX_IN 6
@@ -97,7 +97,7 @@ static void run_case(const gcase *c) {
     memcpy(g, w, sizeof(float) * (size_t)ny);
     for (int i = ctx.tape.n - 1; i >= 0; i--) {
       tensor *t = ctx.tape.items[i];
-      if (t->grad) nn_ops[t->op].backward(&ctx, t);
+      if (t->grad) t->op->backward(&ctx, t);
     }
   }
   float eps = c->eps > 0 ? c->eps : 1e-2f;

@@ -5,15 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/ops.h"
-#include "../runtime/optim.h"
-#include "../runtime/parallel.h"
+#include "stdlib/ops.h"
+#include "nn/optim.h"
+#include "nn/parallel.h"
 #include "tap.h"
 
 static int near(double a, double b, double tol) { return fabs(a - b) <= tol * (1 + fabs(b)); }
 
 /* One parameter [2] with value w and a constant gradient g, stepped k times. */
-static void run_steps(grammar_optimizer cfg, float w0, float g, int k, double lr, float *out) {
+static void run_steps(nn_optimizer cfg, float w0, float g, int k, double lr, float *out) {
   nn_params p;
   nn_params_init(&p);
   int ne[1] = {1};
@@ -32,25 +32,25 @@ static void run_steps(grammar_optimizer cfg, float w0, float g, int k, double lr
 
 static void test_sgd(void) {
   float w[3];
-  grammar_optimizer plain = {OPTIM_SGD, 0.1, 0, 0, 0, 0, 0, 0};
+  nn_optimizer plain = {NN_SGD, 0.1, 0, 0, 0, 0, 0, 0};
   run_steps(plain, 1.0f, 0.5f, 1, 0.1, w);
   tap_result(near(w[0], 0.95, 1e-6), "sgd: w - lr g");
-  grammar_optimizer mom = {OPTIM_SGD, 0.1, 0.9, 0, 0, 0, 0, 0};
+  nn_optimizer mom = {NN_SGD, 0.1, 0.9, 0, 0, 0, 0, 0};
   run_steps(mom, 1.0f, 0.5f, 2, 0.1, w);
   tap_result(near(w[0], 1 - 0.05, 1e-6) && near(w[1], 1 - 0.05 - 0.1 * 1.9 * 0.5, 1e-6),
              "sgd momentum: buf = g, then 0.9 buf + g");
-  grammar_optimizer nes = {OPTIM_SGD, 0.1, 0.9, 1, 0, 0, 0, 0};
+  nn_optimizer nes = {NN_SGD, 0.1, 0.9, 1, 0, 0, 0, 0};
   run_steps(nes, 1.0f, 0.5f, 2, 0.1, w);
   tap_result(near(w[0], 1 - 0.1 * 1.9 * 0.5, 1e-6) && near(w[1], w[0] - 0.1 * 2.71 * 0.5, 1e-6),
              "sgd nesterov: g + momentum * buf");
-  grammar_optimizer wd = {OPTIM_SGD, 0.1, 0, 0, 0.01, 0, 0, 0};
+  nn_optimizer wd = {NN_SGD, 0.1, 0, 0, 0.01, 0, 0, 0};
   run_steps(wd, 2.0f, 0.5f, 1, 0.1, w);
   tap_result(near(w[0], 2 - 0.1 * (0.5 + 0.01 * 2), 1e-6), "sgd weight decay adds wd * w to the gradient");
 }
 
 static void test_adam(void) {
   float w[3];
-  grammar_optimizer adam = {OPTIM_ADAM, 1e-3, 0, 0, 0, 0.9, 0.999, 1e-8};
+  nn_optimizer adam = {NN_ADAM, 1e-3, 0, 0, 0, 0.9, 0.999, 1e-8};
   run_steps(adam, 1.0f, 0.5f, 3, 1e-3, w);
   /* reference in double: the same recurrences */
   double m = 0, v = 0, x = 1, ok = 1;
@@ -77,7 +77,7 @@ static void test_clip_schedule(void) {
   norm = nn_clip_grad_norm(&p, 10.0);
   tap_result(near(t->grad[0], 0.6, 1e-5), "a gradient under the limit is left alone");
   nn_params_free(&p);
-  grammar_schedule st = {SCHED_STEP, 10, 0.1, 0}, cs = {SCHED_COSINE, 0, 0, 0.001}, cst = {SCHED_CONSTANT, 0, 0, 0};
+  nn_schedule st = {NN_SCHED_STEP, 10, 0.1, 0}, cs = {NN_SCHED_COSINE, 0, 0, 0.001}, cst = {NN_SCHED_CONSTANT, 0, 0, 0};
   tap_result(near(nn_schedule_lr(&st, 0.1, 25, 50), 0.001, 1e-9) && near(nn_schedule_lr(&st, 0.1, 9, 50), 0.1, 1e-9),
              "step schedule: lr * gamma^floor(epoch / every)");
   tap_result(near(nn_schedule_lr(&cs, 0.1, 0, 50), 0.1, 1e-9) &&
@@ -136,7 +136,7 @@ static void test_learns(void) {
   nn_init_const(g, 1);
   nn_init_const(rv, 1);
   nn_init_glorot(dw, &r, 32, 4);
-  grammar_optimizer cfg = {OPTIM_SGD, 0.1, 0.9, 1, 1e-4, 0, 0, 0};
+  nn_optimizer cfg = {NN_SGD, 0.1, 0.9, 1, 1e-4, 0, 0, 0};
   nn_optim o;
   nn_optim_init(&o, &cfg, &p);
   nn_ctx ctx;

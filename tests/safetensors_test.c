@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../runtime/safetensors.h"
+#include "nn/safetensors.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/st_test.XXXXXX";

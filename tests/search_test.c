@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../compiler/compile.h"
-#include "../runtime/controller.h"
-#include "../runtime/parallel.h"
-#include "../runtime/search.h"
+#include "compiler/compile.h"
+#include "runtime/search/controller.h"
+#include "nn/parallel.h"
+#include "runtime/search/search.h"
 #include "tap.h"
 
 static grammar *compile_text(const char *text) {

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/json.h"
-#include "../common/strbuf.h"
-#include "../compiler/compile.h"
-#include "../compiler/print.h"
-#include "../runtime/arch.h"
-#include "../runtime/ops.h"
+#include "common/json.h"
+#include "common/strbuf.h"
+#include "compiler/compile.h"
+#include "compiler/print.h"
+#include "grammar/arch.h"
+#include "stdlib/ops.h"
 #include "tap.h"
 
 /* Compiles text with the stdlib; diagnostics are captured into *diag. */

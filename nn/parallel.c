@@ -1,0 +1,94 @@
+/* parallel.c: see parallel.h. A pool of worker threads, started on first use
+ * and kept for the life of the process, runs the parts of each call; the
+ * calling thread does part 0 itself. Kernel calls take milliseconds, so a
+ * condition variable is fast enough and keeps idle workers off the CPU. */
+#include "nn/parallel.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#define MAX_THREADS 64
+
+static struct pool {
+  pthread_mutex_t lock;
+  pthread_cond_t work;       /* a new task was posted */
+  pthread_cond_t done;       /* a worker finished its part */
+  int started;               /* workers running */
+  unsigned long generation;  /* bumped for every task */
+  nn_task_fn fn;             /* the task */
+  void *arg;
+  int nth;                   /* parts of the task */
+  int remaining;             /* parts not finished */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0};
+
+static void *worker(void *p) {
+  int id = (int)(long)p; /* this worker does part id of every task with more parts */
+  unsigned long seen = 0;
+  pthread_mutex_lock(&pool.lock);
+  for (;;) {
+    while (pool.generation == seen) pthread_cond_wait(&pool.work, &pool.lock);
+    seen = pool.generation;
+    if (id >= pool.nth) continue;
+    nn_task_fn fn = pool.fn;
+    void *arg = pool.arg;
+    int nth = pool.nth;
+    pthread_mutex_unlock(&pool.lock);
+    fn(arg, id, nth);
+    pthread_mutex_lock(&pool.lock);
+    if (--pool.remaining == 0) pthread_cond_signal(&pool.done);
+  }
+  return NULL;
+}
+
+void nn_parallel(int nth, nn_task_fn fn, void *arg) {
+  if (nth > MAX_THREADS) nth = MAX_THREADS;
+  if (nth <= 1) {
+    fn(arg, 0, 1);
+    return;
+  }
+  pthread_mutex_lock(&pool.lock);
+  while (pool.started < nth - 1) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int ok = pthread_create(&t, &attr, worker, (void *)(long)(pool.started + 1)) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) break;
+    pool.started++;
+  }
+  int workers = nth - 1 < pool.started ? nth - 1 : pool.started;
+  pool.fn = fn;
+  pool.arg = arg;
+  pool.nth = workers + 1;
+  pool.remaining = workers;
+  pool.generation++;
+  pthread_cond_broadcast(&pool.work);
+  pthread_mutex_unlock(&pool.lock);
+  fn(arg, 0, workers + 1); /* with fewer workers than asked, the parts are fewer and larger */
+  pthread_mutex_lock(&pool.lock);
+  while (pool.remaining > 0) pthread_cond_wait(&pool.done, &pool.lock);
+  pthread_mutex_unlock(&pool.lock);
+}
+
+void nn_split(int n, int ith, int nth, int *begin, int *end) {
+  int per = n / nth, extra = n % nth;
+  *begin = ith * per + (ith < extra ? ith : extra);
+  *end = *begin + per + (ith < extra ? 1 : 0);
+}
+
+int nn_threads_default(int requested) {
+  int n = requested;
+  if (n <= 0) {
+    const char *env = getenv("NASLC_THREADS");
+    n = env ? atoi(env) : 0;
+  }
+  if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (n <= 0) n = 1;
+  if (n > MAX_THREADS) n = MAX_THREADS;
+  openblas_set_num_threads(1);
+  return n;
+}

@@ -1,0 +1,65 @@
+/* child.h: a sampled CNN architecture made into a trainable network.
+ *
+ * The builder follows the paper's rules: a layer with several inputs takes
+ * them concatenated along channels, smaller maps zero-padded to the largest;
+ * a layer with no input takes the image; every layer whose output no later
+ * layer uses is concatenated before the classifier head. Shapes are worked
+ * out before anything is allocated, so an architecture that cannot work is
+ * rejected with a reason and nothing else happens. Weights are named
+ * layer.<i>.<instance>.<tensor> and head.<instance>.<tensor> (see
+ * nasl-stdlib(7), WEIGHTS).
+ *
+ * A child owns its parameters and its decoded architecture; it borrows the
+ * grammar of the arch it was built from. */
+#ifndef NASLC_CHILD_H
+#define NASLC_CHILD_H
+
+#include "grammar/arch.h"
+#include "stdlib/ops.h"
+
+typedef struct child_shape {
+  int c, h, w;  /* channels, height, width of one example's map */
+} child_shape;
+
+typedef struct child_op child_op;
+typedef struct child_layer child_layer;
+
+typedef struct child {
+  arch_cnn cnn;            /* the decoded architecture */
+  child_layer *layers;     /* one per cnn layer */
+  child_layer *head;       /* the classifier head */
+  int *used;               /* per layer: some later layer reads it */
+  child_shape input;       /* the image */
+  int classes;             /* outputs of the head */
+  nn_params params;        /* every weight, named */
+  int64_t nparams;         /* trainable values */
+  int64_t flops;           /* forward floating-point operations per example */
+  int64_t activations;     /* floats kept per example for backward */
+} child;
+
+/* Builds the network of a (CNN) architecture for images of shape input and
+ * `classes` outputs, initialising weights from r. Returns 0, or -1 with the
+ * reason in err (nothing to free then). */
+int child_build(child *c, const arch *a, child_shape input, int classes, rng *r, strbuf *err);
+void child_free(child *c);
+
+/* Logits [N, classes] for images [N, C, H, W]; NULL with ctx->error set on
+ * failure. ctx->training selects batch-norm statistics and dropout. */
+tensor *child_forward(nn_ctx *ctx, child *c, tensor *images);
+
+/* One operation on its own, for `naslc gradcheck`: op with arguments
+ * args (one per parameter, copied) on maps of shape input, its weights
+ * named unit.op.<tensor>. Release with child_free. 0, or -1 with the reason
+ * in err. */
+int child_unit_build(child *c, const grammar_opdecl *op, const grammar_value *args, child_shape input, rng *r,
+                     strbuf *err);
+/* The operation's output for x [N, C, H, W]. */
+tensor *child_unit_forward(nn_ctx *ctx, child *c, tensor *x);
+
+/* The output shape of layer i (0 <= i < c->cnn.nlayers), or of the head (-1). */
+child_shape child_layer_shape(const child *c, int i);
+
+/* A table of the layers: inputs, operations, output shapes, parameters. */
+void child_summary(const child *c, strbuf *out);
+
+#endif

@@ -1,0 +1,88 @@
+/* search.h: the search loop. Sample a batch of architectures (the controller,
+ * or uniformly for random search), evaluate each once (a repeated
+ * architecture reuses its reward: a dedupe hit), then for REINFORCE update
+ * the controller with
+ *     grad = (1/m) sum_k (R_k - b) grad sum_t log P(a_t | a_<t)
+ * (plus the entropy bonus), b an exponential moving average of the rewards.
+ *
+ * The run directory holds:
+ *   log.jsonl          one line per evaluated sample, appended and fsync'd
+ *                      as soon as the child is done (a kill -9 loses at most
+ *                      the child in flight)
+ *   best.json          the record of the best architecture so far (with its
+ *                      reward and, when trained, test accuracy)
+ *   checkpoint.safetensors  controller weights, optimizer moments, and in its
+ *                      metadata the baseline, the RNG state, samples done,
+ *                      dedupe hits; written atomically after every update
+ * A resumed run restores the checkpoint and re-draws the batch it was in: the
+ * same seed gives the same samples, and those already in the log take their
+ * logged reward instead of being trained again. */
+#ifndef NASLC_SEARCH_H
+#define NASLC_SEARCH_H
+
+#include "grammar/arch.h"
+
+typedef struct search_result {
+  double best_before;        /* in: the best reward of the run so far (-inf at first) */
+  double reward;             /* what the strategy learns from */
+  int ok;                    /* evaluated (0: rejected; reward is search_failed_reward) */
+  double seconds;            /* evaluation time */
+  int64_t params, flops;     /* of the child, when trained */
+  double test_accuracy;      /* when trained; test perplexity for a language model */
+  int epochs;                /* entries of valid_accuracy */
+  double valid_accuracy[64]; /* the validation history (first 64 epochs); perplexities
+                                for a language model */
+  char note[256];            /* why it was rejected, or "" */
+} search_result;
+
+/* Evaluates one architecture; key is its canonical string. Returns 0 (with
+ * res->ok 0 for an architecture that cannot be built), or -1 to stop the
+ * search (a data file that cannot be read, say) with a message. */
+typedef int (*search_eval_fn)(void *ctx, const arch *a, const char *key, search_result *res, strbuf *err);
+
+/* The reward given to an architecture that cannot be built or trained. */
+#define SEARCH_FAILED_REWARD 0.0
+
+typedef struct search_opts {
+  const char *dir;       /* run directory (created) */
+  int resume;            /* continue the run in dir */
+  int quiet;             /* no progress lines */
+  long samples;          /* budget; 0: the recipe's */
+  double minutes;        /* wall budget; 0: the recipe's (0 there: none) */
+  const char *file;      /* the .nasl file, recorded in the log */
+  volatile int *stop;    /* set (by a signal handler) to stop after the child in flight */
+  /* called after every sample (repeats included), or NULL */
+  void (*on_sample)(void *ctx, long sample, double reward, int repeat);
+  void *on_sample_ctx;
+} search_opts;
+
+typedef struct search_summary {
+  long samples;          /* samples drawn in all (resumed runs included) */
+  long evaluated;        /* children evaluated (not dedupe hits) */
+  long hits;             /* dedupe hits */
+  double best_reward;    /* best so far */
+  double best_test;      /* its test accuracy, or perplexity (trained children; else NAN) */
+  char best_key[512];    /* its canonical string */
+  int stopped;           /* stopped early by *stop */
+} search_summary;
+
+int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void *eval_ctx,
+               search_summary *sum, strbuf *err);
+
+/* Children of g are language models (recurrent-cell spaces): the log names
+ * their test and validation figures test_perplexity and valid_perplexity. */
+int search_is_lm(const grammar *g);
+
+/* The canonical string of an architecture: the NAS-Bench-201 string for a DAG
+ * cell with edges: all, else "d<depth>:" and the tokens. */
+void search_key(const arch *a, strbuf *out);
+
+/* A table of rewards: a CSV file whose column `key` holds canonical strings
+ * and column `column` the values. */
+typedef struct search_table search_table;
+int search_table_load(const char *path, const char *key, const char *column, search_table **out, strbuf *err);
+void search_table_free(search_table *t);
+/* The value for key, or NAN when the table has no such row. */
+double search_table_lookup(const search_table *t, const char *key);
+
+#endif

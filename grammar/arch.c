@@ -1,6 +1,7 @@
 /* arch.c: generating, replaying and decoding architectures (see arch.h). */
 #include "grammar/arch.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -557,4 +558,14 @@ void arch_cnn_free(arch_cnn *c) {
   free(c->layers);
   free_layer_c(&c->head);
   memset(c, 0, sizeof *c);
+}
+
+void arch_record_json(const arch *a, const char *file, strbuf *out) {
+  arch_json(a, out);
+  char buf[PATH_MAX];
+  const char *abs = realpath(file, buf) ? buf : file;
+  out->len--; /* reopen the object */
+  strbuf_puts(out, ",\"file\":");
+  strbuf_json_string(out, abs);
+  strbuf_putc(out, '}');
 }

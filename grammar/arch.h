@@ -76,6 +76,11 @@ void arch_cnn_free(arch_cnn *c);
 
 /* One line of JSON: the tokens and the decoded layers or cell. */
 void arch_json(const arch *a, strbuf *out);
+/* arch_json with a "file" member: the absolute path of the space it was
+ * drawn from (file as given when it cannot be resolved), so that a record
+ * alone is enough for `naslc show`. The record of `naslc sample`, of a run's
+ * best.json and of a saved model's arch.json. */
+void arch_record_json(const arch *a, const char *file, strbuf *out);
 
 /* NAS-Bench-201 style string of a DAG cell with edges: all
  * ("|op~0|+|op~0|op~1|+..."); empty for other spaces. */

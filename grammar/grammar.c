@@ -61,3 +61,7 @@ long grammar_curriculum_position(const grammar_node *stack, int depth) {
   while (grammar_curriculum_depth(stack, at) < depth && at < 1000000000L) at += stack->every;
   return at;
 }
+
+int grammar_is_lm(const grammar *g) {
+  return g->space_kind == SPACE_TREE_CELL || g->space_kind == SPACE_FIXED_CELL;
+}

@@ -355,6 +355,11 @@ typedef struct grammar {
 
 void grammar_free(grammar *g);
 
+/* Children of g are language models (recurrent-cell spaces): they are
+ * trained on a corpus, and their figures are perplexities (a run log names
+ * them test_perplexity and valid_perplexity). */
+int grammar_is_lm(const grammar *g);
+
 /* The depths a GN_STACK can take (one for DEPTH_FIXED); returns how many. */
 int grammar_stack_depths(const grammar *g, const grammar_node *stack, int *out, int max);
 /* The depth of a DEPTH_CURRICULUM stack after samples_seen architectures

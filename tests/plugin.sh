@@ -226,6 +226,8 @@ run 0 "a fixed cell with swish trains" train "$ex/cell.nasl" --save "$tmp/cell" 
 ppl=$(sed -n 's/.*test perplexity \([0-9.]*\).*/\1/p' "$tmp.out" | head -n 1)
 run 0 "show the cell" show "$tmp/cell/arch.json"
 has "$tmp.out" "= swish(s" "the cell program has swish steps"
+run 0 "draw the cell" show "$tmp/cell/arch.json" --dot
+if grep -q 'label="swish"' "$tmp.out" && ! grep -q 'label="(null)"' "$tmp.out"; then ok "the drawing names the plug-in activation"; else fail "the drawing names the plug-in activation"; fi
 run 0 "eval the cell's weights" eval "$ex/cell.nasl" --arch "$tmp/cell/arch.json" --weights "$tmp/cell/weights.safetensors" --threads 1
 has "$tmp.out" "test perplexity $ppl" "eval gives train's test perplexity ($ppl)"
 cat > "$ex/tree.nasl" <<'NASL'

@@ -2,6 +2,8 @@
  * time step of a program on the tape (see cell.h for the rules). */
 #include "runtime/models/cell.h"
 
+#include <assert.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,11 @@ static const struct {
 #define NCELL_OPS ((int)(sizeof cell_ops / sizeof cell_ops[0]))
 
 static const char *const step_names[] = {"x", "h", "c", "add", "mul", "identity", "tanh", "sigmoid", "relu", "extern"};
+static_assert(sizeof step_names / sizeof step_names[0] == CS_EXTERN + 1, "one name per cell_step_kind");
+
+const char *cell_step_name(const cell_step *s) {
+  return s->kind == CS_EXTERN ? nn_extern_name(s->ext) : step_names[s->kind];
+}
 
 typedef struct builder {
   cell_program *p;
@@ -265,8 +272,7 @@ void cell_program_text(const cell_program *p, strbuf *out) {
                                                           step_names[s->kind], s->kind == CS_X ? " + b" : "");
     else if (s->kind == CS_C) strbuf_puts(out, "c_{t-1}");
     else if (s->kind == CS_ADD || s->kind == CS_MUL) strbuf_printf(out, "%s(s%d, s%d)", step_names[s->kind], s->a, s->b);
-    else if (s->kind == CS_EXTERN) strbuf_printf(out, "%s(s%d)", nn_extern_name(s->ext), s->a);
-    else strbuf_printf(out, "%s(s%d)", step_names[s->kind], s->a);
+    else strbuf_printf(out, "%s(s%d)", cell_step_name(s), s->a);
     if (i == p->output) strbuf_puts(out, "   -> h_t");
     if (i == p->memory) strbuf_puts(out, "   -> c_t");
     strbuf_putc(out, '\n');

@@ -58,6 +58,10 @@ typedef struct cell_program {
 int cell_program_build(const arch *a, cell_program *p, strbuf *err);
 void cell_program_free(cell_program *p);
 
+/* What a step computes, for people: "x", "h", "c", the combine or activation
+ * ("add", "tanh"), or a plug-in activation's own name. */
+const char *cell_step_name(const cell_step *s);
+
 /* One step: px[0..nx) and ph[0..nh) are the projections ([B, H] each),
  * c_prev the memory ([B, H], or NULL when the cell reads none). Returns h_t
  * and sets *c_next to c_t (NULL for a cell without memory); NULL with

@@ -62,4 +62,9 @@ child_shape child_layer_shape(const child *c, int i);
 /* A table of the layers: inputs, operations, output shapes, parameters. */
 void child_summary(const child *c, strbuf *out);
 
+/* The network as a Graphviz digraph: the image, one box per layer with its
+ * operations, the chain solid and skip connections dashed, the head fed by
+ * every layer no other layer reads (runtime/models/draw.c). */
+void child_dot(const child *c, strbuf *out);
+
 #endif

@@ -71,4 +71,8 @@ void lm_backward(nn_ctx *ctx, lm *m, tensor *loss);
 /* A summary: sizes, parameters, FLOPs per word, and the cell program. */
 void lm_summary(const lm *m, strbuf *out);
 
+/* The cell program as a Graphviz digraph: the projections and c_{t-1} at
+ * the bottom, one node per step, h_t and c_t marked (runtime/models/draw.c). */
+void lm_dot(const lm *m, strbuf *out);
+
 #endif

@@ -365,10 +365,6 @@ static int read_log(const char *path, smap *by_key, double **by_sample, double *
   return rc;
 }
 
-int search_is_lm(const grammar *g) {
-  return g->space_kind == SPACE_TREE_CELL || g->space_kind == SPACE_FIXED_CELL;
-}
-
 static void log_line(strbuf *b, long sample, const char *key, const search_result *res, int hit, const arch *a) {
   strbuf_clear(b);
   strbuf_printf(b, "{\"sample\":%ld,\"key\":", sample);
@@ -379,7 +375,7 @@ static void log_line(strbuf *b, long sample, const char *key, const search_resul
                 res->ok ? "true" : "false", hit ? "true" : "false", res->seconds, (long long)res->params,
                 (long long)res->flops);
   if (res->epochs) {
-    int lm = search_is_lm(a->g);
+    int lm = grammar_is_lm(a->g);
     if (!isnan(res->test_accuracy)) {
       strbuf_printf(b, ",\"%s\":", lm ? "test_perplexity" : "test_accuracy");
       strbuf_json_number(b, "%.6f", res->test_accuracy);
@@ -411,7 +407,7 @@ static int write_best(const search_opts *o, const arch *a, const search_result *
   strbuf_puts(&b, ",\"reward\":");
   strbuf_json_number(&b, "%.17g", res->reward);
   if (res->epochs && !isnan(res->test_accuracy)) {
-    strbuf_printf(&b, ",\"%s\":", search_is_lm(a->g) ? "test_perplexity" : "test_accuracy");
+    strbuf_printf(&b, ",\"%s\":", grammar_is_lm(a->g) ? "test_perplexity" : "test_accuracy");
     strbuf_json_number(&b, "%.6f", res->test_accuracy);
   }
   if (o->file) {
@@ -506,8 +502,11 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
     nn_ctx_reset(&ctx);
     rng batch_r = s.r; /* the state to resume from is the checkpoint's */
     for (int i = 0; i < k && rc == 0; i++) {
-      if (reinforce) rc = controller_draw(&ctl, &ctx, &batch_r, s.samples + i, &batch[i], err);
-      else if (!arch_generate(g, s.samples + i, arch_choose_uniform, &batch_r, &batch[i].a)) rc = -1;
+      if (reinforce) rc = controller_draw(&ctl, &ctx, &batch_r, s.samples + i, &batch[i], err) ? SEARCH_E_INTERNAL : 0;
+      else if (!arch_generate(g, s.samples + i, arch_choose_uniform, &batch_r, &batch[i].a)) {
+        strbuf_printf(err, "sample %ld: the space drew no architecture", s.samples + i);
+        rc = SEARCH_E_INTERNAL;
+      }
     }
     if (rc) break;
     int done_k = 0;
@@ -532,10 +531,8 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
       } else {
         if (o->stop && *o->stop) break;
         res.best_before = s.best;
-        if (eval(eval_ctx, &batch[i].a, key.data, &res, err)) {
-          rc = -1;
-          break;
-        }
+        rc = eval(eval_ctx, &batch[i].a, key.data, &res, err);
+        if (rc) break;
         if (!res.ok) res.reward = SEARCH_FAILED_REWARD;
         s.evaluated++;
         smap_put(&by_key, key.data, res.reward);

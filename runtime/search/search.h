@@ -35,9 +35,19 @@ typedef struct search_result {
   char note[256];            /* why it was rejected, or "" */
 } search_result;
 
+/* What went wrong when a search stops on an error; the command line turns
+ * each into its own exit status. */
+typedef enum search_error {
+  SEARCH_OK = 0,             /* no error */
+  SEARCH_E_FILE = -1,        /* a file or directory cannot be read or written */
+  SEARCH_E_REWARD = -2,      /* the reward formula cannot be evaluated */
+  SEARCH_E_UNSUPPORTED = -3, /* the space cannot be searched with its evaluator */
+  SEARCH_E_INTERNAL = -4     /* the controller drew something the grammar rejects (a bug) */
+} search_error;
+
 /* Evaluates one architecture; key is its canonical string. Returns 0 (with
- * res->ok 0 for an architecture that cannot be built), or -1 to stop the
- * search (a data file that cannot be read, say) with a message. */
+ * res->ok 0 for an architecture that cannot be built), or a search_error to
+ * stop the search (a data file that cannot be read, say) with a message. */
 typedef int (*search_eval_fn)(void *ctx, const arch *a, const char *key, search_result *res, strbuf *err);
 
 /* The reward given to an architecture that cannot be built or trained. */
@@ -66,12 +76,11 @@ typedef struct search_summary {
   int stopped;           /* stopped early by *stop */
 } search_summary;
 
+/* Runs (or with o->resume continues) the search of g in o->dir. 0 when the
+ * budget is spent or *o->stop was set (sum->stopped), else a search_error
+ * with a reason in err; *sum is filled either way. */
 int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void *eval_ctx,
                search_summary *sum, strbuf *err);
-
-/* Children of g are language models (recurrent-cell spaces): the log names
- * their test and validation figures test_perplexity and valid_perplexity. */
-int search_is_lm(const grammar *g);
 
 /* The canonical string of an architecture: the NAS-Bench-201 string for a DAG
  * cell with edges: all, else "d<depth>:" and the tokens. */

@@ -186,3 +186,13 @@ int lm_train_child(const grammar *g, const arch *a, const lm_data *d, const trai
   if (rc) lm_free(m);
   return rc;
 }
+
+int lm_data_load(const grammar_train *t, int quiet, corpus *cp, lm_data *d, strbuf *err) {
+  if (!quiet) fprintf(stderr, "loading %s (%s)\n", t->data.name, t->data.loader);
+  if (corpus_load(&t->data, t->subset, cp, err)) return -1;
+  *d = (lm_data){cp->train, cp->valid, cp->test, cp->ntrain, cp->nvalid, cp->ntest, cp->nwords};
+  if (!quiet)
+    fprintf(stderr, "%lld training, %lld validation, %lld test words; vocabulary %d\n", (long long)cp->ntrain,
+            (long long)cp->nvalid, (long long)cp->ntest, cp->nwords);
+  return 0;
+}

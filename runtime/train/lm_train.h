@@ -11,6 +11,7 @@
 #ifndef NASLC_LM_TRAIN_H
 #define NASLC_LM_TRAIN_H
 
+#include "runtime/data/corpus.h"
 #include "runtime/models/lm.h"
 #include "runtime/train/train.h"
 
@@ -24,5 +25,10 @@ int lm_evaluate(lm *m, const int *tokens, int64_t n, int batch, int bptt, int th
  * trained model is left in *out (lm_free). 0, or -1 with a reason. */
 int lm_train_child(const grammar *g, const arch *a, const lm_data *d, const train_opts *o, lm *out,
                    train_report *rep, strbuf *err);
+
+/* Loads the corpus of recipe t (its `subset` caps the training words) into
+ * *cp and points *d at its streams; unless quiet, says what it loads and
+ * how much on stderr. 0, or -1 with a reason (cp then needs no freeing). */
+int lm_data_load(const grammar_train *t, int quiet, corpus *cp, lm_data *d, strbuf *err);
 
 #endif

@@ -64,4 +64,12 @@ int train_child(const grammar *g, const arch *a, const train_data *d, const trai
 /* Accuracy and mean loss of c on d (evaluation mode). */
 int evaluate(child *c, const ds_images *d, int batch, int threads, double *accuracy, double *loss, strbuf *err);
 
+/* Writes a trained model into dir (created with its parents): arch.json (the
+ * record, see arch_record_json), history.json (the report: validation
+ * series, test figures, parameters, FLOPs, time, reward) and
+ * weights.safetensors (params, with the record and naslc's version in its
+ * metadata), each replaced atomically. 0, or -1 with a reason. */
+int train_save(const char *dir, const arch *a, const char *file, const nn_params *params, const train_report *rep,
+               strbuf *err);
+
 #endif

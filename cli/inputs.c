@@ -1,0 +1,116 @@
+/* inputs.c: the first steps of most commands: compile the .nasl file, open
+ * its plug-ins, read an architecture record (see cli.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/json.h"
+#include "compiler/compile.h"
+#include "stdlib/extern.h"
+
+grammar *cli_compile_path(const char *path, const char *stdlib, int *status) {
+  strbuf text;
+  strbuf_init(&text);
+  int err = strbuf_read_file(&text, path);
+  if (err) {
+    fprintf(stderr, "naslc: cannot read '%s': %s\n", path, strerror(err));
+    strbuf_free(&text);
+    *status = EXIT_IO;
+    return NULL;
+  }
+  nasl_diag d;
+  nasl_diag_init(&d, stderr);
+  nasl_options opt = {stdlib, 0};
+  grammar *g = nasl_compile_text(path, text.data, text.len, &opt, &d);
+  strbuf_free(&text);
+  if (!g || d.warnings) nasl_diag_summary(&d);
+  nasl_diag_free(&d);
+  *status = g ? EXIT_OK : EXIT_INVALID;
+  return g;
+}
+
+grammar *cli_compile(const cli *c, int *status) { return cli_compile_path(c->file, cli_text(c, O_STDLIB), status); }
+
+/* Opens the library of every extern op g declares, so that a missing
+ * library or symbol stops the command before any work: 0, or -1 with the
+ * message printed and *status set (the file has errors). */
+static int load_plugins(const grammar *g, int *status) {
+  strbuf err;
+  strbuf_init(&err);
+  int rc = nn_extern_load_all(g, &err);
+  if (rc) {
+    fprintf(stderr, "%s\n", err.data);
+    *status = EXIT_INVALID;
+  }
+  strbuf_free(&err);
+  return rc;
+}
+
+grammar *cli_compile_runnable(const cli *c, int *status) {
+  grammar *g = cli_compile(c, status);
+  if (g && load_plugins(g, status)) {
+    grammar_free(g);
+    return NULL;
+  }
+  return g;
+}
+
+int cli_load_record(const char *path, const grammar *g, arch *a, int *status) {
+  strbuf text, err;
+  strbuf_init(&text);
+  strbuf_init(&err);
+  int e = strbuf_read_file(&text, path);
+  int rc = -1;
+  arena mem;
+  arena_init(&mem);
+  if (e) {
+    fprintf(stderr, "naslc: cannot read '%s': %s\n", path, strerror(e));
+    *status = EXIT_IO;
+    goto out;
+  }
+  size_t len = text.len;
+  char *nl = memchr(text.data, '\n', text.len);
+  if (nl) len = (size_t)(nl - text.data); /* a file of several records: the first */
+  json_value *v = json_parse(&mem, text.data, len, &err);
+  const json_value *tokens = json_get(v, "tokens"), *depth = json_get(v, "depth");
+  if (!v || !tokens || tokens->kind != JSON_ARRAY) {
+    fprintf(stderr, "naslc: '%s' is not an architecture record (%s); records come from 'naslc sample'\n", path,
+            err.len ? err.data : "no \"tokens\" list");
+    *status = EXIT_IO;
+    goto out;
+  }
+  int *t = xcalloc((size_t)tokens->n + 1, sizeof(int));
+  for (int i = 0; i < tokens->n; i++) t[i] = (int)tokens->items[i]->number;
+  /* a curriculum's depth is not a token: find the position that gives it */
+  const grammar_node *v_stack = g->variable_stack;
+  long at = v_stack && depth && depth->kind == JSON_NUMBER
+                ? grammar_curriculum_position(v_stack, (int)depth->number - v_stack->first_layer)
+                : 0;
+  if (!arch_from_tokens(g, at, t, tokens->n, a, &err)) {
+    fprintf(stderr, "naslc: '%s' does not fit space '%s': %s\n", path, g->name, err.data);
+    *status = EXIT_IO;
+  } else {
+    rc = 0;
+  }
+  free(t);
+out:
+  arena_free(&mem);
+  strbuf_free(&text);
+  strbuf_free(&err);
+  return rc;
+}
+
+int cli_arch(const cli *c, const grammar *g, arch *a, int *status) {
+  const char *path = cli_text(c, O_ARCH);
+  if (path) return cli_load_record(path, g, a, status);
+  if (g->ndecisions > 0) {
+    fprintf(stderr, "naslc: space '%s' has %d decisions; name an architecture with --arch A.json "
+                    "(a record from 'naslc sample')\n", g->name, g->ndecisions);
+    *status = EXIT_USAGE;
+    return -1;
+  }
+  rng r;
+  rng_seed(&r, 1);
+  arch_generate(g, 0, arch_choose_uniform, &r, a);
+  return 0;
+}

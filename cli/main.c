@@ -1,0 +1,188 @@
+/* main.c: naslc's command line. Every subcommand and every option is a row
+ * of a table; a command lists the options it accepts, and main() checks the
+ * line against the tables before the command's function (cli/<command>.c)
+ * runs. Exit statuses: cli/cli.h and naslc(1). */
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lang/diag.h"
+#include "nn/parallel.h"
+
+/* ---- options ---- */
+
+typedef struct option {
+  const char *name;   /* long form */
+  const char *alias;  /* short form, or NULL */
+  int bit;            /* O_* */
+  int value;          /* takes a value */
+  long long lo, hi;   /* integer values: range (lo > hi: a string) */
+} option;
+
+static const option options[] = {
+    {"--json", NULL, O_JSON, 0, 0, 0},          {"--quiet", "-q", O_QUIET, 0, 0, 0},
+    {"--seed", NULL, O_SEED, 1, 0, LLONG_MAX},  {"-n", NULL, O_COUNT, 1, 0, 100000000},
+    {"--at", NULL, O_AT, 1, 0, LONG_MAX},       {"--arch", NULL, O_ARCH, 1, 1, 0},
+    {"--epochs", NULL, O_EPOCHS, 1, 1, 1000000}, {"--save", NULL, O_SAVE, 1, 1, 0},
+    {"--threads", NULL, O_THREADS, 1, 1, 64},   {"--weights", NULL, O_WEIGHTS, 1, 1, 0},
+    {"--dot", NULL, O_DOT, 0, 0, 0},            {"--stdlib", NULL, O_STDLIB, 1, 1, 0},
+    {"--subset", NULL, O_SUBSET, 1, 1, 1000000000},
+    {"--dir", NULL, O_DIR, 1, 1, 0},            {"--resume", NULL, O_RESUME, 1, 1, 0},
+    {"--samples", NULL, O_SAMPLES, 1, 1, 1000000000},
+    {"--valid", NULL, O_VALID, 1, 0, 100000000},  {"--test", NULL, O_TEST, 1, 1, 1000000000},
+    {"--arg", NULL, O_ARG, 1, 1, 0},            {"--shape", NULL, O_SHAPE, 1, 1, 0},
+};
+#define NOPTIONS ((int)(sizeof options / sizeof options[0]))
+static_assert(NOPTIONS <= CLI_MAX_OPTIONS, "cli.text and cli.num hold one value per option");
+
+long long cli_num(const cli *c, int bit, long long def) {
+  for (int i = 0; i < NOPTIONS; i++)
+    if (options[i].bit == bit) return (c->given & bit) ? c->num[i] : def;
+  return def;
+}
+
+const char *cli_text(const cli *c, int bit) {
+  for (int i = 0; i < NOPTIONS; i++)
+    if (options[i].bit == bit) return (c->given & bit) ? c->text[i] : NULL;
+  return NULL;
+}
+
+int cli_threads(const cli *c) { return nn_threads_default((int)cli_num(c, O_THREADS, 0)); }
+
+/* ---- commands ---- */
+
+typedef int (*command_fn)(cli *c);
+
+typedef struct command {
+  const char *name;     /* as typed */
+  command_fn run;       /* what it does */
+  int accepts;          /* O_* bits it takes (besides --stdlib) */
+  const char *usage;    /* its arguments, for --help */
+  const char *summary;  /* one line of help */
+} command;
+
+static const command commands[] = {
+    {"check", cmd_check, O_QUIET, "FILE [--quiet]", "check a .nasl file; exit 0 when it is valid"},
+    {"tokens", cmd_tokens, O_JSON, "FILE [--json]", "list the controller's decisions and the size of the space"},
+    {"sample", cmd_sample, O_SEED | O_COUNT | O_AT, "FILE [--seed N] [-n K] [--at SAMPLES]",
+     "draw K architectures uniformly, one JSON record per line"},
+    {"train", cmd_train, O_ARCH | O_EPOCHS | O_SUBSET | O_VALID | O_TEST | O_SAVE | O_THREADS | O_QUIET,
+     "FILE [--arch A.json] [--epochs N] [--subset N] [--valid N] [--test N] [--save DIR] [--threads N] [--quiet]",
+     "train one architecture on the data (--epochs, --subset, --valid, --test override the recipe)"},
+    {"eval", cmd_eval, O_ARCH | O_WEIGHTS | O_THREADS, "FILE [--arch A.json] --weights W [--threads N]",
+     "test accuracy (or perplexity) of saved weights"},
+    {"show", cmd_show, O_ARCH | O_DOT, "RECORD.json [--dot] | FILE [--arch A.json] [--dot]",
+     "layers, shapes, parameters and FLOPs of an architecture, or a Graphviz drawing"},
+    {"run", cmd_run, O_DIR | O_RESUME | O_SAMPLES | O_SEED | O_THREADS | O_QUIET,
+     "FILE [--dir DIR] [--samples N] [--seed N] [--threads N] [--quiet] | FILE --resume DIR",
+     "search: sample, evaluate and learn (the search recipe); Ctrl-C stops after saving"},
+    {"report", cmd_report, O_QUIET, "DIR", "summary of a run and a plot of its rewards (DIR/report.svg)"},
+    {"gradcheck", cmd_gradcheck, O_ARG | O_SHAPE | O_SEED, "FILE OP [--arg NAME=VALUE]... [--shape N,C,H,W] [--seed S]",
+     "check an operation's gradients (built-in or plug-in) against finite differences"},
+};
+#define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: naslc COMMAND FILE [OPTIONS]\n\ncommands:\n");
+  for (int i = 0; i < NCOMMANDS; i++)
+    fprintf(f, "  naslc %-9s %s\n         %s\n", commands[i].name, commands[i].usage, commands[i].summary);
+  fprintf(f,
+          "\noptions for every command:\n"
+          "  --stdlib DIR   read the standard library from DIR (also $NASLC_STDLIB)\n"
+          "  -h, --help     show this help;  --version  show the version\n"
+          "threads: --threads N, else $NASLC_THREADS, else every core\n"
+          "\nexit status: 0 ok, 1 the file has errors, 2 bad command line, 3 a file cannot be read,\n"
+          "4 the architecture cannot be built, training failed, or a gradient check failed\n"
+          "see naslc(1), nasl(5) and nasl-stdlib(7)\n");
+}
+
+int cli_bad_usage(const char *fmt, const char *arg) {
+  fprintf(stderr, "naslc: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\nrun 'naslc --help' for usage\n");
+  return EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+  cli c;
+  memset(&c, 0, sizeof c);
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help")) {
+      usage(stdout);
+      return EXIT_OK;
+    }
+    if (!strcmp(a, "--version")) {
+      printf("naslc %s\n", PACKAGE_VERSION);
+      return EXIT_OK;
+    }
+    int k = -1;
+    for (int j = 0; j < NOPTIONS; j++)
+      if (!strcmp(a, options[j].name) || (options[j].alias && !strcmp(a, options[j].alias))) k = j;
+    if (k >= 0) {
+      const option *o = &options[k];
+      c.given |= o->bit;
+      if (!o->value) continue;
+      if (i + 1 >= argc) return cli_bad_usage("%s needs a value", a);
+      const char *v = argv[++i];
+      c.text[k] = v;
+      if (o->bit == O_ARG) {
+        if (c.nargs == (int)(sizeof c.args / sizeof c.args[0])) return cli_bad_usage("too many %s options", a);
+        c.args[c.nargs++] = v;
+      }
+      if (o->lo <= o->hi) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (errno || end == v || *end || n < o->lo || n > o->hi) {
+          fprintf(stderr, "naslc: %s expects an integer in %lld..%lld, not '%s'\nrun 'naslc --help' for usage\n", a,
+                  o->lo, o->hi, v);
+          return EXIT_USAGE;
+        }
+        c.num[k] = n;
+      }
+    } else if (a[0] == '-' && a[1]) {
+      return cli_bad_usage("unknown option '%s'", a);
+    } else if (!c.command) {
+      c.command = a;
+    } else if (!c.file) {
+      c.file = a;
+    } else if (!c.op && !strcmp(c.command, "gradcheck")) {
+      c.op = a;
+    } else {
+      return cli_bad_usage("unexpected argument '%s'", a);
+    }
+  }
+  if (!c.command) {
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  const command *cmd = NULL;
+  const char *names[NCOMMANDS];
+  for (int i = 0; i < NCOMMANDS; i++) {
+    names[i] = commands[i].name;
+    if (!strcmp(commands[i].name, c.command)) cmd = &commands[i];
+  }
+  if (!cmd) {
+    const char *s = nasl_suggest(c.command, names, NCOMMANDS);
+    if (s) {
+      fprintf(stderr, "naslc: unknown command '%s'; did you mean '%s'?\n", c.command, s);
+      return EXIT_USAGE;
+    }
+    return cli_bad_usage("unknown command '%s'", c.command);
+  }
+  int extra = c.given & ~(cmd->accepts | O_STDLIB);
+  if (extra) {
+    for (int j = 0; j < NOPTIONS; j++)
+      if (extra & options[j].bit) {
+        fprintf(stderr, "naslc: %s does not apply to '%s'\nrun 'naslc --help' for usage\n", options[j].name, cmd->name);
+        return EXIT_USAGE;
+      }
+  }
+  if (!c.file) return cli_bad_usage("'%s' needs a .nasl file", cmd->name);
+  if (cmd->run == cmd_gradcheck && !c.op) return cli_bad_usage("'%s' needs an operation after the file", cmd->name);
+  return cmd->run(&c);
+}

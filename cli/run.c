@@ -1,0 +1,92 @@
+/* run.c: `naslc run FILE [--dir DIR] ... | FILE --resume DIR`: the search.
+ * Prepares the recipe's evaluator, runs runtime/search/search.h's loop in
+ * the run directory and prints the summary. Ctrl-C (or SIGTERM) asks the
+ * loop to stop after the child in flight; the run then resumes with
+ * --resume. */
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "runtime/search/evaluate.h"
+#include "runtime/search/search.h"
+
+/* The exit status of a search that stopped on an error. */
+static int exit_status(int error) {
+  switch (error) {
+    case SEARCH_E_REWARD: return EXIT_TRAIN;        /* the formula */
+    case SEARCH_E_UNSUPPORTED: return EXIT_USAGE;   /* a space this evaluator cannot search */
+    case SEARCH_E_INTERNAL: return EXIT_TRAIN;
+    default: return EXIT_IO;                        /* files and directories */
+  }
+}
+
+static volatile int stop_requested;
+static void on_interrupt(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+int cmd_run(cli *c) {
+  if ((c->given & O_DIR) && (c->given & O_RESUME)) return cli_bad_usage("%s: give --dir or --resume, not both", "run");
+  int status;
+  grammar *g = cli_compile_runnable(c, &status);
+  if (!g) return status;
+  if (c->given & O_SEED) g->search.seed = cli_num(c, O_SEED, 1);
+  const grammar_search *s = &g->search;
+  strbuf err;
+  strbuf_init(&err);
+  int quiet = (c->given & O_QUIET) != 0;
+  search_evaluator e;
+  int rc = search_evaluator_open(&e, g, cli_threads(c), quiet, &err);
+  if (rc) {
+    fprintf(stderr, "naslc: %s\n", err.data);
+    search_evaluator_close(&e);
+    grammar_free(g);
+    strbuf_free(&err);
+    return exit_status(rc);
+  }
+  char dir[4096];
+  if (c->given & O_RESUME) snprintf(dir, sizeof dir, "%s", cli_text(c, O_RESUME));
+  else if (c->given & O_DIR) snprintf(dir, sizeof dir, "%s", cli_text(c, O_DIR));
+  else snprintf(dir, sizeof dir, "runs/%s", g->name);
+  char logp[4200];
+  snprintf(logp, sizeof logp, "%s/log.jsonl", dir);
+  struct stat lst;
+  if (!(c->given & O_RESUME) && stat(logp, &lst) == 0 && lst.st_size > 0) {
+    fprintf(stderr, "naslc: '%s' already holds a run; resume it with --resume %s or choose another --dir\n", dir, dir);
+    search_evaluator_close(&e);
+    grammar_free(g);
+    strbuf_free(&err);
+    return EXIT_USAGE;
+  }
+  search_opts o = {dir, (c->given & O_RESUME) != 0, quiet, (long)cli_num(c, O_SAMPLES, 0), 0, c->file, &stop_requested,
+                   NULL, NULL};
+  if (g->ndecisions == 0 && !(c->given & O_SAMPLES)) o.samples = 1; /* one architecture: train it once */
+  signal(SIGINT, on_interrupt);
+  signal(SIGTERM, on_interrupt);
+  if (!quiet)
+    fprintf(stderr, "%s search of '%s' (%s architectures), run directory %s\n",
+            s->strategy == STRATEGY_REINFORCE ? "REINFORCE" : "random", g->name,
+            g->size_exact ? g->size_exact : "many", dir);
+  search_summary sum;
+  rc = search_run(g, &o, e.fn, &e, &sum, &err);
+  if (rc) {
+    fprintf(stderr, "naslc: %s\n", err.data);
+    status = exit_status(rc);
+  } else {
+    if (sum.stopped) fprintf(stderr, "stopped at sample %ld; continue with: naslc run %s --resume %s\n", sum.samples,
+                             c->file, dir);
+    printf("samples %ld, children evaluated %ld, repeats %ld\n", sum.samples, sum.evaluated, sum.hits);
+    printf("best reward %.6f: %s\n", sum.best_reward, sum.best_key);
+    if (!isnan(sum.best_test))
+      printf("best architecture's test %s %.4f\n", grammar_is_lm(g) ? "perplexity" : "accuracy", sum.best_test);
+    printf("best architecture: %s/best.json (naslc show %s/best.json)\n", dir, dir);
+    printf("run directory %s (naslc report %s)\n", dir, dir);
+  }
+  search_evaluator_close(&e);
+  grammar_free(g);
+  strbuf_free(&err);
+  return status;
+}

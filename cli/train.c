@@ -1,0 +1,128 @@
+/* train.c: `naslc train FILE [--arch A.json] ...`: train one architecture
+ * with the file's recipe (an image child or a language model), print its
+ * figures, and with --save keep the model. */
+#include <math.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "runtime/search/search.h"
+#include "runtime/train/lm_train.h"
+#include "runtime/train/train.h"
+
+static int train_lm(cli *c, grammar *g, const arch *a) {
+  int quiet = (c->given & O_QUIET) != 0, status = EXIT_OK;
+  int threads = cli_threads(c);
+  if (c->given & O_SUBSET) g->train.subset = (int)cli_num(c, O_SUBSET, 0);
+  strbuf err;
+  strbuf_init(&err);
+  corpus cp;
+  lm_data d;
+  if (lm_data_load(&g->train, quiet, &cp, &d, &err)) {
+    fprintf(stderr, "naslc: %s\n", err.data);
+    strbuf_free(&err);
+    return EXIT_IO;
+  }
+  train_opts o = {(int)cli_num(c, O_EPOCHS, 0), threads, quiet, isatty(2), 0, 0};
+  lm m;
+  train_report rep;
+  if (lm_train_child(g, a, &d, &o, &m, &rep, &err)) {
+    fprintf(stderr, "naslc: %s\n", err.data);
+    status = EXIT_TRAIN;
+  } else {
+    printf("parameters %lld, forward FLOPs per word %lld\n", (long long)rep.params, (long long)rep.flops);
+    double best = INFINITY;
+    for (int i = 0; i < rep.epochs; i++) best = rep.valid_perplexity[i] < best ? rep.valid_perplexity[i] : best;
+    printf("valid perplexity %.2f (best %.2f), test perplexity %.2f, %.0f words/s, %.1f s\n",
+           rep.epochs ? rep.valid_perplexity[rep.epochs - 1] : NAN, best, rep.test_perplexity, rep.rate,
+           rep.seconds);
+    if (rep.reward_ok) printf("reward %.6f (%s)\n", rep.reward, g->search.reward_text);
+    const char *dir = cli_text(c, O_SAVE);
+    if (dir && train_save(dir, a, c->file, &m.params, &rep, &err)) {
+      fprintf(stderr, "naslc: %s\n", err.data);
+      status = EXIT_IO;
+    } else if (dir && !quiet) {
+      fprintf(stderr, "saved %s/arch.json, %s/weights.safetensors and %s/history.json\n", dir, dir, dir);
+    }
+    lm_free(&m);
+  }
+  train_report_free(&rep);
+  corpus_free(&cp);
+  strbuf_free(&err);
+  return status;
+}
+
+int cmd_train(cli *c) {
+  int status;
+  grammar *g = cli_compile_runnable(c, &status);
+  if (!g) return status;
+  arch a;
+  if (g->space_kind == SPACE_DAG_CELL) {
+    fprintf(stderr, "naslc: '%s' is a DAG cell space; training DAG-cell children is not implemented "
+                    "(search it with evaluator: table(...))\n", g->name);
+    grammar_free(g);
+    return EXIT_USAGE;
+  }
+  if (grammar_is_lm(g)) {
+    if (c->given & (O_VALID | O_TEST)) {
+      grammar_free(g);
+      return cli_bad_usage("%s: --valid and --test count images; a language model uses the corpus's own splits",
+                       "train");
+    }
+    if (cli_arch(c, g, &a, &status) == 0) {
+      status = train_lm(c, g, &a);
+      arch_free(&a);
+    }
+    grammar_free(g);
+    return status;
+  }
+  if (cli_arch(c, g, &a, &status)) {
+    grammar_free(g);
+    return status;
+  }
+  strbuf err;
+  strbuf_init(&err);
+  int threads = cli_threads(c);
+  int quiet = (c->given & O_QUIET) != 0;
+  if (c->given & O_SUBSET) g->train.subset = (int)cli_num(c, O_SUBSET, 0);
+  if (c->given & O_VALID) g->train.valid = (int)cli_num(c, O_VALID, 0);
+  if (c->given & O_TEST) g->train.test = (int)cli_num(c, O_TEST, 0);
+  train_data d;
+  if (!quiet) fprintf(stderr, "loading %s (%s)\n", g->train.data.name, g->train.data.dir ? g->train.data.dir : "");
+  if (train_data_load(&g->train, &d, &err)) {
+    fprintf(stderr, "naslc: %s\n", err.data);
+    status = EXIT_IO;
+    goto done;
+  }
+  if (!quiet)
+    fprintf(stderr, "%d training, %d validation, %d test images of %dx%dx%d, %d classes; %d threads\n", d.train.n,
+            d.valid.n, d.test.n, d.shape.c, d.shape.h, d.shape.w, d.classes, threads);
+  train_opts o = {(int)cli_num(c, O_EPOCHS, 0), threads, quiet, isatty(2), 0, 0};
+  child ch;
+  train_report rep;
+  if (train_child(g, &a, &d, &o, &ch, &rep, &err)) {
+    fprintf(stderr, "naslc: %s\n", err.data);
+    status = EXIT_TRAIN;
+  } else {
+    printf("parameters %lld, forward FLOPs per image %lld\n", (long long)rep.params, (long long)rep.flops);
+    double best = 0;
+    for (int i = 0; i < rep.epochs; i++) best = rep.valid_accuracy[i] > best ? rep.valid_accuracy[i] : best;
+    printf("valid accuracy %.4f (best %.4f), test accuracy %.4f, %.1f s\n",
+           rep.epochs ? rep.valid_accuracy[rep.epochs - 1] : 0, best, rep.test_accuracy, rep.seconds);
+    if (rep.reward_ok) printf("reward %.6f (%s)\n", rep.reward, g->search.reward_text);
+    const char *dir = cli_text(c, O_SAVE);
+    if (dir && train_save(dir, &a, c->file, &ch.params, &rep, &err)) {
+      fprintf(stderr, "naslc: %s\n", err.data);
+      status = EXIT_IO;
+    } else if (dir && !quiet) {
+      fprintf(stderr, "saved %s/arch.json, %s/weights.safetensors and %s/history.json\n", dir, dir, dir);
+    }
+    child_free(&ch);
+    train_report_free(&rep);
+  }
+  train_data_free(&d);
+done:
+  arch_free(&a);
+  strbuf_free(&err);
+  grammar_free(g);
+  return status;
+}

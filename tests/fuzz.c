@@ -1,21 +1,28 @@
 /* fuzz.c: the robustness test. Thousands of truncated and mutated versions
  * of the examples go through the compiler in-process (and, when accepted,
  * through the sampler). Nothing may crash (the sanitizer builds turn memory
- * errors into failures), and every rejection must carry at least one
- * diagnostic located as file:line:col.
+ * errors into failures), every rejection must carry at least one
+ * diagnostic located as file:line:col, and every architecture sampled from
+ * an accepted space must replay from its record: the JSON that `naslc
+ * sample` prints, read back the way train, eval and show read --arch, gives
+ * the same tokens, decisions and depth, and prints the same bytes again.
  *
  * usage: tests/fuzz [ITERATIONS_PER_FILE]  (default 400; $FUZZ_ITERATIONS too)
  * $FUZZ_SEED picks another sequence of mutations (the default is fixed, so a
- * failure in CI can be replayed).
+ * failure in CI can be replayed with the same seed and iteration count).
  * The examples are read from $top_srcdir/examples (default "."). */
 #include <ctype.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "compiler/compile.h"
 #include "grammar/arch.h"
 #include "tap.h"
+
+static const char *seed_name = "default"; /* $FUZZ_SEED, for the replay instructions */
+static int iterations_per_file;
 
 static const char *const dictionary[] = {
     "{", "}", "(", ")", "[", "]", ",", ":", ";", "..", "=", "^", "-", "*", "/", "+", "\"", "#", "\n", "\\",
@@ -108,6 +115,70 @@ static int located_error(const char *diag) {
   return 0;
 }
 
+/* Reads the record back as load_record() in naslc.c does for --arch (its
+ * tokens; in a curriculum space the depth picks the position) and compares
+ * the architecture with the one it came from. 1 when it replays; else 0 and
+ * what differs in why. */
+static int replays(const grammar *g, const arch *a, const strbuf *record, strbuf *why) {
+  arena mem;
+  arena_init(&mem);
+  strbuf err, again;
+  strbuf_init(&err);
+  strbuf_init(&again);
+  arch b;
+  int have_b = 0, ok = 0;
+  json_value *v = json_parse(&mem, record->data, record->len, &err);
+  const json_value *tokens = json_get(v, "tokens"), *depth = json_get(v, "depth");
+  if (!v) {
+    strbuf_printf(why, "the record is not JSON: %s", err.data);
+    goto out;
+  }
+  if (!tokens || tokens->kind != JSON_ARRAY) {
+    strbuf_puts(why, "the record has no \"tokens\" list");
+    goto out;
+  }
+  int *t = xcalloc((size_t)tokens->n + 1, sizeof(int));
+  for (int i = 0; i < tokens->n; i++) t[i] = (int)tokens->items[i]->number;
+  const grammar_node *stack = g->variable_stack;
+  long at = stack && depth && depth->kind == JSON_NUMBER
+                ? grammar_curriculum_position(stack, (int)depth->number - stack->first_layer)
+                : 0;
+  have_b = arch_from_tokens(g, at, t, tokens->n, &b, &err);
+  free(t);
+  if (!have_b) {
+    strbuf_printf(why, "the record does not fit its own space: %s", err.data);
+    goto out;
+  }
+  if (b.ntokens != a->ntokens || (a->ntokens && memcmp(b.tokens, a->tokens, sizeof(int) * (size_t)a->ntokens))) {
+    strbuf_printf(why, "the tokens read back differ (%d tokens, %d sampled)", b.ntokens, a->ntokens);
+    goto out;
+  }
+  if (memcmp(b.offset, a->offset, sizeof(int) * (size_t)g->ndecisions)) {
+    strbuf_puts(why, "the same tokens take other decisions");
+    goto out;
+  }
+  if (b.depth != a->depth) {
+    strbuf_printf(why, "the depth read back is %d, sampled %d", b.depth, a->depth);
+    goto out;
+  }
+  arch_json(&b, &again);
+  if (again.len != record->len || memcmp(again.data, record->data, record->len)) {
+    size_t k = 0;
+    while (k < again.len && k < record->len && again.data[k] == record->data[k]) k++;
+    size_t from = k > 20 ? k - 20 : 0;
+    strbuf_printf(why, "the record of the replayed architecture differs from byte %zu: ...%.50s, sampled ...%.50s", k,
+                  again.data + from, record->data + from);
+    goto out;
+  }
+  ok = 1;
+out:
+  if (have_b) arch_free(&b);
+  arena_free(&mem);
+  strbuf_free(&err);
+  strbuf_free(&again);
+  return ok;
+}
+
 static int fuzz_file(const char *path, int iterations) {
   strbuf src, text, diag;
   strbuf_init(&src);
@@ -117,7 +188,9 @@ static int fuzz_file(const char *path, int iterations) {
     tap_result(0, "read %s", path);
     return 0;
   }
-  int accepted = 0, rejected = 0, unlocated = 0;
+  int accepted = 0, rejected = 0, unlocated = 0, sampled = 0, unreplayed = 0;
+  strbuf why;
+  strbuf_init(&why);
   for (int i = 0; i < iterations; i++) {
     mutate(src.data, src.len, &text);
     strbuf_clear(&diag);
@@ -135,6 +208,13 @@ static int fuzz_file(const char *path, int iterations) {
         strbuf_init(&j);
         if (arch_generate(g, 100000L * k, arch_choose_uniform, &r, &a)) {
           arch_json(&a, &j);
+          sampled++;
+          strbuf_clear(&why);
+          if (!replays(g, &a, &j, &why) && unreplayed++ < 3) {
+            tap_diag("does not replay: FUZZ_SEED=%s FUZZ_ITERATIONS=%d, mutation %d of %s, sample %d (at %ld): %s",
+                     seed_name, iterations_per_file, i, path, k, 100000L * k, why.data);
+            tap_diag("record: %.300s", j.data);
+          }
           arch_free(&a);
         }
         strbuf_free(&j);
@@ -153,10 +233,14 @@ static int fuzz_file(const char *path, int iterations) {
   }
   tap_result(unlocated == 0, "%d mutations of %s: %d accepted, %d rejected, every rejection located", iterations,
              path, accepted, rejected);
+  tap_result(unreplayed == 0,
+             "%d architectures sampled from the accepted mutations of %s replay from their records (%d do not)",
+             sampled, path, unreplayed);
   strbuf_free(&src);
   strbuf_free(&text);
   strbuf_free(&diag);
-  return unlocated == 0;
+  strbuf_free(&why);
+  return unlocated == 0 && unreplayed == 0;
 }
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -167,9 +251,11 @@ int main(int argc, char **argv) {
   if (argc > 1) iterations = atoi(argv[1]);
   else if (env) iterations = atoi(env);
   if (iterations <= 0) iterations = 400;
+  iterations_per_file = iterations;
   const char *seed = getenv("FUZZ_SEED");
   if (seed && atoll(seed)) state ^= (unsigned long long)atoll(seed) * 0x9e3779b97f4a7c15ULL;
-  tap_diag("seed %s", seed ? seed : "default");
+  if (seed) seed_name = seed;
+  tap_diag("seed %s", seed_name);
   const char *top = getenv("top_srcdir");
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/examples", top ? top : ".");

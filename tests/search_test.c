@@ -2,7 +2,8 @@
  * differences; REINFORCE against random search on a synthetic reward (the
  * fraction of decisions that match a hidden target); resuming, from a batch
  * boundary and from inside a batch, gives the log of a run never stopped;
- * dedupe; a damaged log tail. */
+ * the log holds each evaluated child with its reward; dedupe; a damaged log
+ * tail. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,7 +114,8 @@ static int eval_match(void *p, const arch *a, const char *key, search_result *re
 
 static int make_dir(char *tmpl) { return mkdtemp(tmpl) != NULL; }
 
-__attribute__((unused)) static double mean_of_last(const char *dir, int last, int *count) {
+/* the mean reward of the last `last` lines of DIR/log.jsonl, and in *count the number of lines */
+static double mean_of_last(const char *dir, int last, int *count) {
   char path[512];
   snprintf(path, sizeof path, "%s/log.jsonl", dir);
   FILE *f = fopen(path, "r");
@@ -141,13 +143,27 @@ static const char *learning = "optimizer: adam(lr: 0.01); baseline: ema(0.9); ba
 typedef struct trace {
   double r[20000];
   long n;
+  long fresh;         /* samples that were not repeats, so were evaluated and logged */
+  double fresh_sum;   /* and the sum of their rewards, in sample order */
 } trace;
 
 static void on_sample(void *p, long sample, double reward, int repeat) {
-  (void)repeat;
   trace *t = p;
   if (sample < 20000) t->r[sample] = reward;
   if (sample + 1 > t->n) t->n = sample + 1;
+  if (!repeat) t->fresh++, t->fresh_sum += reward;
+}
+
+/* The run's log.jsonl holds one line per evaluated child (a repeat is not
+ * evaluated again, so not logged) with the reward the search was given. */
+static void check_log(const char *what, const char *dir, const trace *t, long evaluated, int calls) {
+  int lines;
+  double logged = mean_of_last(dir, 20000, &lines);
+  double reported = t->fresh ? t->fresh_sum / (double)t->fresh : 0;
+  tap_result(lines == evaluated && lines == calls && lines == t->fresh && fabs(logged - reported) < 1e-12,
+             "the log of the %s run holds its %d evaluated children (%ld reported, %d evaluations), mean reward "
+             "%.6f (reported %.6f)",
+             what, lines, t->fresh, calls, logged, reported);
 }
 
 static double tail_mean(const trace *t, int last) {
@@ -187,11 +203,14 @@ static void test_synthetic(void) {
   double tail = tail_mean(&tr, 100);
   tap_result(rc == 0 && tr.n == 3000 && sum.samples == 3000, "REINFORCE ran 3000 samples (%ld repeats) %s", sum.hits,
              err.data);
+  check_log("REINFORCE", d1, &tr, sum.evaluated, t.calls);
+  int calls_before = t.calls;
   tap_result(tail >= 0.9, "REINFORCE reaches a mean reward of %.3f over its last 100 samples (>= 0.9)", tail);
   o.dir = d2;
   o.on_sample_ctx = &trr;
   rc = search_run(gr, &o, eval_match, &t, &sumr, &err);
   double rtail = tail_mean(&trr, 100);
+  check_log("random", d2, &trr, sumr.evaluated, t.calls - calls_before);
   tap_result(sum.best_reward == 1.0, "REINFORCE finds the hidden architecture");
   tap_result(rc == 0 && sumr.best_reward < 1.0 && rtail < 0.5,
              "random search stays well below: it does not find it (best %.2f), mean of the last 100 %.3f",

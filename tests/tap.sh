@@ -14,7 +14,15 @@ run() {
   got=$?
   if [ "$got" -eq "$want" ]; then ok "$what (exit $want)"; else echo "# exit $got"; fail "$what (exit $want)"; fi
 }
-# has FILE TEXT DESCRIPTION: the file contains the text
+# has FILE TEXT DESCRIPTION: the file contains the text (anywhere: for
+# output, not for the messages the man pages promise word for word)
 has() { if grep -qF -- "$2" "$1"; then ok "$3"; else fail "$3"; fi; }
 # says TEXT DESCRIPTION: the whole of the last command's standard error, exactly
 says() { printf '%s\n' "$1" > "$tmp.want"; if cmp -s "$tmp.want" "$tmp.err"; then ok "$2"; else diff "$tmp.want" "$tmp.err" | sed 's/^/# /'; fail "$2"; fi; }
+# says_line TEXT DESCRIPTION: one whole line of the last command's standard
+# error is TEXT, exactly (for a message among progress lines; TEXT is one line)
+says_line() { if grep -qxF -e "$1" "$tmp.err"; then ok "$2"; else echo "# no line of standard error is: $1"; fail "$2"; fi; }
+# says_like PATTERN DESCRIPTION: one whole line of the last command's standard
+# error matches the extended regular expression PATTERN, anchored at both
+# ends (for a line whose numbers legitimately vary)
+says_like() { if grep -qxE -e "$1" "$tmp.err"; then ok "$2"; else echo "# no line of standard error matches ^$1\$"; fail "$2"; fi; }

@@ -7,6 +7,7 @@
 #include "common/json.h"
 #include "compiler/compile.h"
 #include "stdlib/extern.h"
+#include "stdlib/registry.h"
 
 grammar *cli_compile_path(const char *path, const char *stdlib, int *status) {
   strbuf text;
@@ -20,7 +21,7 @@ grammar *cli_compile_path(const char *path, const char *stdlib, int *status) {
   }
   nasl_diag d;
   nasl_diag_init(&d, stderr);
-  nasl_options opt = {stdlib, 0};
+  nasl_options opt = {stdlib, 0, stdlib_check_decl};
   grammar *g = nasl_compile_text(path, text.data, text.len, &opt, &d);
   strbuf_free(&text);
   if (!g || d.warnings) nasl_diag_summary(&d);

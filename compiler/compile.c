@@ -16,6 +16,7 @@ static grammar *compile(const char *path, const char *text, size_t len, const na
   c.g = g;
   c.stdlib_dir = (opt && opt->no_stdlib) ? NULL
                  : (opt && opt->stdlib_dir) ? opt->stdlib_dir : nasl_default_stdlib();
+  c.check_builtin = opt ? opt->check_builtin : NULL;
   int errors = d->errors;
 
   load_main(&c, path, text, len);

@@ -472,6 +472,24 @@ static grammar_extern *declare_extern(compiler *c, ast_decl *d) {
   return ok ? x : NULL;
 }
 
+/* op NAME ... : ROLE  (without extern): the runtime must run it as declared.
+ * Returns 0 after reporting a mismatch with the operation registry. */
+static int check_builtin(compiler *c, const ast_decl *d, const grammar_opdecl *op) {
+  if (!c->check_builtin) return 1;
+  char why[256] = "";
+  int r = c->check_builtin(op, why, sizeof why);
+  if (r < 0) {
+    nasl_error(c->d, d->name_loc, "operation '%s' does not match naslc's implementation: %s", op->name, why);
+    return 0;
+  }
+  if (r > 0 && d->name_loc.file >= 0 && d->name_loc.file < c->stdlib_sources) {
+    nasl_error(c->d, d->name_loc, "the standard library declares '%s' but naslc has no implementation of it; "
+               "add its entry to the operation registry (nasl-stdlib(7), ADDING AN OPERATION)", op->name);
+    return 0;
+  }
+  return 1;
+}
+
 void declare_ops(compiler *c) {
   c->cap_ops = c->op_decls.n + 1;
   c->ops = arena_alloc(&c->g->mem, sizeof *c->ops * (size_t)c->cap_ops);
@@ -524,13 +542,15 @@ void declare_ops(compiler *c) {
       ok = 0;
     }
     if (!ok) continue;
-    grammar_opdecl *op = &c->ops[c->nops++];
+    grammar_opdecl *op = &c->ops[c->nops];
     op->name = arena_strdup(&c->g->mem, d->name);
     op->role = (grammar_op_role)role;
     op->nparams = d->params.n;
     op->params = params;
     op->doc = d->str ? arena_strdup(&c->g->mem, d->str) : NULL;
     op->ext = ext;
+    if (!ext && !check_builtin(c, d, op)) continue;
+    c->nops++;
     ptrvec_push(&c->ast, &accepted, d);
   }
 }

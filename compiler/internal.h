@@ -16,6 +16,8 @@ typedef struct compiler {
   arena ast;             /* syntax trees of every file */
   grammar *g;            /* the grammar being built (its arena holds the result) */
   const char *stdlib_dir;/* where the stdlib lives */
+  int stdlib_sources;    /* source ids below this are the stdlib's files */
+  nasl_builtin_check check_builtin; /* see nasl_options, or NULL */
   ptrvec files;          /* ast_file*, in load order */
   ptrvec file_dirs;      /* directory of each source id (for relative paths) */
   ptrvec loaded_paths;   /* canonical paths already loaded */

@@ -120,6 +120,7 @@ void load_main(compiler *c, const char *path, const char *text, size_t len) {
     const char *std = join(&c->ast, c->stdlib_dir, "std.nasl");
     load_path(c, std, NASL_NOLOC, "the stdlib");
   }
+  c->stdlib_sources = c->d->nsources;
   if (already_loaded(c, path)) return;
   char *copy = xmalloc(len + 1);
   memcpy(copy, text, len);

@@ -3,6 +3,7 @@
 
 #include "nn/parallel.h"
 #include "stdlib/kernels.h"
+#include "stdlib/registry.h"
 
 /* relu is the one activation on the hot path of every child network: its
  * passes are split over threads. */
@@ -143,3 +144,43 @@ void nn_exp_backward(nn_ctx *ctx, tensor *y) {
   float *dx = nn_grad(ctx, x);
   for (int64_t i = 0; i < x->n; i++) dx[i] += y->grad[i] * y->data[i];
 }
+
+/* ---- registry entries (registry.h) ---- */
+
+/* Element-wise: the shape stays, one operation per value. */
+static int activation_resolve(stdlib_node *n, stdlib_shape *s, stdlib_build *b, strbuf *err) {
+  (void)n, (void)err;
+  b->flops += (int64_t)s->c * s->h * s->w;
+  return 0;
+}
+
+static tensor *identity_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  (void)ctx, (void)n;
+  return in[0];
+}
+static tensor *tanh_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  (void)n;
+  return nn_tanh(ctx, in[0]);
+}
+static tensor *sigmoid_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  (void)n;
+  return nn_sigmoid(ctx, in[0]);
+}
+static tensor *relu_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  (void)n;
+  return nn_relu(ctx, in[0]);
+}
+
+static const nn_op identity_kernels[] = {NN_LEAF};
+static const nn_op tanh_kernels[] = {NN_TANH, NN_LEAF};
+static const nn_op sigmoid_kernels[] = {NN_SIGMOID, NN_LEAF};
+static const nn_op relu_kernels[] = {NN_RELU, NN_LEAF};
+
+const stdlib_op stdlib_op_identity = {"identity", OP_ROLE_ACTIVATION, NULL, identity_kernels, activation_resolve,
+                                      identity_forward, NULL, NULL, NULL};
+const stdlib_op stdlib_op_tanh = {"tanh", OP_ROLE_ACTIVATION, NULL, tanh_kernels, activation_resolve, tanh_forward,
+                                  NULL, NULL, NULL};
+const stdlib_op stdlib_op_sigmoid = {"sigmoid", OP_ROLE_ACTIVATION, NULL, sigmoid_kernels, activation_resolve,
+                                     sigmoid_forward, NULL, NULL, NULL};
+const stdlib_op stdlib_op_relu = {"relu", OP_ROLE_ACTIVATION, NULL, relu_kernels, activation_resolve, relu_forward,
+                                  NULL, NULL, NULL};

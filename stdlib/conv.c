@@ -10,6 +10,7 @@
 
 #include "nn/parallel.h"
 #include "stdlib/kernels.h"
+#include "stdlib/registry.h"
 
 int nn_same_out(int in, int k, int stride, int *pad_before) {
   int out = (in + stride - 1) / stride;
@@ -236,3 +237,37 @@ void nn_conv2d_backward(nn_ctx *ctx, tensor *out) {
       for (int64_t k = 0; k < b->n; k++) dbs[0][k] += dbs[i][k];
   }
 }
+
+/* ---- registry entry (registry.h) ---- */
+
+static const char *const conv2d_params[] = {"height", "width", "filters", "stride", "bias", NULL};
+static const nn_op conv2d_kernels[] = {NN_CONV2D, NN_LEAF};
+
+/* k: height, width, filters, stride; w: weight [F, C, kh, kw], bias [F] */
+static int conv2d_resolve(stdlib_node *n, stdlib_shape *s, stdlib_build *b, strbuf *err) {
+  (void)err;
+  int kh = stdlib_int_arg(n, "height", 3), kw = stdlib_int_arg(n, "width", 3), f = stdlib_int_arg(n, "filters", 32);
+  int st = stdlib_int_arg(n, "stride", 1), bias = stdlib_int_arg(n, "bias", 0);
+  n->k[0] = kh, n->k[1] = kw, n->k[2] = f, n->k[3] = st;
+  int oh = (s->h + st - 1) / st, ow = (s->w + st - 1) / st;
+  b->nparams += (int64_t)f * s->c * kh * kw + (bias ? f : 0);
+  b->flops += 2LL * f * s->c * kh * kw * oh * ow;
+  int ne[4] = {f, s->c, kh, kw};
+  tensor *w = stdlib_weight(n, b, "weight", 4, ne);
+  if (w) nn_init_he(w, b->rng, s->c * kh * kw);
+  if (bias) stdlib_weight(n, b, "bias", 1, &f);
+  s->c = f, s->h = oh, s->w = ow;
+  return 0;
+}
+
+static tensor *conv2d_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  return nn_conv2d(ctx, in[0], n->w[0], n->nw > 1 ? n->w[1] : NULL, n->k[3]);
+}
+
+static void conv2d_label(const stdlib_node *n, strbuf *out) {
+  strbuf_printf(out, "conv %dx%d, %d", n->k[0], n->k[1], n->k[2]);
+  if (n->k[3] > 1) strbuf_printf(out, " /%d", n->k[3]);
+}
+
+const stdlib_op stdlib_op_conv2d = {"conv2d", OP_ROLE_LAYER, conv2d_params, conv2d_kernels, conv2d_resolve,
+                                    conv2d_forward, NULL, conv2d_label, NULL};

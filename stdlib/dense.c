@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "stdlib/kernels.h"
+#include "stdlib/registry.h"
 
 tensor *nn_dense(nn_ctx *ctx, tensor *x, tensor *w, tensor *b) {
   if (!x || !w) return NULL;
@@ -72,3 +73,47 @@ void nn_embedding_backward(nn_ctx *ctx, tensor *y) {
   for (int i = 0; i < n; i++)
     for (int k = 0; k < D; k++) dt[(int64_t)ids[i] * D + k] += y->grad[(int64_t)i * D + k];
 }
+
+/* ---- registry entry (registry.h) ---- */
+
+static const char *const dense_params[] = {"units", NULL};
+static const nn_op dense_kernels[] = {NN_DENSE, NN_RESHAPE, NN_LEAF};
+
+/* k: units (0 in the declaration: the number of classes); w: weight [units, in], bias [units] */
+static int dense_resolve(stdlib_node *n, stdlib_shape *s, stdlib_build *b, strbuf *err) {
+  int units = stdlib_int_arg(n, "units", 0);
+  if (units == 0) units = b->classes;
+  n->k[0] = units;
+  int64_t in = (int64_t)s->c * s->h * s->w;
+  if (in > (1 << 26)) {
+    strbuf_printf(err, "%s: dense over %lld inputs is too large", b->prefix, (long long)in);
+    return -1;
+  }
+  b->nparams += in * units + units;
+  b->flops += 2 * in * units;
+  int ne[2] = {units, (int)in};
+  tensor *w = stdlib_weight(n, b, "weight", 2, ne);
+  if (w) nn_init_glorot(w, b->rng, (int)in, units);
+  stdlib_weight(n, b, "bias", 1, &units);
+  s->c = units, s->h = s->w = 1;
+  return 0;
+}
+
+/* The features come out as a 1x1 map, so that any operation may follow. */
+static tensor *dense_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  tensor *y = nn_dense(ctx, in[0], n->w[0], n->w[1]);
+  if (!y) return NULL;
+  int ne[4] = {y->ne[0], y->ne[1], 1, 1};
+  return nn_reshape(ctx, y, 4, ne);
+}
+
+/* units of 0 are shown as what they stand for */
+static void dense_text(const stdlib_node *n, int classes, strbuf *out) {
+  const grammar_value *v = stdlib_arg(n, "units");
+  strbuf_printf(out, "dense(units: %lld)", v && v->i ? (long long)v->i : (long long)classes);
+}
+
+static void dense_label(const stdlib_node *n, strbuf *out) { strbuf_printf(out, "dense %d", n->k[0]); }
+
+const stdlib_op stdlib_op_dense = {"dense", OP_ROLE_LAYER, dense_params, dense_kernels, dense_resolve, dense_forward,
+                                   dense_text, dense_label, NULL};

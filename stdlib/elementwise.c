@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "stdlib/kernels.h"
+#include "stdlib/registry.h"
 
 static tensor *binary(nn_ctx *ctx, nn_op op, const char *name, tensor *a, tensor *b) {
   if (!a || !b) return NULL;
@@ -195,3 +196,20 @@ tensor *nn_reshape(nn_ctx *ctx, tensor *x, int ndim, const int *ne) {
 }
 
 void nn_reshape_backward(nn_ctx *ctx, tensor *y) { add_into(ctx, y->src[0], y->grad, 1); }
+
+/* ---- registry entries (registry.h): combines, which run in recurrent cells ---- */
+
+static tensor *add_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  (void)n;
+  return nn_add(ctx, in[0], in[1]);
+}
+static tensor *mul_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  (void)n;
+  return nn_mul(ctx, in[0], in[1]);
+}
+
+static const nn_op add_kernels[] = {NN_ADD, NN_LEAF};
+static const nn_op mul_kernels[] = {NN_MUL, NN_LEAF};
+
+const stdlib_op stdlib_op_add = {"add", OP_ROLE_COMBINE, NULL, add_kernels, NULL, add_forward, NULL, NULL, NULL};
+const stdlib_op stdlib_op_mul = {"mul", OP_ROLE_COMBINE, NULL, mul_kernels, NULL, mul_forward, NULL, NULL, NULL};

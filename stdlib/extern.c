@@ -28,6 +28,7 @@ struct nn_extern {
   grammar_value_kind types[MAX_PARAMS];              /* their types */
   ext_cif shape, forward, backward;                  /* the three functions */
   nn_extern *next;                                   /* the cache's list */
+  stdlib_op entry;                                   /* its registry entry (registry.h) */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -74,6 +75,10 @@ static void extern_free(nn_extern *x) {
   free(x->name), free(x->where), free(x->library), free(x->fsym), free(x->bsym), free(x->ssym);
   free(x);
 }
+
+static int extern_resolve(stdlib_node *n, stdlib_shape *s, stdlib_build *b, strbuf *err);
+static tensor *extern_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in);
+static const nn_op extern_kernels[] = {NN_EXTERN, NN_RESHAPE, NN_LEAF};
 
 const nn_extern *nn_extern_load(const grammar_opdecl *op, strbuf *err) {
   const grammar_extern *e = op->ext;
@@ -128,6 +133,7 @@ const nn_extern *nn_extern_load(const grammar_opdecl *op, strbuf *err) {
     strbuf_printf(err, "%s: error: extern op '%s': libffi cannot describe the call", where, op->name);
     goto fail;
   }
+  x->entry = (stdlib_op){x->name, x->role, NULL, extern_kernels, extern_resolve, extern_forward, NULL, NULL, x};
   x->next = cache;
   cache = x;
   pthread_mutex_unlock(&cache_lock);
@@ -363,4 +369,62 @@ void nn_extern_backward(nn_ctx *ctx, tensor *out) {
   char msg[NASLC_MSG_LEN];
   if (call(x, &x->backward, &a, st->args, msg))
     nn_fail(ctx, "%s: extern op '%s': backward function '%s' failed: %s", x->where, x->name, x->bsym, msg);
+}
+
+/* ---- the registry entry of a loaded plug-in ---- */
+
+const stdlib_op *stdlib_extern_entry(const grammar_opdecl *decl, strbuf *err) {
+  const nn_extern *x = nn_extern_load(decl, err);
+  return x ? &x->entry : NULL;
+}
+
+/* The shape function says what comes out for one example and which weights
+ * to make (named and initialised as the plug-in asks). */
+static int extern_resolve(stdlib_node *n, stdlib_shape *s, stdlib_build *b, strbuf *err) {
+  const nn_extern *x = n->op->ext;
+  int in[4] = {1, s->c, s->h, s->w};
+  naslc_weight w[NASLC_MAX_WEIGHTS];
+  int nw;
+  if (nn_extern_shape(x, n->args, 4, in, &n->out_ndim, n->out_ne, w, &nw, err)) return -1;
+  if (n->out_ndim != 4 && n->out_ndim != 2) {
+    strbuf_printf(err, "%s: error: extern op '%s' gives a %d-dimensional output; in a CNN a layer gives a map "
+                  "[N, C, H, W] or features [N, K]", x->where, x->name, n->out_ndim);
+    return -1;
+  }
+  for (int k = 0; k < nw; k++) {
+    int ne[4];
+    int64_t count = 1;
+    for (int i = 0; i < w[k].ndim; i++) count *= ne[i] = (int)w[k].size[i];
+    b->nparams += count;
+    tensor *t = stdlib_weight(n, b, w[k].name, w[k].ndim, ne);
+    if (!t) continue;
+    int fan_in = w[k].fan_in > 0 && w[k].fan_in < INT32_MAX ? (int)w[k].fan_in : (int)(count / ne[0]);
+    int fan_out = w[k].fan_out > 0 && w[k].fan_out < INT32_MAX ? (int)w[k].fan_out : ne[0];
+    switch (w[k].init) {
+      case NASLC_INIT_ZERO: break;
+      case NASLC_INIT_ONE: nn_init_const(t, 1); break;
+      case NASLC_INIT_HE: nn_init_he(t, b->rng, fan_in); break;
+      case NASLC_INIT_GLOROT: nn_init_glorot(t, b->rng, fan_in, fan_out); break;
+    }
+  }
+  int64_t elems = 1;
+  for (int i = 1; i < n->out_ndim; i++) elems *= n->out_ne[i];
+  b->flops += elems;
+  s->c = n->out_ne[1];
+  s->h = n->out_ndim == 4 ? n->out_ne[2] : 1;
+  s->w = n->out_ndim == 4 ? n->out_ne[3] : 1;
+  return 0;
+}
+
+/* In a network the output has the shape the shape function gave (features
+ * come out as a 1x1 map, as after dense); in a recurrent cell, where nothing
+ * was resolved, a `shape: same` activation keeps its input's shape. */
+static tensor *extern_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  tensor *x = in[0];
+  if (!x) return NULL;
+  if (n->out_ndim == 0) return nn_extern_forward(ctx, n->op->ext, n->args, x, x->ndim, x->ne, NULL, 0);
+  tensor *y = nn_extern_forward(ctx, n->op->ext, n->args, x, n->out_ndim, n->out_ne, (tensor *const *)n->w, n->nw);
+  if (!y || y->ndim == 4) return y;
+  int ne[4] = {y->ne[0], y->ne[1], 1, 1};
+  return nn_reshape(ctx, y, 4, ne);
 }

@@ -16,6 +16,7 @@
 #include "grammar/grammar.h"
 #include "naslc/op.h"
 #include "stdlib/ops.h"
+#include "stdlib/registry.h"
 
 typedef struct nn_extern nn_extern;
 
@@ -23,6 +24,11 @@ typedef struct nn_extern nn_extern;
  * first use. NULL with the reason in err when the library cannot be
  * opened, a symbol is missing or the declaration cannot be called. */
 const nn_extern *nn_extern_load(const grammar_opdecl *op, strbuf *err);
+
+/* The registry entry of op's plug-in (registry.h), loading it on first
+ * use; NULL with the reason in err. The entry lives as long as the loaded
+ * operation: for the whole process. */
+const stdlib_op *stdlib_extern_entry(const grammar_opdecl *op, strbuf *err);
 
 /* Loads every extern op g declares; 0, or -1 with the first reason. */
 int nn_extern_load_all(const grammar *g, strbuf *err);

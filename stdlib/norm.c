@@ -7,6 +7,7 @@
 
 #include "nn/parallel.h"
 #include "stdlib/kernels.h"
+#include "stdlib/registry.h"
 
 typedef struct bn_state {
   float *mean;    /* per channel: the mean used */
@@ -189,3 +190,50 @@ void nn_dropout_backward(nn_ctx *ctx, tensor *y) {
   const float *mask = y->aux;
   for (int64_t i = 0; i < x->n; i++) dx[i] += mask ? y->grad[i] * mask[i] : y->grad[i];
 }
+
+/* ---- registry entries (registry.h) ---- */
+
+static const char *const batchnorm_params[] = {"momentum", "eps", NULL};
+static const nn_op batchnorm_kernels[] = {NN_BATCHNORM, NN_LEAF};
+
+/* f: momentum, eps; w: weight (gamma), bias (beta), running_mean, running_var [C] */
+static int batchnorm_resolve(stdlib_node *n, stdlib_shape *s, stdlib_build *b, strbuf *err) {
+  (void)err;
+  n->f[0] = stdlib_float_arg(n, "momentum", 0.1f);
+  n->f[1] = stdlib_float_arg(n, "eps", 1e-5f);
+  b->nparams += 2LL * s->c;
+  b->flops += 2LL * s->c * s->h * s->w;
+  static const char *const what[4] = {"weight", "bias", "running_mean", "running_var"};
+  for (int k = 0; k < 4; k++) stdlib_weight(n, b, what[k], 1, &s->c);
+  if (b->params) {
+    nn_init_const(n->w[0], 1);
+    nn_init_const(n->w[3], 1);
+    n->w[2]->requires_grad = n->w[3]->requires_grad = 0; /* statistics, not trained */
+  }
+  return 0;
+}
+
+static tensor *batchnorm_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  return nn_batchnorm(ctx, in[0], n->w[0], n->w[1], n->w[2], n->w[3], n->f[0], n->f[1]);
+}
+
+static const char *const dropout_params[] = {"rate", NULL};
+static const nn_op dropout_kernels[] = {NN_DROPOUT, NN_LEAF};
+
+/* f: rate */
+static int dropout_resolve(stdlib_node *n, stdlib_shape *s, stdlib_build *b, strbuf *err) {
+  (void)s, (void)b, (void)err;
+  n->f[0] = stdlib_float_arg(n, "rate", 0.5f);
+  return 0;
+}
+
+static tensor *dropout_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  return nn_dropout(ctx, in[0], n->f[0]);
+}
+
+static void dropout_label(const stdlib_node *n, strbuf *out) { strbuf_printf(out, "dropout %g", n->f[0]); }
+
+const stdlib_op stdlib_op_batchnorm = {"batchnorm", OP_ROLE_LAYER, batchnorm_params, batchnorm_kernels,
+                                       batchnorm_resolve, batchnorm_forward, NULL, NULL, NULL};
+const stdlib_op stdlib_op_dropout = {"dropout", OP_ROLE_LAYER, dropout_params, dropout_kernels, dropout_resolve,
+                                     dropout_forward, NULL, dropout_label, NULL};

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "stdlib/kernels.h"
+#include "stdlib/registry.h"
 
 static tensor *pool_output(nn_ctx *ctx, nn_op op, tensor *x, int size, int stride) {
   if (!x) return NULL;
@@ -154,3 +155,52 @@ void nn_global_avgpool_backward(nn_ctx *ctx, tensor *y) {
     for (int64_t k = 0; k < hw; k++) dx[p * hw + k] += g;
   }
 }
+
+/* ---- registry entries (registry.h) ---- */
+
+static const char *const pool_params[] = {"size", "stride", NULL};
+static const nn_op maxpool_kernels[] = {NN_MAXPOOL, NN_LEAF};
+static const nn_op avgpool_kernels[] = {NN_AVGPOOL, NN_LEAF};
+static const nn_op global_avgpool_kernels[] = {NN_GLOBAL_AVGPOOL, NN_LEAF};
+
+/* k: size, stride */
+static int pool_resolve(stdlib_node *n, stdlib_shape *s, stdlib_build *b, strbuf *err) {
+  (void)err;
+  int size = stdlib_int_arg(n, "size", 2), st = stdlib_int_arg(n, "stride", 2);
+  n->k[0] = size, n->k[1] = st;
+  s->h = (s->h + st - 1) / st;
+  s->w = (s->w + st - 1) / st;
+  b->flops += (int64_t)size * size * s->c * s->h * s->w;
+  return 0;
+}
+
+static tensor *maxpool_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  return nn_maxpool(ctx, in[0], n->k[0], n->k[1]);
+}
+
+static tensor *avgpool_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  return nn_avgpool(ctx, in[0], n->k[0], n->k[1]);
+}
+
+static void pool_label(const stdlib_node *n, strbuf *out) {
+  strbuf_printf(out, "%s %dx%d /%d", n->op->name, n->k[0], n->k[0], n->k[1]);
+}
+
+static int global_avgpool_resolve(stdlib_node *n, stdlib_shape *s, stdlib_build *b, strbuf *err) {
+  (void)n, (void)err;
+  b->flops += (int64_t)s->c * s->h * s->w;
+  s->h = s->w = 1;
+  return 0;
+}
+
+static tensor *global_avgpool_forward(nn_ctx *ctx, const stdlib_node *n, tensor *const *in) {
+  (void)n;
+  return nn_global_avgpool(ctx, in[0]);
+}
+
+const stdlib_op stdlib_op_maxpool = {"maxpool", OP_ROLE_LAYER, pool_params, maxpool_kernels, pool_resolve,
+                                     maxpool_forward, NULL, pool_label, NULL};
+const stdlib_op stdlib_op_avgpool = {"avgpool", OP_ROLE_LAYER, pool_params, avgpool_kernels, pool_resolve,
+                                     avgpool_forward, NULL, pool_label, NULL};
+const stdlib_op stdlib_op_global_avgpool = {"global_avgpool", OP_ROLE_LAYER, NULL, global_avgpool_kernels,
+                                            global_avgpool_resolve, global_avgpool_forward, NULL, NULL, NULL};

@@ -197,6 +197,23 @@ run 0 "show the best architecture" show "$tmp.whole/best.json"
 run 3 "report of a directory without a run" report "$tmp.data"
 sed 's/search reinforce {/search random { batch: 1; samples: 6; seed: 5; /; s/reward: max(valid_accuracy, last: 2) ^ 3 }/}/' "$tmp.train.nasl" > "$tmp.random.nasl"
 run 0 "random search through the same loop" run "$tmp.random.nasl" --dir "$tmp.random" --threads 1 --quiet
+# the exit status says what failed, whatever the message's words
+: > "$tmp.file"
+run 3 "a run directory that cannot be created (under a folder named reward)" run "$tmp.random.nasl" --dir "$tmp.file/reward/run" --quiet
+says_line "naslc: cannot create the run directory '$tmp.file/reward/run': Not a directory" "its message"
+# a reward that is not finite is drawn at the edge of the plot, not at NaN
+mkdir -p "$tmp.inf" && sed '2s/"reward":[^,]*,/"reward":1e999,/' "$tmp.whole/log.jsonl" > "$tmp.inf/log.jsonl"
+run 0 "report of a log with an infinite reward" report "$tmp.inf"
+if ! grep -q '1e999' "$tmp.inf/log.jsonl" || grep -q 'nan\|inf' "$tmp.inf/report.svg"; then fail "report.svg has only finite coordinates"; else ok "report.svg has only finite coordinates"; fi
+
+# ---- the operation registry and the stdlib agree, or the compiler says so ----
+mkdir -p "$tmp.std" && cp "$top_srcdir"/stdlib/*.nasl "$tmp.std/"
+printf 'op gelu : activation "x * Phi(x)"\n' >> "$tmp.std/activations.nasl"
+run 1 "a stdlib declaration without a registry entry" --stdlib "$tmp.std" check examples/quickstart.nasl
+says "$tmp.std/activations.nasl:12:4: error: the standard library declares 'gelu' but naslc has no implementation of it; add its entry to the operation registry (nasl-stdlib(7), ADDING AN OPERATION)
+   12 | op gelu : activation \"x * Phi(x)\"
+      |    ^~~~
+1 error, 0 warnings" "its message"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -51,7 +51,7 @@ says "naslc: --shape 4096,4096,2,1 has more than 2^24 values; a finite-differenc
 run 'naslc --help' for usage" "its message"
 run 2 "gradcheck without an operation" gradcheck "$ex/plugins.nasl"
 run 4 "gradcheck of a combine" gradcheck "$ex/plugins.nasl" add
-says "naslc: gradcheck of 'add' cannot run: unit: operation 'add' has no runtime in naslc yet" "its message"
+says "naslc: gradcheck of 'add' cannot run: unit: operation 'add' is a combine: it joins two inputs in a recurrent cell and does not run on one feature map" "its message"
 
 # ---- search and training ----
 run 0 "plugins.nasl searches (4 architectures)" run "$ex/plugins.nasl" --dir "$tmp/run" --threads 1 --quiet

@@ -10,28 +10,19 @@
 
 #include "common/arena.h"
 
-static const struct {
-  const char *name;     /* operation name in the stdlib */
-  cell_step_kind kind;  /* the step it becomes */
-  int arity;            /* 1: activation, 2: combine */
-} cell_ops[] = {
-    {"add", CS_ADD, 2},          {"mul", CS_MUL, 2},         {"identity", CS_IDENTITY, 1},
-    {"tanh", CS_TANH, 1},        {"sigmoid", CS_SIGMOID, 1}, {"relu", CS_RELU, 1},
-};
-#define NCELL_OPS ((int)(sizeof cell_ops / sizeof cell_ops[0]))
-
-static const char *const step_names[] = {"x", "h", "c", "add", "mul", "identity", "tanh", "sigmoid", "relu", "extern"};
-static_assert(sizeof step_names / sizeof step_names[0] == CS_EXTERN + 1, "one name per cell_step_kind");
+static const char *const step_names[] = {"x", "h", "c"};
+static_assert(sizeof step_names / sizeof step_names[0] == CS_OP, "one name per input kind of cell_step_kind");
 
 const char *cell_step_name(const cell_step *s) {
-  return s->kind == CS_EXTERN ? nn_extern_name(s->ext) : step_names[s->kind];
+  if (s->kind == CS_OP) return s->node.op->name;
+  return (unsigned)s->kind < CS_OP ? step_names[s->kind] : "?";
 }
 
 typedef struct builder {
   cell_program *p;
   int cap;
   strbuf *err;
-  const grammar *g;              /* the cell's grammar: its extern ops */
+  const grammar *g;              /* the cell's grammar: its declared operations */
 } builder;
 
 static int push(builder *b, cell_step_kind kind, int x, int y, int proj) {
@@ -40,15 +31,19 @@ static int push(builder *b, cell_step_kind kind, int x, int y, int proj) {
     b->cap = b->cap ? 2 * b->cap : 32;
     p->steps = xrealloc(p->steps, sizeof(cell_step) * (size_t)b->cap);
   }
-  p->steps[p->nsteps] = (cell_step){kind, x, y, proj, NULL, NULL};
+  memset(&p->steps[p->nsteps], 0, sizeof(cell_step));
+  p->steps[p->nsteps].kind = kind;
+  p->steps[p->nsteps].a = x;
+  p->steps[p->nsteps].b = y;
+  p->steps[p->nsteps].proj = proj;
   if (kind == CS_C) p->reads_c = 1;
   return p->nsteps++;
 }
 
-/* A plug-in activation as a cell step: element-wise (no shape function),
- * no weights, its parameters at their defaults (a cell names an activation
- * without arguments). CS_EXTERN with b->ext set, or -1 after a message. */
-static int extern_kind(builder *b, const grammar_opdecl *op) {
+/* A plug-in activation as a cell step: element-wise (no shape function), no
+ * weights, its parameters at their defaults (a cell names an activation
+ * without arguments). 0, or -1 after a message. */
+static int check_extern(builder *b, const grammar_opdecl *op) {
   if (op->ext->shape) {
     strbuf_printf(b->err, "%s: error: extern op '%s' has a shape function; a recurrent cell runs only plug-in "
                   "activations declared with 'shape: same'", op->ext->where ? op->ext->where : "<input>", op->name);
@@ -61,40 +56,75 @@ static int extern_kind(builder *b, const grammar_opdecl *op) {
                     op->params[i].name);
       return -1;
     }
-  if (!nn_extern_load(op, b->err)) return -1;
-  return CS_EXTERN;
+  return 0;
 }
 
-/* An activation step: kind from op_kind of the operation named name. */
-static int push_act(builder *b, int kind, const char *name, int x) {
-  int s = push(b, (cell_step_kind)kind, x, -1, -1);
-  if (kind != CS_EXTERN) return s;
+/* What may run in a cell: the registry's combines and activations that have
+ * a forward function. */
+static int runs_in_cells(const stdlib_op *op, int arity) {
+  return op->forward && stdlib_arity(op) == arity &&
+         (op->role == OP_ROLE_COMBINE || op->role == OP_ROLE_ACTIVATION);
+}
+
+/* "cells combine with add or mul and activate with identity, tanh, ...",
+ * from the registry. */
+static void cell_ops_text(strbuf *out) {
+  for (int arity = 2; arity >= 1; arity--) {
+    int n = 0, k = 0;
+    for (int i = 0; i < stdlib_registry_count; i++) n += runs_in_cells(stdlib_registry[i], arity);
+    strbuf_puts(out, arity == 2 ? "cells combine with " : " and activate with ");
+    for (int i = 0; i < stdlib_registry_count; i++) {
+      if (!runs_in_cells(stdlib_registry[i], arity)) continue;
+      strbuf_printf(out, "%s%s", k == 0 ? "" : k == n - 1 ? " or " : ", ", stdlib_registry[i]->name);
+      k++;
+    }
+  }
+}
+
+/* The declaration and registry entry of the operation name with the given
+ * arity into *n (its args: the defaults, owned by the program), or -1 after
+ * a message. */
+static int find_op(builder *b, const char *name, int arity, stdlib_node *n) {
+  const grammar_opdecl *decl = NULL;
   for (int i = 0; i < b->g->nops; i++)
-    if (!strcmp(b->g->ops[i].name, name)) {
-      const grammar_opdecl *op = &b->g->ops[i];
-      cell_step *st = &b->p->steps[s];
-      st->ext = nn_extern_load(op, b->err); /* loaded by op_kind: from the cache */
-      st->args = xcalloc((size_t)op->nparams + 1, sizeof(grammar_value));
-      for (int k = 0; k < op->nparams; k++) st->args[k] = op->params[k].def;
-    }
-  return s;
+    if (!strcmp(b->g->ops[i].name, name)) decl = &b->g->ops[i];
+  if (decl && decl->ext && decl->role == OP_ROLE_ACTIVATION && arity == 1 && check_extern(b, decl)) return -1;
+  strbuf why;
+  strbuf_init(&why);
+  const stdlib_op *op = decl ? stdlib_find_decl(decl, &why) : NULL;
+  if (decl && decl->ext && !op) { /* a plug-in that cannot be loaded: its own message */
+    strbuf_puts(b->err, why.data);
+    strbuf_free(&why);
+    return -1;
+  }
+  strbuf_free(&why);
+  if (!op || !runs_in_cells(op, arity)) {
+    strbuf_printf(b->err, "operation '%s' cannot run in a recurrent cell: ", name);
+    cell_ops_text(b->err);
+    return -1;
+  }
+  memset(n, 0, sizeof *n);
+  n->op = op;
+  n->decl = decl;
+  n->inst = decl->name;
+  grammar_value *args = xcalloc((size_t)decl->nparams + 1, sizeof(grammar_value));
+  for (int k = 0; k < decl->nparams; k++) args[k] = decl->params[k].def;
+  cell_program *p = b->p;
+  p->args = xrealloc(p->args, sizeof(grammar_value *) * (size_t)(p->nargs + 1));
+  p->args[p->nargs++] = args;
+  n->args = args;
+  return 0;
 }
 
-/* The step kind of operation name with the given arity, or -1 after a message. */
-static int op_kind(builder *b, const char *name, int arity) {
-  for (int i = 0; i < NCELL_OPS; i++)
-    if (!strcmp(cell_ops[i].name, name)) {
-      if (cell_ops[i].arity != arity) break;
-      return (int)cell_ops[i].kind;
-    }
-  for (int i = 0; arity == 1 && i < b->g->nops; i++)
-    if (!strcmp(b->g->ops[i].name, name) && b->g->ops[i].ext && b->g->ops[i].role == OP_ROLE_ACTIVATION)
-      return extern_kind(b, &b->g->ops[i]);
-  strbuf_printf(b->err,
-                "operation '%s' cannot run in a recurrent cell: cells combine with add or mul and activate with "
-                "identity, tanh, sigmoid or relu",
-                name);
-  return -1;
+/* identity adds no step: the value itself is the result */
+static int is_identity(const stdlib_node *n) { return n->op == &stdlib_op_identity; }
+
+/* A step applying n to x (and y, for a combine), or x itself for identity. */
+static int push_op(builder *b, const stdlib_node *n, int x, int y) {
+  if (is_identity(n)) return x;
+  int s = push(b, CS_OP, x, y, -1);
+  b->p->steps[s].node = *n;
+  return s;
 }
 
 static const grammar_value *slot_value(const arch *a, const grammar_slot *s) {
@@ -124,13 +154,13 @@ static int slot_int(builder *b, const arch *a, const grammar_slot *s, const char
 
 /* tree -> leaves 0..L-1, then each level, root last (grammar.h) */
 static int build_tree(builder *b, const arch *a, const grammar_node *t) {
-  int n = t->nnodes, at = -1, mem = -1, inj_comb = -1, inj_act = -1;
-  const char *ia = NULL;
+  int n = t->nnodes, at = -1, mem = -1;
+  stdlib_node inj_comb, inj_act;
   int *out = xmalloc(sizeof(int) * (size_t)n), *pre = xmalloc(sizeof(int) * (size_t)n), rc = -1;
   if (t->has_inject) {
     const char *ic = slot_symbol(b, a, &t->inject_combine, "inject.combine");
-    ia = ic ? slot_symbol(b, a, &t->inject_activation, "inject.activation") : NULL;
-    if (!ia || (inj_comb = op_kind(b, ic, 2)) < 0 || (inj_act = op_kind(b, ia, 1)) < 0) goto done;
+    const char *ia = ic ? slot_symbol(b, a, &t->inject_activation, "inject.activation") : NULL;
+    if (!ia || find_op(b, ic, 2, &inj_comb) || find_op(b, ia, 1, &inj_act)) goto done;
     if ((at = slot_int(b, a, &t->inject_at, "inject.at", n)) < 0) goto done;
     if ((mem = slot_int(b, a, &t->memory_from, "memory.from", n)) < 0) goto done;
   }
@@ -141,8 +171,8 @@ static int build_tree(builder *b, const arch *a, const grammar_node *t) {
     const char *cs = slot_symbol(b, a, &t->combine[k], what);
     snprintf(what, sizeof what, "node[%d].activation", k);
     const char *as = cs ? slot_symbol(b, a, &t->activation[k], what) : NULL;
-    int comb, act;
-    if (!as || (comb = op_kind(b, cs, 2)) < 0 || (act = op_kind(b, as, 1)) < 0) goto done;
+    stdlib_node comb, act;
+    if (!as || find_op(b, cs, 2, &comb) || find_op(b, as, 1, &act)) goto done;
     if (k >= level_start + width) { /* the next level: half as wide */
       prev_start = level_start;
       level_start += width;
@@ -157,12 +187,12 @@ static int build_tree(builder *b, const arch *a, const grammar_node *t) {
       l = out[left];
       r = out[left + 1];
     }
-    pre[k] = push(b, (cell_step_kind)comb, l, r, -1);
-    out[k] = act == CS_IDENTITY ? pre[k] : push_act(b, act, as, pre[k]);
+    pre[k] = push_op(b, &comb, l, r);
+    out[k] = push_op(b, &act, pre[k], -1);
     if (k == at) {
       int c = push(b, CS_C, -1, -1, -1);
-      int m = push(b, (cell_step_kind)inj_comb, out[k], c, -1);
-      out[k] = inj_act == CS_IDENTITY ? m : push_act(b, inj_act, ia, m);
+      int m = push_op(b, &inj_comb, out[k], c);
+      out[k] = push_op(b, &inj_act, m, -1);
     }
   }
   b->p->output = out[n - 1];
@@ -184,11 +214,12 @@ static int build_term(builder *b, const grammar_node *n, int term, int *step_of)
     case CELL_C: s = push(b, CS_C, -1, -1, -1); break;
     case CELL_NODE: s = build_term(b, n, n->cell_node_term[t->node], step_of); break;
     case CELL_APPLY: {
-      int arity = t->arg[1] >= 0 ? 2 : 1, kind = op_kind(b, t->op, arity);
-      if (kind < 0) return -1;
+      int arity = t->arg[1] >= 0 ? 2 : 1;
+      stdlib_node op;
+      if (find_op(b, t->op, arity, &op)) return -1;
       int x = build_term(b, n, t->arg[0], step_of), y = arity == 2 ? build_term(b, n, t->arg[1], step_of) : -1;
       if (x < 0 || (arity == 2 && y < 0)) return -1;
-      s = kind == CS_IDENTITY ? x : arity == 1 ? push_act(b, kind, t->op, x) : push(b, (cell_step_kind)kind, x, y, -1);
+      s = push_op(b, &op, x, y);
       break;
     }
   }
@@ -233,7 +264,8 @@ int cell_program_build(const arch *a, cell_program *p, strbuf *err) {
 }
 
 void cell_program_free(cell_program *p) {
-  for (int i = 0; i < p->nsteps; i++) free(p->steps[i].args);
+  for (int i = 0; i < p->nargs; i++) free(p->args[i]);
+  free(p->args);
   free(p->steps);
   memset(p, 0, sizeof *p);
   p->memory = -1;
@@ -248,15 +280,11 @@ tensor *cell_forward(nn_ctx *ctx, const cell_program *p, tensor *const *px, tens
       case CS_X: v[i] = px[s->proj]; break;
       case CS_H: v[i] = ph[s->proj]; break;
       case CS_C: v[i] = c_prev ? c_prev : nn_fail(ctx, "the cell reads c but no memory was given"); break;
-      case CS_ADD: v[i] = nn_add(ctx, v[s->a], v[s->b]); break;
-      case CS_MUL: v[i] = nn_mul(ctx, v[s->a], v[s->b]); break;
-      case CS_IDENTITY: v[i] = v[s->a]; break;
-      case CS_TANH: v[i] = nn_tanh(ctx, v[s->a]); break;
-      case CS_SIGMOID: v[i] = nn_sigmoid(ctx, v[s->a]); break;
-      case CS_RELU: v[i] = nn_relu(ctx, v[s->a]); break;
-      case CS_EXTERN:
-        v[i] = v[s->a] ? nn_extern_forward(ctx, s->ext, s->args, v[s->a], v[s->a]->ndim, v[s->a]->ne, NULL, 0) : NULL;
+      case CS_OP: {
+        tensor *in[2] = {v[s->a], s->b >= 0 ? v[s->b] : NULL};
+        v[i] = stdlib_forward(ctx, &s->node, in);
         break;
+      }
     }
     if (!v[i]) return NULL;
   }
@@ -271,7 +299,7 @@ void cell_program_text(const cell_program *p, strbuf *out) {
     if (s->kind == CS_X || s->kind == CS_H) strbuf_printf(out, "W_%s%d %s%s", step_names[s->kind], s->proj,
                                                           step_names[s->kind], s->kind == CS_X ? " + b" : "");
     else if (s->kind == CS_C) strbuf_puts(out, "c_{t-1}");
-    else if (s->kind == CS_ADD || s->kind == CS_MUL) strbuf_printf(out, "%s(s%d, s%d)", step_names[s->kind], s->a, s->b);
+    else if (s->b >= 0) strbuf_printf(out, "%s(s%d, s%d)", cell_step_name(s), s->a, s->b);
     else strbuf_printf(out, "%s(s%d)", cell_step_name(s), s->a);
     if (i == p->output) strbuf_puts(out, "   -> h_t");
     if (i == p->memory) strbuf_puts(out, "   -> c_t");

@@ -22,26 +22,22 @@
 #include "grammar/arch.h"
 #include "stdlib/extern.h"
 #include "stdlib/ops.h"
+#include "stdlib/registry.h"
 
 typedef enum cell_step_kind {
-  CS_X,         /* projection proj of x_t */
-  CS_H,         /* projection proj of h_{t-1} */
-  CS_C,         /* c_{t-1} */
-  CS_ADD,       /* a + b */
-  CS_MUL,       /* a * b */
-  CS_IDENTITY,  /* a */
-  CS_TANH,      /* tanh(a) */
-  CS_SIGMOID,   /* sigmoid(a) */
-  CS_RELU,      /* max(a, 0) */
-  CS_EXTERN     /* a plug-in activation (shape: same, no weights) applied to a */
+  CS_X,   /* projection proj of x_t */
+  CS_H,   /* projection proj of h_{t-1} */
+  CS_C,   /* c_{t-1} */
+  CS_OP   /* an operation of the registry: a combine of steps a and b, or an
+             activation of step a (built-in, or a plug-in declared with
+             `shape: same`, run with its parameters' defaults) */
 } cell_step_kind;
 
 typedef struct cell_step {
   cell_step_kind kind;  /* what it computes */
   int a, b;             /* earlier steps it reads (b: combines only) */
   int proj;             /* CS_X, CS_H: which projection */
-  const nn_extern *ext; /* CS_EXTERN: the plug-in */
-  grammar_value *args;  /* CS_EXTERN: its parameters' defaults (malloc'd, owned) */
+  stdlib_node node;     /* CS_OP: the operation, with its parameters' defaults as arguments */
 } cell_step;
 
 typedef struct cell_program {
@@ -51,6 +47,8 @@ typedef struct cell_program {
   int output;          /* step giving h_t */
   int memory;          /* step giving c_t, or -1 for a cell without memory */
   int reads_c;         /* some step reads c_{t-1} */
+  int nargs;           /* argument arrays made for the steps' operations */
+  grammar_value **args;/* those arrays (malloc'd, owned) */
 } cell_program;
 
 /* Flattens the cell of a (a tree or fixed cell space). Returns 0, or -1 with

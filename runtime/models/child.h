@@ -16,13 +16,16 @@
 
 #include "grammar/arch.h"
 #include "stdlib/ops.h"
+#include "stdlib/registry.h"
 
-typedef struct child_shape {
-  int c, h, w;  /* channels, height, width of one example's map */
-} child_shape;
+/* channels, height, width of one example's map */
+typedef stdlib_shape child_shape;
 
-typedef struct child_op child_op;
-typedef struct child_layer child_layer;
+typedef struct child_layer {
+  int nops;              /* operations */
+  stdlib_node *ops;      /* each resolved through the registry (stdlib/registry.h) */
+  child_shape out;       /* shape of its output */
+} child_layer;
 
 typedef struct child {
   arch_cnn cnn;            /* the decoded architecture */

@@ -5,33 +5,15 @@
 #include "runtime/models/child.h"
 #include "runtime/models/lm.h"
 
-/* Short labels for drawings: "conv 3x5, 36" rather than every argument. */
-static void op_label(const arch_op *o, strbuf *out) {
-  const char *n = o->op->name;
-  const grammar_value *v = o->args;
-  if (!strcmp(n, "conv2d")) {
-    strbuf_printf(out, "conv %lldx%lld, %lld", (long long)v[0].i, (long long)v[1].i, (long long)v[2].i);
-    if (v[3].i > 1) strbuf_printf(out, " /%lld", (long long)v[3].i);
-  } else if (!strcmp(n, "maxpool") || !strcmp(n, "avgpool")) {
-    strbuf_printf(out, "%s %lldx%lld /%lld", n, (long long)v[0].i, (long long)v[0].i, (long long)v[1].i);
-  } else if (!strcmp(n, "dropout")) {
-    strbuf_printf(out, "dropout %g", v[0].f);
-  } else if (!strcmp(n, "dense")) {
-    strbuf_printf(out, "dense %lld", (long long)v[0].i);
-  } else {
-    strbuf_puts(out, n);
-  }
-}
-
 void child_dot(const child *ch, strbuf *out) {
   strbuf_puts(out, "digraph architecture {\n  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
   strbuf_printf(out, "  image [shape=ellipse, label=\"image\\n%dx%dx%d\"];\n", ch->input.c, ch->input.h, ch->input.w);
   for (int i = 0; i < ch->cnn.nlayers; i++) {
     const arch_layer *l = &ch->cnn.layers[i];
     strbuf_printf(out, "  L%d [label=\"layer %d", i, i);
-    for (int k = 0; k < l->nops; k++) {
+    for (int k = 0; k < ch->layers[i].nops; k++) {
       strbuf_puts(out, "\\n");
-      op_label(&l->ops[k], out);
+      stdlib_label(&ch->layers[i].ops[k], out);
     }
     strbuf_puts(out, "\"];\n");
     if (!l->ninputs) strbuf_printf(out, "  image -> L%d;\n", i);
@@ -39,9 +21,9 @@ void child_dot(const child *ch, strbuf *out) {
       strbuf_printf(out, "  L%d -> L%d%s;\n", l->inputs[k], i, l->inputs[k] == i - 1 ? "" : " [style=dashed]");
   }
   strbuf_puts(out, "  head [shape=box, style=\"rounded,filled\", fillcolor=\"#eeeeee\", label=\"head");
-  for (int k = 0; k < ch->cnn.head.nops; k++) {
+  for (int k = 0; k < ch->head->nops; k++) {
     strbuf_puts(out, "\\n");
-    op_label(&ch->cnn.head.ops[k], out);
+    stdlib_label(&ch->head->ops[k], out);
   }
   strbuf_puts(out, "\"];\n");
   for (int i = 0; i < ch->cnn.nlayers; i++)
@@ -58,8 +40,8 @@ void lm_dot(const lm *m, strbuf *out) {
     else if (st->kind == CS_H) strbuf_printf(out, "  s%d [shape=ellipse, label=\"U%d h_t-1\"];\n", i, st->proj);
     else if (st->kind == CS_C) strbuf_printf(out, "  s%d [shape=ellipse, label=\"c_t-1\"];\n", i);
     else strbuf_printf(out, "  s%d [label=\"%s\"];\n", i, cell_step_name(st));
-    if (st->kind >= CS_ADD) strbuf_printf(out, "  s%d -> s%d;\n", st->a, i);
-    if (st->kind == CS_ADD || st->kind == CS_MUL) strbuf_printf(out, "  s%d -> s%d;\n", st->b, i);
+    if (st->kind == CS_OP) strbuf_printf(out, "  s%d -> s%d;\n", st->a, i);
+    if (st->kind == CS_OP && st->b >= 0) strbuf_printf(out, "  s%d -> s%d;\n", st->b, i);
   }
   strbuf_puts(out, "  h_t [shape=plaintext];\n");
   strbuf_printf(out, "  s%d -> h_t;\n", p->output);

@@ -1,0 +1,232 @@
+/* rundir.c: the files of a run directory: the checkpoint, the log and
+ * best.json (see rundir.h). */
+#include "runtime/search/rundir.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/json.h"
+#include "nn/safetensors.h"
+
+int rundir_write_checkpoint(const char *dir, const run_state *s, controller *ctl, const nn_optim *opt, strbuf *err) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/checkpoint.safetensors", dir);
+  int np = ctl ? ctl->params.items.n : 0;
+  st_tensor *ts = xcalloc((size_t)(3 * np + 1), sizeof *ts);
+  char **names = xcalloc((size_t)(3 * np + 1), sizeof(char *));
+  int n = 0;
+  for (int i = 0; i < np; i++) {
+    const tensor *t = ctl->params.items.items[i];
+    for (int k = 0; k < 3; k++) {
+      if (k == 2 && !opt->v[i]) continue;
+      names[n] = xmalloc(strlen(t->name) + 16);
+      sprintf(names[n], "%s%s", k == 0 ? "" : k == 1 ? "optim.m." : "optim.v.", t->name);
+      ts[n].name = names[n];
+      ts[n].ndim = t->ndim;
+      for (int d = 0; d < t->ndim; d++) ts[n].shape[d] = t->ne[d];
+      ts[n].data = k == 0 ? t->data : k == 1 ? opt->m[i] : opt->v[i];
+      n++;
+    }
+  }
+  char vals[10][600];
+  snprintf(vals[0], sizeof vals[0], "%ld", s->samples);
+  snprintf(vals[1], sizeof vals[1], "%ld", s->evaluated);
+  snprintf(vals[2], sizeof vals[2], "%ld", s->hits);
+  snprintf(vals[3], sizeof vals[3], "%.17g", s->baseline);
+  snprintf(vals[4], sizeof vals[4], "%d", s->have_baseline);
+  snprintf(vals[5], sizeof vals[5], "%016llx%016llx%016llx%016llx", (unsigned long long)s->r.s[0],
+           (unsigned long long)s->r.s[1], (unsigned long long)s->r.s[2], (unsigned long long)s->r.s[3]);
+  snprintf(vals[6], sizeof vals[6], "%ld", opt ? opt->step : 0);
+  snprintf(vals[7], sizeof vals[7], "%.17g", s->best);
+  snprintf(vals[8], sizeof vals[8], "%s", s->best_key);
+  snprintf(vals[9], sizeof vals[9], "%.17g", s->best_test);
+  const char *keys[] = {"samples", "evaluated", "hits", "baseline", "have_baseline", "rng", "optim_step", "best",
+                        "best_key", "best_test"};
+  const char *v[10];
+  for (int i = 0; i < 10; i++) v[i] = vals[i];
+  int rc = st_write(path, ts, n, keys, v, 10, err);
+  for (int i = 0; i < n; i++) free(names[i]);
+  free(names);
+  free(ts);
+  return rc;
+}
+
+static const char *meta(const st_file *f, const char *key) {
+  for (int i = 0; i < f->nmeta; i++)
+    if (!strcmp(f->meta_keys[i], key)) return f->meta_values[i];
+  return NULL;
+}
+
+int rundir_read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_optim *opt, strbuf *err) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/checkpoint.safetensors", dir);
+  st_file f;
+  if (st_read(path, &f, err)) return -1;
+  const char *need[] = {"samples", "evaluated", "hits", "baseline", "have_baseline", "rng", "optim_step", "best", "best_key"};
+  for (int i = 0; i < 9; i++)
+    if (!meta(&f, need[i])) {
+      strbuf_printf(err, "%s: not a naslc checkpoint (no '%s')", path, need[i]);
+      st_free(&f);
+      return -1;
+    }
+  s->samples = atol(meta(&f, "samples"));
+  s->evaluated = atol(meta(&f, "evaluated"));
+  s->hits = atol(meta(&f, "hits"));
+  s->baseline = strtod(meta(&f, "baseline"), NULL);
+  s->have_baseline = atoi(meta(&f, "have_baseline"));
+  s->best = strtod(meta(&f, "best"), NULL);
+  snprintf(s->best_key, sizeof s->best_key, "%s", meta(&f, "best_key"));
+  s->best_test = meta(&f, "best_test") ? strtod(meta(&f, "best_test"), NULL) : NAN;
+  const char *hex = meta(&f, "rng");
+  for (int k = 0; k < 4 && strlen(hex) >= 64; k++) {
+    char part[17];
+    memcpy(part, hex + 16 * k, 16);
+    part[16] = 0;
+    s->r.s[k] = strtoull(part, NULL, 16);
+  }
+  int rc = 0;
+  if (ctl) {
+    opt->step = atol(meta(&f, "optim_step"));
+    for (int i = 0; i < ctl->params.items.n && rc == 0; i++) {
+      tensor *t = ctl->params.items.items[i];
+      char name[512];
+      for (int k = 0; k < 3 && rc == 0; k++) {
+        float *dst = k == 0 ? t->data : k == 1 ? opt->m[i] : opt->v[i];
+        if (!dst) continue;
+        snprintf(name, sizeof name, "%s%s", k == 0 ? "" : k == 1 ? "optim.m." : "optim.v.", t->name);
+        const st_tensor *st = st_find(&f, name);
+        int64_t n = 1;
+        for (int d = 0; st && d < st->ndim; d++) n *= st->shape[d];
+        if (!st || n != t->n) {
+          strbuf_printf(err, "%s: '%s' is missing or has another shape: was the space changed?", path, name);
+          rc = -1;
+          break;
+        }
+        memcpy(dst, st->data, sizeof(float) * (size_t)n);
+      }
+    }
+  }
+  st_free(&f);
+  return rc;
+}
+
+int rundir_read_log(const char *path, rundir_log *log, int quiet, strbuf *err) {
+  smap *by_key = &log->by_key;
+  double **by_sample = &log->by_sample, **test_by_sample = &log->test_by_sample;
+  long *nsamples = &log->n;
+  strbuf text;
+  strbuf_init(&text);
+  int e = strbuf_read_file(&text, path);
+  if (e) {
+    strbuf_free(&text);
+    if (e == ENOENT) return 0;
+    strbuf_printf(err, "cannot read the run log '%s': %s", path, strerror(e));
+    return -1;
+  }
+  arena mem;
+  arena_init(&mem);
+  size_t pos = 0, good = 0;
+  while (pos < text.len) {
+    char *nl = memchr(text.data + pos, '\n', text.len - pos);
+    size_t end = nl ? (size_t)(nl - text.data) : text.len;
+    json_value *v = json_parse(&mem, text.data + pos, end - pos, NULL);
+    const json_value *s = json_get(v, "sample"), *k = json_get(v, "key"), *r = json_get(v, "reward"),
+                     *ta = json_get(v, "test_accuracy");
+    if (!ta) ta = json_get(v, "test_perplexity"); /* language models */
+    if (!nl || !v || !s || !k || !r || k->kind != JSON_STRING) {
+      if (!quiet)
+        fprintf(stderr, "run log: the line at byte %zu is damaged (%zu bytes, cut short by a crash?); "
+                        "it is dropped and its child will be evaluated again\n", pos, text.len - pos);
+      break;
+    }
+    long i = (long)s->number;
+    if (i >= *nsamples) {
+      long cap = i + 1024;
+      *by_sample = xrealloc(*by_sample, sizeof(double) * (size_t)cap);
+      *test_by_sample = xrealloc(*test_by_sample, sizeof(double) * (size_t)cap);
+      for (long j = *nsamples; j < cap; j++) (*by_sample)[j] = (*test_by_sample)[j] = NAN;
+      *nsamples = cap;
+    }
+    (*by_sample)[i] = r->number;
+    (*test_by_sample)[i] = ta && ta->kind == JSON_NUMBER ? ta->number : NAN;
+    smap_put(by_key, k->string, r->number);
+    pos = end + 1;
+    good = pos;
+  }
+  arena_free(&mem);
+  int rc = 0;
+  if (good < text.len && truncate(path, (off_t)good)) {
+    strbuf_printf(err, "cannot cut the damaged end of '%s': %s", path, strerror(errno));
+    rc = -1;
+  }
+  strbuf_free(&text);
+  return rc;
+}
+
+void rundir_log_line(strbuf *b, long sample, const char *key, const search_result *res, int hit, const arch *a) {
+  strbuf_clear(b);
+  strbuf_printf(b, "{\"sample\":%ld,\"key\":", sample);
+  strbuf_json_string(b, key);
+  strbuf_puts(b, ",\"reward\":");
+  strbuf_json_number(b, "%.17g", res->reward);
+  strbuf_printf(b, ",\"ok\":%s,\"hit\":%s,\"seconds\":%.3f,\"params\":%lld,\"flops\":%lld",
+                res->ok ? "true" : "false", hit ? "true" : "false", res->seconds, (long long)res->params,
+                (long long)res->flops);
+  if (res->epochs) {
+    int lm = grammar_is_lm(a->g);
+    if (!isnan(res->test_accuracy)) {
+      strbuf_printf(b, ",\"%s\":", lm ? "test_perplexity" : "test_accuracy");
+      strbuf_json_number(b, "%.6f", res->test_accuracy);
+    }
+    strbuf_printf(b, ",\"%s\":[", lm ? "valid_perplexity" : "valid_accuracy");
+    for (int e = 0; e < res->epochs && e < 64; e++) {
+      if (e) strbuf_putc(b, ',');
+      strbuf_json_number(b, "%.6f", res->valid_accuracy[e]);
+    }
+    strbuf_putc(b, ']');
+  }
+  if (res->note[0]) {
+    strbuf_puts(b, ",\"note\":");
+    strbuf_json_string(b, res->note);
+  }
+  strbuf_puts(b, ",\"record\":");
+  arch_json(a, b);
+  strbuf_puts(b, "}\n");
+}
+
+int rundir_write_best(const char *dir, const char *file, const arch *a, const search_result *res, strbuf *err) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/best.json", dir);
+  strbuf b;
+  strbuf_init(&b);
+  arch_json(a, &b);
+  b.len--; /* reopen the record */
+  strbuf_puts(&b, ",\"reward\":");
+  strbuf_json_number(&b, "%.17g", res->reward);
+  if (res->epochs && !isnan(res->test_accuracy)) {
+    strbuf_printf(&b, ",\"%s\":", grammar_is_lm(a->g) ? "test_perplexity" : "test_accuracy");
+    strbuf_json_number(&b, "%.6f", res->test_accuracy);
+  }
+  if (file) {
+    char abs[4096];
+    strbuf_puts(&b, ",\"file\":");
+    strbuf_json_string(&b, realpath(file, abs) ? abs : file);
+  }
+  strbuf_puts(&b, "}\n");
+  int rc = fs_write_atomic(path, b.data, b.len, err);
+  strbuf_free(&b);
+  return rc;
+}
+
+void rundir_log_free(rundir_log *log) {
+  smap_free(&log->by_key);
+  free(log->by_sample);
+  free(log->test_by_sample);
+  memset(log, 0, sizeof *log);
+}

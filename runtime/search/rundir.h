@@ -1,0 +1,59 @@
+/* rundir.h: the files of a run directory (the layout is in search.h), read
+ * and written by the search loop. Private to runtime/search.
+ *
+ * checkpoint.safetensors holds the controller's weights and its optimizer's
+ * moments as tensors, and the run_state in its metadata; it is replaced
+ * atomically after every update. log.jsonl gets one line per evaluated
+ * child (rundir_log_line), appended and fsync'd by the loop. best.json is
+ * replaced atomically when a child beats the best. */
+#ifndef NASLC_RUNDIR_H
+#define NASLC_RUNDIR_H
+
+#include "nn/optim.h"
+#include "runtime/search/controller.h"
+#include "runtime/search/search.h"
+#include "runtime/search/smap.h"
+
+/* Where a search stands between two batches: what the checkpoint holds. */
+typedef struct run_state {
+  long samples;        /* samples drawn and settled (their batch updated the controller) */
+  long evaluated;      /* children evaluated (not dedupe hits) */
+  long hits;           /* dedupe hits */
+  double baseline;     /* REINFORCE: the moving average of the rewards */
+  int have_baseline;   /* the baseline has been set (by the first batch) */
+  double best;         /* the best reward so far (-inf at first) */
+  double best_test;    /* its test accuracy or perplexity, or NAN */
+  char best_key[512];  /* its canonical string */
+  rng r;               /* the draws' state at the start of the next batch */
+} run_state;
+
+/* Writes dir/checkpoint.safetensors: s, and for REINFORCE (ctl set) the
+ * controller's weights and opt's moments. 0, or -1 with a message. */
+int rundir_write_checkpoint(const char *dir, const run_state *s, controller *ctl, const nn_optim *opt, strbuf *err);
+/* Reads it back into s (and ctl, opt when ctl is set); 0, or -1 with a
+ * message naming the file and what is wrong with it. */
+int rundir_read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_optim *opt, strbuf *err);
+
+/* What a resumed run knows from its log. */
+typedef struct rundir_log {
+  smap by_key;            /* reward by canonical string (dedupe) */
+  double *by_sample;      /* reward by sample index, NAN where none (malloc'd) */
+  double *test_by_sample; /* test figure by sample index, NAN where none (malloc'd) */
+  long n;                 /* entries of the two arrays */
+} rundir_log;
+
+/* Reads the log at path (none yet is not an error). A damaged last line (a
+ * kill in the middle of a write) is reported unless quiet and cut off. 0,
+ * or -1 with a message. */
+int rundir_read_log(const char *path, rundir_log *log, int quiet, strbuf *err);
+void rundir_log_free(rundir_log *log);
+
+/* The log line of sample (one JSON object and a newline) into b. */
+void rundir_log_line(strbuf *b, long sample, const char *key, const search_result *res, int hit, const arch *a);
+
+/* Replaces dir/best.json: the record of a, its reward and test figure, and
+ * the space's file (absolute) when file is set; readable by naslc show and
+ * train --arch. 0, or -1 with a message. */
+int rundir_write_best(const char *dir, const char *file, const arch *a, const search_result *res, strbuf *err);
+
+#endif

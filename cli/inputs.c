@@ -60,42 +60,21 @@ int cli_load_record(const char *path, const grammar *g, arch *a, int *status) {
   strbuf text, err;
   strbuf_init(&text);
   strbuf_init(&err);
-  int e = strbuf_read_file(&text, path);
-  int rc = -1;
-  arena mem;
-  arena_init(&mem);
+  int e = strbuf_read_file(&text, path), rc = -1;
   if (e) {
     fprintf(stderr, "naslc: cannot read '%s': %s\n", path, strerror(e));
     *status = EXIT_IO;
-    goto out;
-  }
-  size_t len = text.len;
-  char *nl = memchr(text.data, '\n', text.len);
-  if (nl) len = (size_t)(nl - text.data); /* a file of several records: the first */
-  json_value *v = json_parse(&mem, text.data, len, &err);
-  const json_value *tokens = json_get(v, "tokens"), *depth = json_get(v, "depth");
-  if (!v || !tokens || tokens->kind != JSON_ARRAY) {
-    fprintf(stderr, "naslc: '%s' is not an architecture record (%s); records come from 'naslc sample'\n", path,
-            err.len ? err.data : "no \"tokens\" list");
-    *status = EXIT_IO;
-    goto out;
-  }
-  int *t = xcalloc((size_t)tokens->n + 1, sizeof(int));
-  for (int i = 0; i < tokens->n; i++) t[i] = (int)tokens->items[i]->number;
-  /* a curriculum's depth is not a token: find the position that gives it */
-  const grammar_node *v_stack = g->variable_stack;
-  long at = v_stack && depth && depth->kind == JSON_NUMBER
-                ? grammar_curriculum_position(v_stack, (int)depth->number - v_stack->first_layer)
-                : 0;
-  if (!arch_from_tokens(g, at, t, tokens->n, a, &err)) {
-    fprintf(stderr, "naslc: '%s' does not fit space '%s': %s\n", path, g->name, err.data);
-    *status = EXIT_IO;
   } else {
-    rc = 0;
+    char *nl = memchr(text.data, '\n', text.len); /* a file of several records: the first */
+    int r = arch_from_record(g, text.data, nl ? (size_t)(nl - text.data) : text.len, a, &err);
+    if (r < 0)
+      fprintf(stderr, "naslc: '%s' is not an architecture record (%s); records come from 'naslc sample'\n", path,
+              err.data);
+    else if (r == 0)
+      fprintf(stderr, "naslc: '%s' does not fit space '%s': %s\n", path, g->name, err.data);
+    if (r <= 0) *status = EXIT_IO;
+    else rc = 0;
   }
-  free(t);
-out:
-  arena_free(&mem);
   strbuf_free(&text);
   strbuf_free(&err);
   return rc;

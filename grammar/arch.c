@@ -1,6 +1,8 @@
 /* arch.c: generating, replaying and decoding architectures (see arch.h). */
 #include "grammar/arch.h"
 
+#include "common/json.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -218,7 +220,7 @@ int arch_token(const arch *a, int decision) {
 
 /* ---- decoding ---- */
 
-static void json_value(strbuf *out, const grammar_value *v) {
+static void put_value(strbuf *out, const grammar_value *v) {
   char buf[64];
   switch (v->kind) {
     case GV_INT: strbuf_printf(out, "%lld", (long long)v->i); break;
@@ -268,7 +270,7 @@ static void decode_ops(decoder *dc, const grammar_node *n) {
         strbuf_putc(dc->out, ',');
         strbuf_json_string(dc->out, n->op->params[i].name);
         strbuf_putc(dc->out, ':');
-        json_value(dc->out, slot_value(a, &n->args[i]));
+        put_value(dc->out, slot_value(a, &n->args[i]));
       }
       strbuf_putc(dc->out, '}');
       break;
@@ -322,9 +324,9 @@ static void decode_tree(const arch *a, const grammar_node *t, strbuf *out) {
   strbuf_printf(out, "\"cell\":{\"leaves\":%d,\"nodes\":[", t->leaves);
   for (int k = 0; k < t->nnodes; k++) {
     strbuf_printf(out, "%s{\"node\":%d,\"combine\":", k ? "," : "", k);
-    json_value(out, slot_value(a, &t->combine[k]));
+    put_value(out, slot_value(a, &t->combine[k]));
     strbuf_puts(out, ",\"activation\":");
-    json_value(out, slot_value(a, &t->activation[k]));
+    put_value(out, slot_value(a, &t->activation[k]));
     if (k >= t->leaves) {
       /* children of inner node k: level by level, pairs in order */
       int level_start = 0, width = t->leaves, prev_start = 0;
@@ -341,13 +343,13 @@ static void decode_tree(const arch *a, const grammar_node *t, strbuf *out) {
   strbuf_putc(out, ']');
   if (t->has_inject) {
     strbuf_puts(out, ",\"inject\":{\"combine\":");
-    json_value(out, slot_value(a, &t->inject_combine));
+    put_value(out, slot_value(a, &t->inject_combine));
     strbuf_puts(out, ",\"activation\":");
-    json_value(out, slot_value(a, &t->inject_activation));
+    put_value(out, slot_value(a, &t->inject_activation));
     strbuf_puts(out, ",\"at\":");
-    json_value(out, slot_value(a, &t->inject_at));
+    put_value(out, slot_value(a, &t->inject_at));
     strbuf_puts(out, "},\"memory\":");
-    json_value(out, slot_value(a, &t->memory_from));
+    put_value(out, slot_value(a, &t->memory_from));
   }
   strbuf_putc(out, '}');
 }
@@ -416,7 +418,7 @@ static void decode_dag(const arch *a, const grammar_node *n, strbuf *out) {
         strbuf_putc(out, ',');
         strbuf_json_string(out, opn->op->params[k].name);
         strbuf_putc(out, ':');
-        json_value(out, &opn->args[k].fixed);
+        put_value(out, &opn->args[k].fixed);
       }
       strbuf_putc(out, '}');
       first = 0;
@@ -568,4 +570,40 @@ void arch_record_json(const arch *a, const char *file, strbuf *out) {
   strbuf_puts(out, ",\"file\":");
   strbuf_json_string(out, abs);
   strbuf_putc(out, '}');
+}
+
+/* A JSON number that is an int. */
+static int json_int(const json_value *v, int *out) {
+  if (!v || v->kind != JSON_NUMBER || !(v->number >= INT_MIN && v->number <= INT_MAX) || v->number != (int)v->number)
+    return 0;
+  *out = (int)v->number;
+  return 1;
+}
+
+int arch_from_record(const grammar *g, const char *text, size_t len, arch *a, strbuf *err) {
+  arena mem;
+  arena_init(&mem);
+  int rc = -1;
+  json_value *v = json_parse(&mem, text, len, err);
+  const json_value *tokens = json_get(v, "tokens"), *depth = json_get(v, "depth");
+  int *t = NULL, d;
+  if (!v) goto out;
+  if (!tokens || tokens->kind != JSON_ARRAY) {
+    strbuf_puts(err, "no \"tokens\" list");
+    goto out;
+  }
+  t = xcalloc((size_t)tokens->n + 1, sizeof(int));
+  for (int i = 0; i < tokens->n; i++)
+    if (!json_int(tokens->items[i], &t[i])) {
+      strbuf_printf(err, "token %d is not an integer", i + 1);
+      goto out;
+    }
+  /* a curriculum's depth is not a token: find the position that gives it */
+  const grammar_node *stack = g->variable_stack;
+  long at = stack && json_int(depth, &d) ? grammar_curriculum_position(stack, d - stack->first_layer) : 0;
+  rc = arch_from_tokens(g, at, t, tokens->n, a, err) ? 1 : 0;
+out:
+  free(t);
+  arena_free(&mem);
+  return rc;
 }

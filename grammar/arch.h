@@ -82,6 +82,13 @@ void arch_json(const arch *a, strbuf *out);
  * best.json and of a saved model's arch.json. */
 void arch_record_json(const arch *a, const char *file, strbuf *out);
 
+/* Reads a record (text[0..len), one JSON object as arch_json writes it) back
+ * into *a for grammar g: its tokens, and in a curriculum space its depth,
+ * which picks the position. 1 when it fits (free *a with arch_free); 0 when
+ * it is a record that does not fit g; -1 when it is not a record at all
+ * (not JSON, no "tokens" list of integers). The reason is in err. */
+int arch_from_record(const grammar *g, const char *text, size_t len, arch *a, strbuf *err);
+
 /* NAS-Bench-201 style string of a DAG cell with edges: all
  * ("|op~0|+|op~0|op~1|+..."); empty for other spaces. */
 void arch_cell_string(const arch *a, strbuf *out);

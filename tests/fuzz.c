@@ -115,36 +115,22 @@ static int located_error(const char *diag) {
   return 0;
 }
 
-/* Reads the record back as load_record() in naslc.c does for --arch (its
- * tokens; in a curriculum space the depth picks the position) and compares
+/* Reads the record back as `--arch` does (arch_from_record: its tokens; in
+ * a curriculum space the depth picks the position) and compares
  * the architecture with the one it came from. 1 when it replays; else 0 and
  * what differs in why. */
 static int replays(const grammar *g, const arch *a, const strbuf *record, strbuf *why) {
-  arena mem;
-  arena_init(&mem);
   strbuf err, again;
   strbuf_init(&err);
   strbuf_init(&again);
   arch b;
   int have_b = 0, ok = 0;
-  json_value *v = json_parse(&mem, record->data, record->len, &err);
-  const json_value *tokens = json_get(v, "tokens"), *depth = json_get(v, "depth");
-  if (!v) {
-    strbuf_printf(why, "the record is not JSON: %s", err.data);
+  int r = arch_from_record(g, record->data, record->len, &b, &err);
+  have_b = r == 1;
+  if (r < 0) {
+    strbuf_printf(why, "the record is not a record: %s", err.data);
     goto out;
   }
-  if (!tokens || tokens->kind != JSON_ARRAY) {
-    strbuf_puts(why, "the record has no \"tokens\" list");
-    goto out;
-  }
-  int *t = xcalloc((size_t)tokens->n + 1, sizeof(int));
-  for (int i = 0; i < tokens->n; i++) t[i] = (int)tokens->items[i]->number;
-  const grammar_node *stack = g->variable_stack;
-  long at = stack && depth && depth->kind == JSON_NUMBER
-                ? grammar_curriculum_position(stack, (int)depth->number - stack->first_layer)
-                : 0;
-  have_b = arch_from_tokens(g, at, t, tokens->n, &b, &err);
-  free(t);
   if (!have_b) {
     strbuf_printf(why, "the record does not fit its own space: %s", err.data);
     goto out;
@@ -173,7 +159,7 @@ static int replays(const grammar *g, const arch *a, const strbuf *record, strbuf
   ok = 1;
 out:
   if (have_b) arch_free(&b);
-  arena_free(&mem);
+
   strbuf_free(&err);
   strbuf_free(&again);
   return ok;

@@ -38,9 +38,9 @@ static int eval_train(void *p, const arch *a, const char *key, search_result *re
   res->seconds = rep.seconds;
   res->params = rep.params;
   res->flops = rep.flops;
-  res->test_accuracy = rep.test_metric;
+  res->test_metric = rep.test_metric;
   res->epochs = rep.epochs < 64 ? rep.epochs : 64;
-  for (int i = 0; i < res->epochs; i++) res->valid_accuracy[i] = rep.valid_metric[i];
+  for (int i = 0; i < res->epochs; i++) res->valid_metric[i] = rep.valid_metric[i];
   child_free(&ch);
   train_report_free(&rep);
   strbuf_free(&why);
@@ -78,9 +78,9 @@ static int eval_lm(void *p, const arch *a, const char *key, search_result *res, 
   res->seconds = rep.seconds;
   res->params = rep.params;
   res->flops = rep.flops;
-  res->test_accuracy = rep.test_metric; /* the log calls it test_perplexity */
+  res->test_metric = rep.test_metric; /* the log calls it test_perplexity */
   res->epochs = rep.epochs < 64 ? rep.epochs : 64;
-  for (int i = 0; i < res->epochs; i++) res->valid_accuracy[i] = rep.valid_metric[i];
+  for (int i = 0; i < res->epochs; i++) res->valid_metric[i] = rep.valid_metric[i];
   lm_free(&m);
   train_report_free(&rep);
   strbuf_free(&why);

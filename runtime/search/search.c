@@ -376,14 +376,14 @@ static void log_line(strbuf *b, long sample, const char *key, const search_resul
                 (long long)res->flops);
   if (res->epochs) {
     int lm = grammar_is_lm(a->g);
-    if (!isnan(res->test_accuracy)) {
+    if (!isnan(res->test_metric)) {
       strbuf_printf(b, ",\"%s\":", lm ? "test_perplexity" : "test_accuracy");
-      strbuf_json_number(b, "%.6f", res->test_accuracy);
+      strbuf_json_number(b, "%.6f", res->test_metric);
     }
     strbuf_printf(b, ",\"%s\":[", lm ? "valid_perplexity" : "valid_accuracy");
     for (int e = 0; e < res->epochs && e < 64; e++) {
       if (e) strbuf_putc(b, ',');
-      strbuf_json_number(b, "%.6f", res->valid_accuracy[e]);
+      strbuf_json_number(b, "%.6f", res->valid_metric[e]);
     }
     strbuf_putc(b, ']');
   }
@@ -406,9 +406,9 @@ static int write_best(const search_opts *o, const arch *a, const search_result *
   b.len--; /* reopen the record */
   strbuf_puts(&b, ",\"reward\":");
   strbuf_json_number(&b, "%.17g", res->reward);
-  if (res->epochs && !isnan(res->test_accuracy)) {
+  if (res->epochs && !isnan(res->test_metric)) {
     strbuf_printf(&b, ",\"%s\":", grammar_is_lm(a->g) ? "test_perplexity" : "test_accuracy");
-    strbuf_json_number(&b, "%.6f", res->test_accuracy);
+    strbuf_json_number(&b, "%.6f", res->test_metric);
   }
   if (o->file) {
     char abs[4096];
@@ -521,8 +521,8 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
       if (idx < nby && !isnan(by_sample[idx])) { /* logged before a stop: not evaluated again */
         res.reward = by_sample[idx];
         res.ok = 1;
-        res.test_accuracy = test_by_sample[idx];
-        res.epochs = !isnan(res.test_accuracy); /* so a logged best keeps its test accuracy */
+        res.test_metric = test_by_sample[idx];
+        res.epochs = !isnan(res.test_metric); /* so a logged best keeps its test accuracy */
       } else if (smap_get(&by_key, key.data, &v)) {
         res.reward = v;
         res.ok = 1;
@@ -548,7 +548,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
       if (o->on_sample) o->on_sample(o->on_sample_ctx, idx, res.reward, hit);
       if (res.reward > s.best) {
         s.best = res.reward;
-        s.best_test = res.epochs ? res.test_accuracy : NAN; /* NAN for children not tested */
+        s.best_test = res.epochs ? res.test_metric : NAN; /* NAN for children not tested */
         snprintf(s.best_key, sizeof s.best_key, "%s", key.data);
         if (write_best(o, &batch[i].a, &res, err)) {
           rc = -1;

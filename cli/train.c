@@ -31,9 +31,9 @@ static int train_lm(cli *c, grammar *g, const arch *a) {
   } else {
     printf("parameters %lld, forward FLOPs per word %lld\n", (long long)rep.params, (long long)rep.flops);
     double best = INFINITY;
-    for (int i = 0; i < rep.epochs; i++) best = rep.valid_perplexity[i] < best ? rep.valid_perplexity[i] : best;
+    for (int i = 0; i < rep.epochs; i++) best = rep.valid_metric[i] < best ? rep.valid_metric[i] : best;
     printf("valid perplexity %.2f (best %.2f), test perplexity %.2f, %.0f words/s, %.1f s\n",
-           rep.epochs ? rep.valid_perplexity[rep.epochs - 1] : NAN, best, rep.test_perplexity, rep.rate,
+           rep.epochs ? rep.valid_metric[rep.epochs - 1] : NAN, best, rep.test_metric, rep.rate,
            rep.seconds);
     if (rep.reward_ok) printf("reward %.6f (%s)\n", rep.reward, g->search.reward_text);
     const char *dir = cli_text(c, O_SAVE);
@@ -105,9 +105,9 @@ int cmd_train(cli *c) {
   } else {
     printf("parameters %lld, forward FLOPs per image %lld\n", (long long)rep.params, (long long)rep.flops);
     double best = 0;
-    for (int i = 0; i < rep.epochs; i++) best = rep.valid_accuracy[i] > best ? rep.valid_accuracy[i] : best;
+    for (int i = 0; i < rep.epochs; i++) best = rep.valid_metric[i] > best ? rep.valid_metric[i] : best;
     printf("valid accuracy %.4f (best %.4f), test accuracy %.4f, %.1f s\n",
-           rep.epochs ? rep.valid_accuracy[rep.epochs - 1] : 0, best, rep.test_accuracy, rep.seconds);
+           rep.epochs ? rep.valid_metric[rep.epochs - 1] : 0, best, rep.test_metric, rep.seconds);
     if (rep.reward_ok) printf("reward %.6f (%s)\n", rep.reward, g->search.reward_text);
     const char *dir = cli_text(c, O_SAVE);
     if (dir && train_save(dir, &a, c->file, &ch.params, &rep, &err)) {

@@ -425,9 +425,9 @@ static void tiny_corpus(void) {
       tap_diag("%s", err.data);
       ok = 0;
     } else {
-      first[run] = rep.valid_perplexity[0];
-      last[run] = rep.valid_perplexity[rep.epochs - 1];
-      test = rep.test_perplexity;
+      first[run] = rep.valid_metric[0];
+      last[run] = rep.valid_metric[rep.epochs - 1];
+      test = rep.test_metric;
       reward = rep.reward;
       tap_diag("run %d: valid perplexity %.3f -> %.3f, test %.3f, reward %.4f", run, first[run], last[run], test,
                rep.reward);

@@ -149,14 +149,14 @@ static void test_training(void) {
     child_free(&c);
   }
   tap_result(rep[0].epochs == 4, "four epochs trained");
-  tap_result(rep[0].valid_accuracy[3] > 0.9 && rep[0].test_accuracy > 0.9,
-             "it learns: valid accuracy %.3f, test accuracy %.3f (chance 0.25)", rep[0].valid_accuracy[3],
-             rep[0].test_accuracy);
+  tap_result(rep[0].valid_metric[3] > 0.9 && rep[0].test_metric > 0.9,
+             "it learns: valid accuracy %.3f, test accuracy %.3f (chance 0.25)", rep[0].valid_metric[3],
+             rep[0].test_metric);
   tap_result(rep[0].valid_loss[3] < rep[0].valid_loss[0] || rep[0].valid_loss[0] < 0.1, "validation loss falls");
-  int same = rep[0].test_accuracy == rep[1].test_accuracy;
+  int same = rep[0].test_metric == rep[1].test_metric;
   for (int e = 0; e < 4; e++) same &= rep[0].valid_loss[e] == rep[1].valid_loss[e];
   tap_result(same, "the same seed gives the same history, bit for bit");
-  double best = fmax(rep[0].valid_accuracy[2], rep[0].valid_accuracy[3]);
+  double best = fmax(rep[0].valid_metric[2], rep[0].valid_metric[3]);
   tap_result(rep[0].reward_ok && fabs(rep[0].reward - best * best * best) < 1e-12,
              "reward: max of the last 2 validation accuracies, cubed (%.4f)", rep[0].reward);
   train_report_free(&rep[0]);

@@ -27,20 +27,20 @@ static int eval_train(void *p, const arch *a, const char *key, search_result *re
   res->reward = rep.reward_ok ? rep.reward : SEARCH_FAILED_REWARD;
   if (res->ok && res->reward > res->best_before) { /* the test set is for new bests only: it costs a full pass */
     double loss;
-    if (evaluate(&ch, &e->data.test, 256, e->opts.threads, &rep.test_accuracy, &loss, &why)) {
+    if (evaluate(&ch, &e->data.test, 256, e->opts.threads, &rep.test_metric, &loss, &why)) {
       snprintf(res->note, sizeof res->note, "%s", why.data);
-      rep.test_accuracy = NAN;
+      rep.test_metric = NAN;
     }
   } else {
-    rep.test_accuracy = NAN;
+    rep.test_metric = NAN;
   }
   if (!rep.reward_ok) snprintf(res->note, sizeof res->note, "the reward could not be evaluated");
   res->seconds = rep.seconds;
   res->params = rep.params;
   res->flops = rep.flops;
-  res->test_accuracy = rep.test_accuracy;
+  res->test_metric = rep.test_metric;
   res->epochs = rep.epochs < 64 ? rep.epochs : 64;
-  for (int i = 0; i < res->epochs; i++) res->valid_accuracy[i] = rep.valid_accuracy[i];
+  for (int i = 0; i < res->epochs; i++) res->valid_metric[i] = rep.valid_metric[i];
   child_free(&ch);
   train_report_free(&rep);
   strbuf_free(&why);
@@ -66,21 +66,21 @@ static int eval_lm(void *p, const arch *a, const char *key, search_result *res, 
   res->reward = rep.reward_ok ? rep.reward : SEARCH_FAILED_REWARD;
   if (res->ok && res->reward > res->best_before) { /* the test set for new bests only */
     const grammar_train *t = &e->g->train;
-    if (lm_evaluate(&m, e->words.test, e->words.ntest, t->batch, t->bptt, e->opts.threads, &rep.test_perplexity,
+    if (lm_evaluate(&m, e->words.test, e->words.ntest, t->batch, t->bptt, e->opts.threads, &rep.test_metric,
                     &why)) {
       snprintf(res->note, sizeof res->note, "%s", why.data);
-      rep.test_perplexity = NAN;
+      rep.test_metric = NAN;
     }
   } else {
-    rep.test_perplexity = NAN;
+    rep.test_metric = NAN;
   }
   if (!rep.reward_ok) snprintf(res->note, sizeof res->note, "the reward could not be evaluated");
   res->seconds = rep.seconds;
   res->params = rep.params;
   res->flops = rep.flops;
-  res->test_accuracy = rep.test_perplexity; /* the log calls it test_perplexity */
+  res->test_metric = rep.test_metric; /* the log calls it test_perplexity */
   res->epochs = rep.epochs < 64 ? rep.epochs : 64;
-  for (int i = 0; i < res->epochs; i++) res->valid_accuracy[i] = rep.valid_perplexity[i];
+  for (int i = 0; i < res->epochs; i++) res->valid_metric[i] = rep.valid_metric[i];
   lm_free(&m);
   train_report_free(&rep);
   strbuf_free(&why);

@@ -180,14 +180,14 @@ void rundir_log_line(strbuf *b, long sample, const char *key, const search_resul
                 (long long)res->flops);
   if (res->epochs) {
     int lm = grammar_is_lm(a->g);
-    if (!isnan(res->test_accuracy)) {
+    if (!isnan(res->test_metric)) {
       strbuf_printf(b, ",\"%s\":", lm ? "test_perplexity" : "test_accuracy");
-      strbuf_json_number(b, "%.6f", res->test_accuracy);
+      strbuf_json_number(b, "%.6f", res->test_metric);
     }
     strbuf_printf(b, ",\"%s\":[", lm ? "valid_perplexity" : "valid_accuracy");
     for (int e = 0; e < res->epochs && e < 64; e++) {
       if (e) strbuf_putc(b, ',');
-      strbuf_json_number(b, "%.6f", res->valid_accuracy[e]);
+      strbuf_json_number(b, "%.6f", res->valid_metric[e]);
     }
     strbuf_putc(b, ']');
   }
@@ -209,9 +209,9 @@ int rundir_write_best(const char *dir, const char *file, const arch *a, const se
   b.len--; /* reopen the record */
   strbuf_puts(&b, ",\"reward\":");
   strbuf_json_number(&b, "%.17g", res->reward);
-  if (res->epochs && !isnan(res->test_accuracy)) {
+  if (res->epochs && !isnan(res->test_metric)) {
     strbuf_printf(&b, ",\"%s\":", grammar_is_lm(a->g) ? "test_perplexity" : "test_accuracy");
-    strbuf_json_number(&b, "%.6f", res->test_accuracy);
+    strbuf_json_number(&b, "%.6f", res->test_metric);
   }
   if (file) {
     char abs[4096];

@@ -149,8 +149,8 @@ static int settle_sample(run *r, int i, int *settled) {
   if (idx < r->known.n && !isnan(r->known.by_sample[idx])) { /* logged before a stop: not evaluated again */
     res.reward = r->known.by_sample[idx];
     res.ok = 1;
-    res.test_accuracy = r->known.test_by_sample[idx];
-    res.epochs = !isnan(res.test_accuracy); /* so a logged best keeps its test accuracy */
+    res.test_metric = r->known.test_by_sample[idx];
+    res.epochs = !isnan(res.test_metric); /* so a logged best keeps its test accuracy */
   } else if (smap_get(&r->known.by_key, r->key.data, &v)) {
     res.reward = v;
     res.ok = 1;
@@ -165,7 +165,7 @@ static int settle_sample(run *r, int i, int *settled) {
   if (r->o->on_sample) r->o->on_sample(r->o->on_sample_ctx, idx, res.reward, hit);
   if (res.reward > r->s.best) {
     r->s.best = res.reward;
-    r->s.best_test = res.epochs ? res.test_accuracy : NAN; /* NAN for children not tested */
+    r->s.best_test = res.epochs ? res.test_metric : NAN; /* NAN for children not tested */
     snprintf(r->s.best_key, sizeof r->s.best_key, "%s", r->key.data);
     if (rundir_write_best(r->o->dir, r->o->file, a, &res, r->err)) return SEARCH_E_FILE;
   }

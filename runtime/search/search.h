@@ -28,10 +28,11 @@ typedef struct search_result {
   int ok;                    /* evaluated (0: rejected; reward is search_failed_reward) */
   double seconds;            /* evaluation time */
   int64_t params, flops;     /* of the child, when trained */
-  double test_accuracy;      /* when trained; test perplexity for a language model */
-  int epochs;                /* entries of valid_accuracy */
-  double valid_accuracy[64]; /* the validation history (first 64 epochs); perplexities
-                                for a language model */
+  double test_metric;        /* when trained: the test accuracy, or perplexity for a
+                                language model (grammar_is_lm); NAN when not tested */
+  int epochs;                /* entries of valid_metric */
+  double valid_metric[64];   /* the validation history (first 64 epochs) in the same
+                                metric */
   char note[256];            /* why it was rejected, or "" */
 } search_result;
 

@@ -1,21 +1,11 @@
-/* lm_train.c: training and evaluating the language-model child of a cell
- * space (see lm_train.h). */
+/* lm_train.c: evaluating the language-model child of a cell space, and
+ * the model as the training loop sees it (see lm_train.h). */
 #include "runtime/train/lm_train.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include "nn/optim.h"
-#include "runtime/train/reward.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* The ids of segment [pos, pos + T) of `batch` streams of length L laid out
  * one after the other in tokens: inputs at pos + t, targets at pos + t + 1. */
@@ -67,123 +57,76 @@ int lm_evaluate(lm *m, const int *tokens, int64_t n, int batch, int bptt, int th
   return rc;
 }
 
-static void progress(const train_opts *o, int epoch, int epochs, int64_t done, int64_t total, double loss,
-                     double rate, double eta) {
-  if (o->quiet || !o->bar) return;
-  int width = 24, fill = total ? (int)((double)done / (double)total * width) : width;
-  char bar[32];
-  for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
-  bar[width] = 0;
-  fprintf(stderr, "\r  epoch %d/%d [%s] %lld/%lld words  ppl %.1f  %.0f words/s  ETA %d:%02d ", epoch, epochs, bar,
-          (long long)done, (long long)total, exp(loss), rate, (int)eta / 60, (int)eta % 60);
-  fflush(stderr);
+/* A language model as a train_model: each epoch is one pass of truncated
+ * BPTT over `batch` parallel streams of the training tokens, the state
+ * carried (detached) from one segment to the next. */
+typedef struct lm_model {
+  lm *m;             /* the network */
+  const lm_data *d;  /* its token streams */
+  int batch;         /* parallel streams */
+  int bptt;          /* steps per segment (the last may be shorter) */
+  int64_t L;         /* tokens per stream */
+  int *in, *tg;      /* the segment's inputs and targets (batch x bptt) */
+} lm_model;
+
+static int64_t lm_begin_epoch(void *self, int epoch, int64_t *examples) {
+  (void)epoch;
+  lm_model *lmm = self;
+  lm_reset_state(lmm->m, lmm->batch);
+  *examples = (int64_t)lmm->batch * (lmm->L - 1);
+  return (lmm->L - 1 + lmm->bptt - 1) / lmm->bptt;
+}
+
+static tensor *lm_step_loss(void *self, nn_ctx *ctx, int64_t step, int64_t *examples, double *weight) {
+  lm_model *lmm = self;
+  int64_t pos = step * lmm->bptt, L = lmm->L;
+  int T = (int)(L - 1 - pos < lmm->bptt ? L - 1 - pos : lmm->bptt);
+  segment(lmm->d->train, L, lmm->batch, pos, T, lmm->in, lmm->tg);
+  *examples = (int64_t)lmm->batch * T;
+  *weight = T; /* the epoch's mean loss is per word */
+  return lm_segment_loss(ctx, lmm->m, lmm->in, lmm->tg, lmm->batch, T);
+}
+
+static void lm_model_backward(void *self, nn_ctx *ctx, tensor *loss) {
+  lm_model *lmm = self;
+  lm_backward(ctx, lmm->m, loss);
+}
+
+/* An empty split has no perplexity (NAN); the loss is its log. */
+static int lm_model_evaluate(void *self, train_split split, int threads, double *metric, double *loss, strbuf *err) {
+  lm_model *lmm = self;
+  const int *tokens = split == TRAIN_VALID ? lmm->d->valid : lmm->d->test;
+  int64_t n = split == TRAIN_VALID ? lmm->d->nvalid : lmm->d->ntest;
+  *metric = *loss = NAN;
+  if (n && lm_evaluate(lmm->m, tokens, n, lmm->batch, lmm->bptt, threads, metric, err)) return -1;
+  *loss = log(*metric);
+  return 0;
 }
 
 int lm_train_child(const grammar *g, const arch *a, const lm_data *d, const train_opts *o, lm *out,
                    train_report *rep, strbuf *err) {
   memset(rep, 0, sizeof *rep);
   const grammar_train *t = &g->train;
-  int epochs = o->epochs > 0 ? o->epochs : t->epochs, bptt = t->bptt > 0 ? t->bptt : 35;
   rng r;
   rng_seed(&r, (uint64_t)t->seed * 2654435761u + 17);
-  lm *m = out;
-  if (lm_build(m, a, t, d->vocab, &r, err)) return -1;
-  rep->params = m->nparams;
-  rep->flops = m->flops;
-  rep->valid_perplexity = xcalloc((size_t)epochs + 1, sizeof(double));
-  rep->valid_loss = xcalloc((size_t)epochs + 1, sizeof(double));
-  rep->test_perplexity = NAN;
-  int batch = t->batch;
-  if (batch > d->ntrain / 2) batch = (int)(d->ntrain / 2 > 0 ? d->ntrain / 2 : 1);
-  int64_t L = d->ntrain / batch;
-  if (L < 2) {
-    strbuf_printf(err, "%lld training words are too few for batches of %d streams", (long long)d->ntrain, batch);
-    lm_free(m);
+  if (lm_build(out, a, t, d->vocab, &r, err)) return -1;
+  lm_model lmm = {.m = out, .d = d, .batch = t->batch, .bptt = t->bptt > 0 ? t->bptt : 35};
+  if (lmm.batch > d->ntrain / 2) lmm.batch = (int)(d->ntrain / 2 > 0 ? d->ntrain / 2 : 1);
+  lmm.L = d->ntrain / lmm.batch;
+  if (lmm.L < 2) {
+    strbuf_printf(err, "%lld training words are too few for batches of %d streams", (long long)d->ntrain, lmm.batch);
+    lm_free(out);
     return -1;
   }
-  int64_t words = (int64_t)batch * (L - 1);
-  nn_optim opt;
-  nn_optimizer ocfg = train_optimizer(&t->optimizer);
-  nn_schedule sched = train_schedule(&t->schedule);
-  nn_optim_init(&opt, &ocfg, &m->params);
-  nn_ctx ctx;
-  nn_ctx_init(&ctx, o->threads, &r);
-  int *in = xmalloc(sizeof(int) * (size_t)batch * (size_t)bptt), *tg = xmalloc(sizeof(int) * (size_t)batch * (size_t)bptt);
-  double t0 = now();
-  int rc = 0;
-  for (int e = 0; e < epochs && rc == 0; e++) {
-    double lr = nn_schedule_lr(&sched, t->optimizer.lr, e, epochs), sum = 0, te = now();
-    int64_t done = 0, s = 0;
-    lm_reset_state(m, batch);
-    for (int64_t pos = 0; pos + 1 < L; pos += bptt, s++) {
-      int T = (int)(L - 1 - pos < bptt ? L - 1 - pos : bptt);
-      nn_ctx_reset(&ctx);
-      ctx.training = 1;
-      segment(d->train, L, batch, pos, T, in, tg);
-      tensor *loss = lm_segment_loss(&ctx, m, in, tg, batch, T);
-      if (!loss) {
-        strbuf_printf(err, "training failed: %s", ctx.error);
-        rc = -1;
-        break;
-      }
-      if (!isfinite(loss->data[0])) {
-        strbuf_printf(err, "the loss became %g at epoch %d, segment %lld; lower the learning rate or the clip",
-                      loss->data[0], e + 1, (long long)s + 1);
-        rc = -1;
-        break;
-      }
-      sum += (double)loss->data[0] * T;
-      done += (int64_t)batch * T;
-      nn_params_zero_grad(&m->params);
-      lm_backward(&ctx, m, loss);
-      if (ctx.error[0]) { /* a plug-in cell step whose backward failed */
-        strbuf_printf(err, "training failed: %s", ctx.error);
-        rc = -1;
-        break;
-      }
-      if (t->clip > 0) nn_clip_grad_norm(&m->params, t->clip);
-      nn_optim_step(&opt, &m->params, lr);
-      if (s % 16 == 15 || pos + bptt + 1 >= L) {
-        double el = now() - te, rate = (double)done / (el > 0 ? el : 1e-9);
-        double left = (double)(words - done) / rate + (double)(epochs - e - 1) * (double)words / rate;
-        progress(o, e + 1, epochs, done, words, sum / ((double)done / batch), rate, left);
-      }
-    }
-    if (rc) break;
-    rep->train_loss = sum / ((double)done / batch);
-    double el = now() - te;
-    rep->rate = (double)done / (el > 0 ? el : 1e-9);
-    double ppl = NAN;
-    if (d->nvalid && lm_evaluate(m, d->valid, d->nvalid, batch, bptt, o->threads, &ppl, err)) {
-      rc = -1;
-      break;
-    }
-    rep->valid_perplexity[e] = ppl;
-    rep->valid_loss[e] = log(ppl);
-    rep->epochs = e + 1;
-    if (!o->quiet) {
-      if (o->bar) fprintf(stderr, "\r\033[K");
-      fprintf(stderr, "  epoch %d/%d: lr %g, train perplexity %.2f, valid perplexity %.2f, %.0f words/s, %.1f s\n",
-              e + 1, epochs, lr, exp(rep->train_loss), ppl, rep->rate, el);
-    }
-  }
-  if (rc == 0 && !o->skip_test && d->ntest &&
-      lm_evaluate(m, d->test, d->ntest, batch, bptt, o->threads, &rep->test_perplexity, err))
-    rc = -1;
-  rep->seconds = now() - t0;
-  if (rc == 0 && g->search.reward) {
-    reward_inputs ri = {rep->epochs, NULL, rep->valid_loss, rep->valid_perplexity, (double)rep->params,
-                        (double)rep->flops, 0};
-    strbuf rerr;
-    strbuf_init(&rerr);
-    rep->reward = reward_eval(g->search.reward, &ri, &rep->reward_ok, &rerr);
-    strbuf_free(&rerr);
-  }
-  free(in);
-  free(tg);
-  nn_ctx_free(&ctx);
-  nn_optim_free(&opt);
-  if (rc) lm_free(m);
+  lmm.in = xmalloc(sizeof(int) * (size_t)lmm.batch * (size_t)lmm.bptt);
+  lmm.tg = xmalloc(sizeof(int) * (size_t)lmm.batch * (size_t)lmm.bptt);
+  train_model m = {.self = &lmm, .params = &out->params, .rng = &r, .nparams = out->nparams, .flops = out->flops,
+                   .metric = TRAIN_PERPLEXITY, .begin_epoch = lm_begin_epoch, .step_loss = lm_step_loss,
+                   .backward = lm_model_backward, .evaluate = lm_model_evaluate};
+  int rc = train_run(&m, t, o, g->search.reward, rep, err);
+  free(lmm.in);
+  free(lmm.tg);
+  if (rc) lm_free(out);
   return rc;
 }
 

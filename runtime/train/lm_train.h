@@ -1,13 +1,14 @@
 /* lm_train.h: training the language-model child of a cell space (see
- * runtime/models/lm.h for the network), the way train.h trains an image
- * child.
+ * runtime/models/lm.h for the network) through the training loop
+ * (runtime/train/loop.h), the way train.h trains an image child.
  *
  * Training follows the word-level recipe of Zaremba et al. and the NAS-RNN
- * paper: the training tokens are laid out as `batch` parallel streams,
- * truncated back-propagation through time over `bptt` steps with the state
- * carried (and detached) from one segment to the next, gradient-norm
- * clipping, SGD with the recipe's schedule; validation perplexity after
- * every epoch, test perplexity at the end. */
+ * paper: the training tokens are laid out as `batch` parallel streams, and
+ * each step of the loop is one segment of truncated back-propagation
+ * through time over `bptt` steps (lm_backward), with the state carried (and
+ * detached) from one segment to the next; the loop adds gradient-norm
+ * clipping, the recipe's optimizer and schedule, validation perplexity
+ * after every epoch and test perplexity at the end. */
 #ifndef NASLC_LM_TRAIN_H
 #define NASLC_LM_TRAIN_H
 
@@ -20,9 +21,11 @@ int lm_evaluate(lm *m, const int *tokens, int64_t n, int batch, int bptt, int th
                 strbuf *err);
 
 /* Trains the child of a (a cell architecture) on d the way train_child does
- * for images: rep gets the validation perplexity per epoch (and its log as
- * valid_loss), the test perplexity unless o->skip_test, and the reward. The
- * trained model is left in *out (lm_free). 0, or -1 with a reason. */
+ * for images: rep's metric is perplexity, valid_metric holds it per epoch
+ * (and valid_loss its log), test_metric the test perplexity unless
+ * o->skip_test (NAN for an empty test split), and the reward. The trained
+ * model is left in *out (lm_free). 0, or -1 with a reason and nothing to
+ * free. */
 int lm_train_child(const grammar *g, const arch *a, const lm_data *d, const train_opts *o, lm *out,
                    train_report *rep, strbuf *err);
 

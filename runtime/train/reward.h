@@ -6,9 +6,12 @@
 #include "grammar/grammar.h"
 #include "common/strbuf.h"
 
+/* The series are named as the formula names them; a model has the one of
+ * its metric (train_run fills it from train_report's valid_metric) and
+ * NULL for the other. */
 typedef struct reward_inputs {
   int epochs;                    /* entries in the series */
-  const double *valid_accuracy;  /* per epoch, in [0, 1] */
+  const double *valid_accuracy;  /* per epoch, in [0, 1] (image children), or NULL */
   const double *valid_loss;      /* per epoch */
   const double *valid_perplexity;/* per epoch (language models), or NULL */
   double params, flops;          /* of the child */

@@ -35,17 +35,17 @@ int train_save(const char *dir, const arch *a, const char *file, const nn_params
   snprintf(path, sizeof path, "%s/arch.json", dir);
   int rc = fs_write_atomic(path, rec.data, rec.len, err);
   strbuf_printf(&hist, "{\"epochs\":%d,", rep->epochs);
-  if (rep->valid_perplexity) { /* a language model */
-    json_series(&hist, "valid_perplexity", rep->valid_perplexity, rep->epochs);
+  if (rep->metric == TRAIN_PERPLEXITY) { /* a language model */
+    json_series(&hist, "valid_perplexity", rep->valid_metric, rep->epochs);
     strbuf_puts(&hist, ",\"test_perplexity\":");
-    strbuf_json_number(&hist, "%.6f", rep->test_perplexity);
+    strbuf_json_number(&hist, "%.6f", rep->test_metric);
     strbuf_printf(&hist, ",\"words_per_second\":%.1f", rep->rate);
   } else {
-    json_series(&hist, "valid_accuracy", rep->valid_accuracy, rep->epochs);
+    json_series(&hist, "valid_accuracy", rep->valid_metric, rep->epochs);
     strbuf_putc(&hist, ',');
     json_series(&hist, "valid_loss", rep->valid_loss, rep->epochs);
     strbuf_puts(&hist, ",\"test_accuracy\":");
-    strbuf_json_number(&hist, "%.6f", rep->test_accuracy);
+    strbuf_json_number(&hist, "%.6f", rep->test_metric);
     strbuf_puts(&hist, ",\"test_loss\":");
     strbuf_json_number(&hist, "%.6f", rep->test_loss);
   }

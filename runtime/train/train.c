@@ -1,21 +1,11 @@
-/* train.c: see train.h. */
+/* train.c: the image data of a recipe, the evaluation of an image child,
+ * and the child as a model of the training loop (see train.h). */
 #include "runtime/train/train.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include "nn/optim.h"
-#include "nn/parallel.h"
-#include "runtime/train/reward.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int train_data_load(const grammar_train *recipe, train_data *d, strbuf *err) {
   memset(d, 0, sizeof *d);
@@ -86,25 +76,6 @@ void train_data_free(train_data *d) {
   memset(d, 0, sizeof *d);
 }
 
-nn_optimizer train_optimizer(const grammar_optimizer *g) {
-  nn_optimizer o = {g->kind == OPTIM_ADAM ? NN_ADAM : NN_SGD, g->lr, g->momentum, g->nesterov, g->weight_decay,
-                    g->beta1, g->beta2, g->eps};
-  return o;
-}
-
-nn_schedule train_schedule(const grammar_schedule *g) {
-  nn_schedule s = {g->kind == SCHED_STEP ? NN_SCHED_STEP : g->kind == SCHED_COSINE ? NN_SCHED_COSINE : NN_SCHED_CONSTANT,
-                   g->every, g->gamma, g->min_lr};
-  return s;
-}
-
-void train_report_free(train_report *r) {
-  free(r->valid_accuracy);
-  free(r->valid_loss);
-  free(r->valid_perplexity);
-  memset(r, 0, sizeof *r);
-}
-
 int evaluate(child *c, const ds_images *d, int batch, int threads, double *accuracy, double *loss, strbuf *err) {
   *accuracy = 0;
   *loss = 0;
@@ -152,114 +123,62 @@ int evaluate(child *c, const ds_images *d, int batch, int threads, double *accur
   return rc;
 }
 
-static void progress(const train_opts *o, int epoch, int epochs, int done, int total, double loss, double rate,
-                     double eta) {
-  if (o->quiet || !o->bar) return;
-  int width = 24, fill = total ? (int)((double)done / total * width) : width;
-  char bar[32];
-  for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
-  bar[width] = 0;
-  fprintf(stderr, "\r  epoch %d/%d [%s] batch %d/%d  loss %.4f  %.0f img/s  ETA %d:%02d ", epoch, epochs, bar, done,
-          total, loss, rate, (int)eta / 60, (int)eta % 60);
-  fflush(stderr);
+/* An image child as a train_model: its steps are the batches of a fresh
+ * shuffle of the training set each epoch. */
+typedef struct image_model {
+  child *c;                    /* the network */
+  const train_data *d;         /* its data */
+  const grammar_train *recipe; /* crop and flip */
+  rng *r;                      /* shuffles, crops and flips */
+  int batch;                   /* images per step */
+  int nbatches;                /* steps per epoch */
+  int *perm;                   /* this epoch's order of the training set */
+  int *labels;                 /* the step's labels (batch of them) */
+} image_model;
+
+static int64_t image_begin_epoch(void *self, int epoch, int64_t *examples) {
+  (void)epoch;
+  image_model *im = self;
+  ds_shuffle(im->d->train.n, im->perm, im->r);
+  *examples = (int64_t)im->nbatches * im->batch;
+  return im->nbatches;
+}
+
+static tensor *image_step_loss(void *self, nn_ctx *ctx, int64_t step, int64_t *examples, double *weight) {
+  image_model *im = self;
+  const ds_images *train = &im->d->train;
+  tensor *x = nn_new4(ctx, im->batch, train->c, train->h, train->w);
+  ds_batch(train, im->perm, (int)step * im->batch, im->batch, im->recipe->crop, im->recipe->flip, im->r, x->data,
+           im->labels);
+  *examples = im->batch;
+  *weight = 1;
+  return nn_softmax_xent(ctx, child_forward(ctx, im->c, x), im->labels);
+}
+
+static int image_evaluate(void *self, train_split split, int threads, double *metric, double *loss, strbuf *err) {
+  image_model *im = self;
+  const ds_images *d = split == TRAIN_VALID ? &im->d->valid : &im->d->test;
+  return evaluate(im->c, d, 256, threads, metric, loss, err);
 }
 
 int train_child(const grammar *g, const arch *a, const train_data *d, const train_opts *o, child *out,
                 train_report *rep, strbuf *err) {
   memset(rep, 0, sizeof *rep);
   const grammar_train *t = &g->train;
-  int epochs = o->epochs > 0 ? o->epochs : t->epochs;
   rng r;
   rng_seed(&r, (uint64_t)t->seed * 2654435761u + 17);
-  child *c = out;
-  if (child_build(c, a, d->shape, d->classes, &r, err)) return -1;
-  rep->params = c->nparams;
-  rep->flops = c->flops;
-  rep->valid_accuracy = xcalloc((size_t)epochs + 1, sizeof(double));
-  rep->valid_loss = xcalloc((size_t)epochs + 1, sizeof(double));
-  nn_optim opt;
-  nn_optimizer ocfg = train_optimizer(&t->optimizer);
-  nn_schedule sched = train_schedule(&t->schedule);
-  nn_optim_init(&opt, &ocfg, &c->params);
-  nn_ctx ctx;
-  nn_ctx_init(&ctx, o->threads, &r);
-  int batch = t->batch < d->train.n ? t->batch : d->train.n;
-  int nbatches = d->train.n / batch; /* a last partial batch is dropped: batch norm wants full batches */
-  if (nbatches < 1) nbatches = 1;
-  int *perm = xmalloc(sizeof(int) * (size_t)d->train.n), *labels = xmalloc(sizeof(int) * (size_t)batch);
-  double t0 = now();
-  int rc = 0;
-  for (int e = 0; e < epochs && rc == 0; e++) {
-    double lr = nn_schedule_lr(&sched, t->optimizer.lr, e, epochs), sum = 0, te = now();
-    ds_shuffle(d->train.n, perm, &r);
-    for (int b = 0; b < nbatches; b++) {
-      nn_ctx_reset(&ctx);
-      ctx.training = 1;
-      tensor *x = nn_new4(&ctx, batch, d->train.c, d->train.h, d->train.w);
-      ds_batch(&d->train, perm, b * batch, batch, t->crop, t->flip, &r, x->data, labels);
-      tensor *loss = nn_softmax_xent(&ctx, child_forward(&ctx, c, x), labels);
-      if (!loss) {
-        strbuf_printf(err, "training failed: %s", ctx.error);
-        rc = -1;
-        break;
-      }
-      if (!isfinite(loss->data[0])) {
-        strbuf_printf(err, "the loss became %g at epoch %d, batch %d; lower the learning rate", loss->data[0], e + 1,
-                      b + 1);
-        rc = -1;
-        break;
-      }
-      sum += loss->data[0];
-      nn_params_zero_grad(&c->params);
-      nn_backward(&ctx, loss);
-      if (ctx.error[0]) { /* a plug-in's backward failed */
-        strbuf_printf(err, "training failed: %s", ctx.error);
-        rc = -1;
-        break;
-      }
-      if (t->clip > 0) nn_clip_grad_norm(&c->params, t->clip);
-      nn_optim_step(&opt, &c->params, lr);
-      if (b % 8 == 7 || b == nbatches - 1) {
-        double el = now() - te, rate = (b + 1) * (double)batch / (el > 0 ? el : 1e-9);
-        double left = (double)(nbatches - b - 1) * batch / rate + (double)(epochs - e - 1) * nbatches * batch / rate;
-        progress(o, e + 1, epochs, b + 1, nbatches, sum / (b + 1), rate, left);
-      }
-    }
-    if (rc) break;
-    rep->train_loss = sum / nbatches;
-    double acc = 0, vloss = 0;
-    if (d->valid.n && evaluate(c, &d->valid, 256, o->threads, &acc, &vloss, err)) {
-      rc = -1;
-      break;
-    }
-    rep->valid_accuracy[e] = acc;
-    rep->valid_loss[e] = vloss;
-    rep->epochs = e + 1;
-    if (!o->quiet) {
-      double el = now() - te;
-      if (o->bar) fprintf(stderr, "\r\033[K");
-      fprintf(stderr, "  epoch %d/%d: train loss %.4f, valid accuracy %.4f, valid loss %.4f, %.0f img/s, %.1f s\n",
-              e + 1, epochs, rep->train_loss, acc, vloss, nbatches * (double)batch / el, el);
-    }
-  }
-  if (rc == 0 && !o->skip_test && evaluate(c, &d->test, 256, o->threads, &rep->test_accuracy, &rep->test_loss, err))
-    rc = -1;
-  rep->seconds = now() - t0;
-  if (rc == 0 && g->search.reward) {
-    reward_inputs in = {rep->epochs, rep->valid_accuracy, rep->valid_loss, NULL, (double)rep->params,
-                        (double)rep->flops, 0};
-    strbuf rerr;
-    strbuf_init(&rerr);
-    rep->reward = reward_eval(g->search.reward, &in, &rep->reward_ok, &rerr);
-    strbuf_free(&rerr);
-  }
-  free(perm);
-  free(labels);
-  nn_ctx_free(&ctx);
-  nn_optim_free(&opt);
-  if (rc) {
-    child_free(c);
-    train_report_free(rep);
-  }
+  if (child_build(out, a, d->shape, d->classes, &r, err)) return -1;
+  image_model im = {.c = out, .d = d, .recipe = t, .r = &r, .batch = t->batch < d->train.n ? t->batch : d->train.n};
+  im.nbatches = d->train.n / im.batch; /* a last partial batch is dropped: batch norm wants full batches */
+  if (im.nbatches < 1) im.nbatches = 1;
+  im.perm = xmalloc(sizeof(int) * (size_t)d->train.n);
+  im.labels = xmalloc(sizeof(int) * (size_t)im.batch);
+  train_model m = {.self = &im, .params = &out->params, .rng = &r, .nparams = out->nparams, .flops = out->flops,
+                   .metric = TRAIN_ACCURACY, .begin_epoch = image_begin_epoch, .step_loss = image_step_loss,
+                   .evaluate = image_evaluate};
+  int rc = train_run(&m, t, o, g->search.reward, rep, err);
+  free(im.perm);
+  free(im.labels);
+  if (rc) child_free(out);
   return rc;
 }

@@ -60,7 +60,7 @@ int cmd_eval(cli *c) {
       if (nn_params_load(&ch.params, cli_text(c, O_WEIGHTS), &err)) {
         fprintf(stderr, "naslc: %s\n", err.data);
         status = EXIT_IO;
-      } else if (evaluate(&ch, &d.test, 256, threads, &acc, &loss, &err)) {
+      } else if (train_evaluate(&ch, &d.test, 256, threads, &acc, &loss, &err)) {
         fprintf(stderr, "naslc: %s\n", err.data);
         status = EXIT_TRAIN;
       } else {

@@ -27,7 +27,7 @@ static int eval_train(void *p, const arch *a, const char *key, search_result *re
   res->reward = rep.reward_ok ? rep.reward : SEARCH_FAILED_REWARD;
   if (res->ok && res->reward > res->best_before) { /* the test set is for new bests only: it costs a full pass */
     double loss;
-    if (evaluate(&ch, &e->data.test, 256, e->opts.threads, &rep.test_metric, &loss, &why)) {
+    if (train_evaluate(&ch, &e->data.test, 256, e->opts.threads, &rep.test_metric, &loss, &why)) {
       snprintf(res->note, sizeof res->note, "%s", why.data);
       rep.test_metric = NAN;
     }

@@ -150,7 +150,7 @@ static int settle_sample(run *r, int i, int *settled) {
     res.reward = r->known.by_sample[idx];
     res.ok = 1;
     res.test_metric = r->known.test_by_sample[idx];
-    res.epochs = !isnan(res.test_metric); /* so a logged best keeps its test accuracy */
+    res.epochs = !isnan(res.test_metric); /* so a logged best keeps its test figure */
   } else if (smap_get(&r->known.by_key, r->key.data, &v)) {
     res.reward = v;
     res.ok = 1;

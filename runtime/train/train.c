@@ -76,7 +76,7 @@ void train_data_free(train_data *d) {
   memset(d, 0, sizeof *d);
 }
 
-int evaluate(child *c, const ds_images *d, int batch, int threads, double *accuracy, double *loss, strbuf *err) {
+int train_evaluate(child *c, const ds_images *d, int batch, int threads, double *accuracy, double *loss, strbuf *err) {
   *accuracy = 0;
   *loss = 0;
   if (d->n == 0) return 0;
@@ -158,7 +158,7 @@ static tensor *image_step_loss(void *self, nn_ctx *ctx, int64_t step, int64_t *e
 static int image_evaluate(void *self, train_split split, int threads, double *metric, double *loss, strbuf *err) {
   image_model *im = self;
   const ds_images *d = split == TRAIN_VALID ? &im->d->valid : &im->d->test;
-  return evaluate(im->c, d, 256, threads, metric, loss, err);
+  return train_evaluate(im->c, d, 256, threads, metric, loss, err);
 }
 
 int train_child(const grammar *g, const arch *a, const train_data *d, const train_opts *o, child *out,

@@ -36,7 +36,7 @@ int train_child(const grammar *g, const arch *a, const train_data *d, const trai
                 train_report *rep, strbuf *err);
 
 /* Accuracy and mean loss of c on d (evaluation mode). */
-int evaluate(child *c, const ds_images *d, int batch, int threads, double *accuracy, double *loss, strbuf *err);
+int train_evaluate(child *c, const ds_images *d, int batch, int threads, double *accuracy, double *loss, strbuf *err);
 
 /* Writes a trained model into dir (created with its parents): arch.json (the
  * record, see arch_record_json), history.json (the report, its figures

@@ -18,6 +18,7 @@ static int exit_status(int error) {
     case SEARCH_E_REWARD: return EXIT_TRAIN;        /* the formula */
     case SEARCH_E_UNSUPPORTED: return EXIT_USAGE;   /* a space this evaluator cannot search */
     case SEARCH_E_INTERNAL: return EXIT_TRAIN;
+    case SEARCH_E_BUSY: return EXIT_IO;             /* another process has the run directory */
     default: return EXIT_IO;                        /* files and directories */
   }
 }

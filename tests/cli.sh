@@ -176,6 +176,7 @@ with gzip.open(f"{d}/t10k-labels-idx1-ubyte.gz", "wb") as f:
 PY
 run 0 "a search that is never stopped" run "$tmp.search.nasl" --dir "$tmp.whole" --threads 1 --quiet
 has "$tmp.out" "samples 40," "the search draws its 40 samples"
+grep '^samples' "$tmp.out" > "$tmp.whole.summary"
 has "$tmp.out" "best architecture's test accuracy" "the best child's test accuracy is printed"
 "$NASLC" run "$tmp.search.nasl" --dir "$tmp.killed" --threads 1 --quiet > /dev/null 2>&1 &
 pid=$!
@@ -194,6 +195,28 @@ else
   fail "killed and resumed, the log equals the run never stopped"
   diff "$tmp.whole/log.jsonl" "$tmp.killed/log.jsonl" | head -5 | sed 's/^/# /'
 fi
+if grep -qxF -f "$tmp.whole.summary" "$tmp.out"; then ok "the resumed run's summary counts every child, as the run never stopped"; else fail "the resumed run's summary counts every child, as the run never stopped"; fi
+# ---- a run directory is used by one process at a time ----
+sed 's/samples: 40;/samples: 4000;/' "$tmp.search.nasl" > "$tmp.slow.nasl"
+"$NASLC" run "$tmp.slow.nasl" --dir "$tmp.busy" --threads 1 --quiet > /dev/null 2>&1 &
+pid=$!
+i=0
+while [ "$(cat "$tmp.busy/log.jsonl" 2> /dev/null | wc -l)" -lt 1 ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+run 3 "a second process on a run directory in use" run "$tmp.slow.nasl" --resume "$tmp.busy" --threads 1 --quiet
+says "naslc: '$tmp.busy' is in use by another naslc (process $pid); wait for it to end, or stop it first" "it is refused, with the holder named"
+kill -9 "$pid" 2> /dev/null
+wait "$pid" 2> /dev/null
+# ---- damage in the middle of a log is not what a crash leaves: nothing is cut ----
+cp -r "$tmp.whole" "$tmp.mid"
+sed -i '3a\\' "$tmp.mid/log.jsonl"
+cp "$tmp.mid/log.jsonl" "$tmp.mid.before"
+run 3 "resume with a blank line in the middle of the log" run "$tmp.search.nasl" --resume "$tmp.mid" --threads 1 --quiet
+says "naslc: $tmp.mid/log.jsonl:4: the line is damaged, and it is not the last one (a crash damages only the last); the log is left untouched: repair or remove that line, then resume" "the line is named"
+if cmp -s "$tmp.mid/log.jsonl" "$tmp.mid.before"; then ok "the log is left as it was"; else fail "the log is left as it was"; fi
+cp -r "$tmp.whole" "$tmp.neg"
+sed -i '2s/"sample":1,/"sample":-1,/' "$tmp.neg/log.jsonl"
+run 3 "resume with a negative sample number in the log" run "$tmp.search.nasl" --resume "$tmp.neg" --threads 1 --quiet
+says "naslc: $tmp.neg/log.jsonl:2: the line is damaged, and it is not the last one (a crash damages only the last); the log is left untouched: repair or remove that line, then resume" "it is refused, not written out of bounds"
 run 2 "run into an existing run directory" run "$tmp.search.nasl" --dir "$tmp.whole" --quiet
 says "naslc: '$tmp.whole' already holds a run; resume it with --resume $tmp.whole or choose another --dir" "an existing run is not overwritten"
 run 0 "report" report "$tmp.whole"

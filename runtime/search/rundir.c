@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "common/fsutil.h"
@@ -116,10 +118,34 @@ int rundir_read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_op
   return rc;
 }
 
+/* Samples beyond this are not a log naslc wrote (a run's budget is at most
+ * 10^9 samples). */
+#define MAX_LOGGED_SAMPLE 1000000000L
+
+/* One line of the log into log; 0 when it is not a line naslc writes. */
+static int read_line(rundir_log *log, arena *mem, const char *line, size_t len) {
+  json_value *v = json_parse(mem, line, len, NULL);
+  const json_value *s = json_get(v, "sample"), *k = json_get(v, "key"), *r = json_get(v, "reward"),
+                   *ta = json_get(v, "test_accuracy");
+  if (!ta) ta = json_get(v, "test_perplexity"); /* language models */
+  if (!v || !s || s->kind != JSON_NUMBER || !k || k->kind != JSON_STRING || !r) return 0;
+  if (!(s->number >= 0 && s->number <= (double)MAX_LOGGED_SAMPLE) || s->number != (double)(long)s->number) return 0;
+  long i = (long)s->number;
+  if (i >= log->n) {
+    long cap = i + 1024;
+    log->by_sample = xrealloc(log->by_sample, sizeof(double) * (size_t)cap);
+    log->test_by_sample = xrealloc(log->test_by_sample, sizeof(double) * (size_t)cap);
+    for (long j = log->n; j < cap; j++) log->by_sample[j] = log->test_by_sample[j] = NAN;
+    log->n = cap;
+  }
+  log->by_sample[i] = r->number;
+  log->test_by_sample[i] = ta && ta->kind == JSON_NUMBER ? ta->number : NAN;
+  smap_put(&log->by_key, k->string, r->number);
+  log->lines++;
+  return 1;
+}
+
 int rundir_read_log(const char *path, rundir_log *log, int quiet, strbuf *err) {
-  smap *by_key = &log->by_key;
-  double **by_sample = &log->by_sample, **test_by_sample = &log->test_by_sample;
-  long *nsamples = &log->n;
   strbuf text;
   strbuf_init(&text);
   int e = strbuf_read_file(&text, path);
@@ -131,40 +157,34 @@ int rundir_read_log(const char *path, rundir_log *log, int quiet, strbuf *err) {
   }
   arena mem;
   arena_init(&mem);
-  size_t pos = 0, good = 0;
+  size_t pos = 0;
+  long line = 0;
+  int rc = 0;
   while (pos < text.len) {
     char *nl = memchr(text.data + pos, '\n', text.len - pos);
     size_t end = nl ? (size_t)(nl - text.data) : text.len;
-    json_value *v = json_parse(&mem, text.data + pos, end - pos, NULL);
-    const json_value *s = json_get(v, "sample"), *k = json_get(v, "key"), *r = json_get(v, "reward"),
-                     *ta = json_get(v, "test_accuracy");
-    if (!ta) ta = json_get(v, "test_perplexity"); /* language models */
-    if (!nl || !v || !s || !k || !r || k->kind != JSON_STRING) {
-      if (!quiet)
-        fprintf(stderr, "run log: the line at byte %zu is damaged (%zu bytes, cut short by a crash?); "
-                        "it is dropped and its child will be evaluated again\n", pos, text.len - pos);
+    line++;
+    int last = end + 1 >= text.len; /* nothing after this line */
+    if (nl && read_line(log, &mem, text.data + pos, end - pos)) {
+      pos = end + 1;
+      continue;
+    }
+    if (!last) { /* a crash damages only the end: this is something else, and the log is left as it is */
+      strbuf_printf(err, "%s:%ld: the line is damaged, and it is not the last one (a crash damages only the last); "
+                    "the log is left untouched: repair or remove that line, then resume", path, line);
+      rc = -1;
       break;
     }
-    long i = (long)s->number;
-    if (i >= *nsamples) {
-      long cap = i + 1024;
-      *by_sample = xrealloc(*by_sample, sizeof(double) * (size_t)cap);
-      *test_by_sample = xrealloc(*test_by_sample, sizeof(double) * (size_t)cap);
-      for (long j = *nsamples; j < cap; j++) (*by_sample)[j] = (*test_by_sample)[j] = NAN;
-      *nsamples = cap;
+    if (!quiet)
+      fprintf(stderr, "run log: the line at byte %zu is damaged (%zu bytes, cut short by a crash?); "
+                      "it is dropped and its child will be evaluated again\n", pos, text.len - pos);
+    if (truncate(path, (off_t)pos)) {
+      strbuf_printf(err, "cannot cut the damaged end of '%s': %s", path, strerror(errno));
+      rc = -1;
     }
-    (*by_sample)[i] = r->number;
-    (*test_by_sample)[i] = ta && ta->kind == JSON_NUMBER ? ta->number : NAN;
-    smap_put(by_key, k->string, r->number);
-    pos = end + 1;
-    good = pos;
+    break;
   }
   arena_free(&mem);
-  int rc = 0;
-  if (good < text.len && truncate(path, (off_t)good)) {
-    strbuf_printf(err, "cannot cut the damaged end of '%s': %s", path, strerror(errno));
-    rc = -1;
-  }
   strbuf_free(&text);
   return rc;
 }
@@ -229,4 +249,37 @@ void rundir_log_free(rundir_log *log) {
   free(log->by_sample);
   free(log->test_by_sample);
   memset(log, 0, sizeof *log);
+}
+
+int rundir_lock(const char *dir, strbuf *err) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/lock", dir);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    strbuf_printf(err, "cannot open '%s': %s", path, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB)) {
+    int busy = errno == EWOULDBLOCK;
+    char pid[32] = "";
+    ssize_t n = busy ? pread(fd, pid, sizeof pid - 1, 0) : 0;
+    pid[n > 0 ? n : 0] = 0;
+    pid[strcspn(pid, "\n")] = 0;
+    if (busy)
+      strbuf_printf(err, "'%s' is in use by another naslc (process %s); wait for it to end, or stop it first",
+                    dir, pid[0] ? pid : "unknown");
+    else
+      strbuf_printf(err, "cannot lock '%s': %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  char pid[32];
+  int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+  int written = ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)len, 0) == len;
+  (void)written; /* the process id only serves another process's message */
+  return fd;
+}
+
+void rundir_unlock(int fd) {
+  if (fd >= 0) close(fd);
 }

@@ -27,6 +27,13 @@ typedef struct run_state {
   rng r;               /* the draws' state at the start of the next batch */
 } run_state;
 
+/* Takes dir/lock (an advisory flock, which the kernel drops when the
+ * process ends) and writes the process id into it: the file descriptor, or
+ * -1 with a message naming the holder when another process has it. */
+int rundir_lock(const char *dir, strbuf *err);
+/* Releases it (fd < 0: nothing). */
+void rundir_unlock(int fd);
+
 /* Writes dir/checkpoint.safetensors: s, and for REINFORCE (ctl set) the
  * controller's weights and opt's moments. 0, or -1 with a message. */
 int rundir_write_checkpoint(const char *dir, const run_state *s, controller *ctl, const nn_optim *opt, strbuf *err);
@@ -40,11 +47,13 @@ typedef struct rundir_log {
   double *by_sample;      /* reward by sample index, NAN where none (malloc'd) */
   double *test_by_sample; /* test figure by sample index, NAN where none (malloc'd) */
   long n;                 /* entries of the two arrays */
+  long lines;             /* lines read: children evaluated in the run so far */
 } rundir_log;
 
 /* Reads the log at path (none yet is not an error). A damaged last line (a
- * kill in the middle of a write) is reported unless quiet and cut off. 0,
- * or -1 with a message. */
+ * kill in the middle of a write) is reported unless quiet and cut off; a
+ * damaged line before the last is an error naming it, and the file is left
+ * as it is. 0, or -1 with a message. */
 int rundir_read_log(const char *path, rundir_log *log, int quiet, strbuf *err);
 void rundir_log_free(rundir_log *log);
 

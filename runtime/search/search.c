@@ -51,6 +51,7 @@ typedef struct run {
   rundir_log known;           /* a resumed run: what its log holds */
   char log_path[4096];        /* dir/log.jsonl */
   FILE *log;                  /* open for appending, or NULL */
+  int lock;                   /* the run directory's lock (rundir_lock), or -1 */
   nn_ctx ctx;                 /* the controller's graph of the batch */
   controller_sample *batch;   /* the batch's samples */
   double *rewards;            /* and their rewards */
@@ -73,12 +74,14 @@ static int open_run(run *r) {
     strbuf_printf(r->err, "cannot create the run directory '%s': %s", o->dir, strerror(errno));
     return SEARCH_E_FILE;
   }
+  if ((r->lock = rundir_lock(o->dir, r->err)) < 0) return SEARCH_E_BUSY;
   snprintf(r->log_path, sizeof r->log_path, "%s/log.jsonl", o->dir);
   controller *ctl = r->reinforce ? &r->ctl : NULL;
   if (o->resume) {
     if (rundir_read_checkpoint(o->dir, &r->s, ctl, &r->opt, r->err) ||
         rundir_read_log(r->log_path, &r->known, o->quiet, r->err))
       return SEARCH_E_FILE;
+    r->s.evaluated = r->known.lines; /* children logged after the checkpoint count too */
     if (!o->quiet) fprintf(stderr, "resuming %s at sample %ld of %ld\n", o->dir, r->s.samples, r->budget);
   } else if (stat(r->log_path, &st) == 0 && st.st_size > 0) {
     strbuf_printf(r->err, "'%s' already holds a run; resume it with --resume or choose another directory", o->dir);
@@ -256,6 +259,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
   r.eval = eval;
   r.eval_ctx = eval_ctx;
   r.err = err;
+  r.lock = -1;
   r.budget = o->samples > 0 ? o->samples : r.cfg->samples;
   r.minutes = o->minutes > 0 ? o->minutes : r.cfg->minutes;
   r.reinforce = r.cfg->strategy == STRATEGY_REINFORCE;
@@ -278,6 +282,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
     nn_ctx_free(&r.ctx);
   }
   if (r.log) fclose(r.log);
+  rundir_unlock(r.lock);
   sum->samples = r.s.samples;
   sum->evaluated = r.s.evaluated;
   sum->hits = r.s.hits;

@@ -14,6 +14,9 @@
  *   checkpoint.safetensors  controller weights, optimizer moments, and in its
  *                      metadata the baseline, the RNG state, samples done,
  *                      dedupe hits; written atomically after every update
+ *   lock               held (flock) by the process that runs the search, with
+ *                      its process id inside; the kernel releases it when that
+ *                      process ends, however it ends
  * A resumed run restores the checkpoint and re-draws the batch it was in: the
  * same seed gives the same samples, and those already in the log take their
  * logged reward instead of being trained again. */
@@ -43,7 +46,8 @@ typedef enum search_error {
   SEARCH_E_FILE = -1,        /* a file or directory cannot be read or written */
   SEARCH_E_REWARD = -2,      /* the reward formula cannot be evaluated */
   SEARCH_E_UNSUPPORTED = -3, /* the space cannot be searched with its evaluator */
-  SEARCH_E_INTERNAL = -4     /* the controller drew something the grammar rejects (a bug) */
+  SEARCH_E_INTERNAL = -4,    /* the controller drew something the grammar rejects (a bug) */
+  SEARCH_E_BUSY = -5         /* another process holds the run directory */
 } search_error;
 
 /* Evaluates one architecture; key is its canonical string. Returns 0 (with

@@ -14,13 +14,13 @@
  * st_read accepts any conforming file (JSON key order need not match the
  * offset order; whitespace is allowed) and checks everything: the header
  * length against the file size (at most 100 000 000 bytes, the limit of the
- * reference implementation), strict JSON (objects, arrays, strings with
- * escapes, integers; no floats, true, false or null), UTF-8, the keys of
- * every entry, dtype, rank (0..8), shape products, offsets against the shape
- * and the data section, overlaps, gaps and trailing bytes. Corrupt input gives
- * -1 and a message; it never crashes or aborts (except when malloc fails,
- * which naslc treats as fatal everywhere; allocations are bounded by the file
- * size).
+ * reference implementation), strict JSON read by common/json.h (objects,
+ * arrays, strings with escapes, integers; no floats, true, false or null;
+ * no duplicate keys), UTF-8, the keys of every entry, dtype, rank (0..8),
+ * shape products, offsets against the shape and the data section, overlaps,
+ * gaps and trailing bytes. Corrupt input gives -1 and a message; it never
+ * crashes or aborts (except when malloc fails, which naslc treats as fatal
+ * everywhere; allocations are bounded by the file size).
  *
  * Errors: each function returning int gives 0, or -1 after appending one line
  * (no trailing newline) to *err when err is not NULL. The line starts with the

@@ -1,0 +1,271 @@
+/* common_test.c: the bottom layer checked on its own: the JSON reader on
+ * valid and malformed text (exact messages), the string map and UTF-8
+ * checks (TAP). */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/arena.h"
+#include "common/json.h"
+#include "common/strbuf.h"
+#include "common/strmap.h"
+#include "common/utf8.h"
+#include "tap.h"
+
+/* ---- JSON ---- */
+
+static void test_json_valid(void) {
+  arena a;
+  arena_init(&a);
+  strbuf err;
+  strbuf_init(&err);
+  const char text[] =
+      " {\"name\": \"caf\\u00e9 \\ud83d\\ude00\", \"shape\": [2, -3, 0], \"big\": 9007199254740993,"
+      " \"max\": 9223372036854775807, \"beyond\": 9223372036854775808, \"half\": 0.5, \"tiny\": -1e-4,"
+      " \"flags\": [true, false, null], \"__metadata__\": {\"inner\": {\"deep\": [[]]}}} ";
+  json_value *v = json_parse(&a, text, sizeof text - 1, &err);
+  tap_result(v && v->kind == JSON_OBJECT && v->n == 9 && err.len == 0, "json: an object with nine members parses%s%s",
+             err.len ? ": " : "", err.data);
+  const json_value *name = json_get(v, "name"), *shape = json_get(v, "shape"), *big = json_get(v, "big");
+  tap_result(name && name->kind == JSON_STRING && !strcmp(name->string, "caf\xC3\xA9 \xF0\x9F\x98\x80"),
+             "json: \\u escapes and surrogate pairs decode to UTF-8");
+  tap_result(shape && shape->kind == JSON_ARRAY && shape->n == 3 && shape->items[1]->is_integer &&
+                 shape->items[1]->integer == -3 && shape->items[2]->integer == 0,
+             "json: an array of integers");
+  tap_result(big && big->is_integer && big->integer == 9007199254740993LL,
+             "json: 2^53 + 1 is kept exactly as an integer (a double would round it)");
+  const json_value *max = json_get(v, "max"), *beyond = json_get(v, "beyond");
+  tap_result(max && max->is_integer && max->integer == INT64_MAX, "json: INT64_MAX is an integer");
+  tap_result(beyond && beyond->kind == JSON_NUMBER && !beyond->is_integer && beyond->number == 9223372036854775808.0,
+             "json: one past INT64_MAX is a number, not an integer");
+  const json_value *half = json_get(v, "half"), *tiny = json_get(v, "tiny"), *flags = json_get(v, "flags");
+  tap_result(half && !half->is_integer && half->number == 0.5 && tiny && tiny->number == -1e-4,
+             "json: fractions and exponents");
+  tap_result(flags && flags->n == 3 && flags->items[0]->kind == JSON_BOOL && flags->items[0]->number == 1 &&
+                 flags->items[1]->kind == JSON_BOOL && flags->items[1]->number == 0 &&
+                 flags->items[2]->kind == JSON_NULL,
+             "json: true, false and null");
+  const json_value *deep = json_get(json_get(json_get(v, "__metadata__"), "inner"), "deep");
+  tap_result(deep && deep->kind == JSON_ARRAY && deep->n == 1 && deep->items[0]->n == 0, "json: nested metadata");
+  tap_result(name && name->pos == 10 && shape && shape->pos == 45, "json: values know their byte offset (%zu, %zu)",
+             name ? name->pos : 0, shape ? shape->pos : 0);
+  tap_result(!json_get(v, "missing") && !json_get(shape, "name") && !json_get(NULL, "name"),
+             "json_get: NULL for a missing key, an array, or NULL");
+  tap_result(!strcmp(json_describe(v), "an object") && !strcmp(json_describe(shape), "an array") &&
+                 !strcmp(json_describe(big), "an integer") && !strcmp(json_describe(half), "a number") &&
+                 !strcmp(json_describe(name), "a string") && !strcmp(json_describe(flags->items[0]), "a boolean") &&
+                 !strcmp(json_describe(flags->items[2]), "null"),
+             "json_describe names every kind");
+  strbuf_free(&err);
+  arena_free(&a);
+}
+
+/* text must fail with exactly want (json_parse's "at byte N: ..."). */
+static void expect_json_error(const char *label, const char *text, size_t len, const char *want) {
+  arena a;
+  arena_init(&a);
+  strbuf err;
+  strbuf_init(&err);
+  json_value *v = json_parse(&a, text, len, &err);
+  tap_result(!v && !strcmp(err.data, want), "json refuses %s: %s", label, err.data);
+  if (v || strcmp(err.data, want)) tap_diag("wanted: %s", want);
+  strbuf_free(&err);
+  arena_free(&a);
+}
+#define JSON_ERROR(label, text, want) expect_json_error(label, text, sizeof text - 1, want)
+
+static void test_json_malformed(void) {
+  JSON_ERROR("empty text", "", "at byte 0: unexpected end of input");
+  JSON_ERROR("blank text", "  \n", "at byte 3: unexpected end of input");
+  JSON_ERROR("a bare word", "hello", "at byte 0: unexpected 'h'");
+  JSON_ERROR("a misspelt literal", "[tru]", "at byte 1: unexpected 't'");
+  JSON_ERROR("a byte outside a string", "[\xE2\x80\x9C]", "at byte 1: unexpected byte 0xE2");
+  JSON_ERROR("an unterminated array", "[1, 2", "at byte 5: expected ',' or ']', found end of input");
+  JSON_ERROR("a trailing comma in an object", "{\"a\": 1,}", "at byte 8: expected a member name in quotes, found '}'");
+  JSON_ERROR("a trailing comma in an array", "[1,]", "at byte 3: unexpected ']'");
+  JSON_ERROR("a missing colon", "{\"a\" 1}", "at byte 5: expected ':', found '1'");
+  JSON_ERROR("single quotes", "{'a': 1}", "at byte 1: expected a member name in quotes, found '''");
+  JSON_ERROR("a leading zero", "[01]", "at byte 1: number with a leading zero");
+  JSON_ERROR("a lone minus", "[-]", "at byte 1: '-' not followed by a digit");
+  JSON_ERROR("a bare decimal point", "[1.]", "at byte 1: '.' not followed by a digit");
+  JSON_ERROR("an exponent without digits", "[1e+]", "at byte 1: exponent without digits");
+  JSON_ERROR("an unterminated string", "[\"abc", "at byte 1: unterminated string");
+  JSON_ERROR("a bad escape", "[\"a\\q\"]", "at byte 3: bad escape '\\q'");
+  JSON_ERROR("a short \\u escape", "[\"\\u12G4\"]", "at byte 2: bad \\u escape (need 4 hex digits)");
+  JSON_ERROR("a lone high surrogate", "[\"\\ud800x\"]", "at byte 2: unpaired high surrogate \\uD800");
+  JSON_ERROR("a lone low surrogate", "[\"\\uDC00\"]", "at byte 2: unpaired low surrogate \\uDC00");
+  JSON_ERROR("\\u0000", "[\"a\\u0000\"]", "at byte 3: \\u0000 in a string is not supported");
+  JSON_ERROR("a raw newline in a string", "[\"a\nb\"]", "at byte 3: control byte 0x0A in a string (must be escaped)");
+  JSON_ERROR("invalid UTF-8", "[\"a\xC3(\"]", "at byte 3: invalid UTF-8 in a string");
+  JSON_ERROR("overlong UTF-8", "[\"\xC0\xAF\"]", "at byte 2: invalid UTF-8 in a string");
+  JSON_ERROR("a duplicate key", "{\"k\": 1, \"j\": 2, \"k\": 3}", "at byte 0: duplicate key 'k'");
+  JSON_ERROR("a duplicate key in a nested object", "[{}, {\"a\\n\": 1, \"a\\n\": 1}]",
+             "at byte 5: duplicate key 'a\\x0A'");
+  JSON_ERROR("text after an object", "{} x", "at byte 3: unexpected data after the JSON object");
+  JSON_ERROR("text after an array", "[1] [2]", "at byte 4: unexpected data after the JSON array");
+  JSON_ERROR("a NUL after the value", "7\0", "at byte 1: unexpected data after the JSON number");
+  char deep[80];
+  memset(deep, '[', 65);
+  expect_json_error("65 levels of nesting", deep, 65, "at byte 64: nested more than 64 deep");
+  arena a;
+  arena_init(&a);
+  tap_result(json_parse(&a, "{", 1, NULL) == NULL && json_read(&a, "[", 1, NULL, NULL) == NULL,
+             "json: a NULL error buffer is allowed");
+  json_error e;
+  tap_result(json_read(&a, "[1]", 3, NULL, &e) && e.message[0] == 0, "json_read leaves the message empty on success");
+  arena_free(&a);
+}
+
+/* The options json_read offers safetensors. */
+static void expect_option_error(const char *label, const json_options *opt, const char *text, size_t want_pos,
+                                const char *want) {
+  arena a;
+  arena_init(&a);
+  json_error e;
+  json_value *v = json_read(&a, text, strlen(text), opt, &e);
+  tap_result(!v && e.pos == want_pos && !strcmp(e.message, want), "json options: %s: at %zu: %s", label, e.pos,
+             e.message);
+  arena_free(&a);
+}
+
+static void test_json_options(void) {
+  json_options strict = {.text_name = "header", .max_depth = 2, .integers_only = 1, .no_literals = 1};
+  expect_option_error("a fraction", &strict, "[1.5]", 1, "only integers are supported (found a fraction or exponent)");
+  expect_option_error("an exponent", &strict, "[4e0]", 1, "only integers are supported (found a fraction or exponent)");
+  expect_option_error("an integer beyond int64", &strict, "[99999999999999999999]", 1, "integer out of range");
+  expect_option_error("true", &strict, "[true]", 1,
+                      "unsupported JSON value (only objects, arrays, strings and integers)");
+  expect_option_error("the text's name", &strict, "[", 1, "unexpected end of header");
+  expect_option_error("the depth limit", &strict, "[[[1]]]", 2, "nested more than 2 deep");
+  json_options literals = {.no_literals = 1};
+  expect_option_error("null without integers_only", &literals, "null", 0,
+                      "unsupported JSON value (only objects, arrays, strings and numbers)");
+  arena a;
+  arena_init(&a);
+  json_error e;
+  const char *ok = "{\"o\": [0, 18446744073], \"s\": \"x\"}";
+  json_value *v = json_read(&a, ok, strlen(ok), &strict, &e);
+  const json_value *o = json_get(v, "o");
+  tap_result(o && o->n == 2 && o->items[1]->integer == 18446744073LL, "json options: integers within the limits pass");
+  arena_free(&a);
+}
+
+/* JSON numbers as the run log writes and reads them: non-finite values are
+ * null, huge ones keep their value, long spans parse */
+static void test_json_numbers(void) {
+  strbuf b;
+  strbuf_init(&b);
+  strbuf_puts(&b, "[");
+  strbuf_json_number(&b, "%.6f", 1.5);
+  strbuf_putc(&b, ',');
+  strbuf_json_number(&b, "%.6f", INFINITY);
+  strbuf_putc(&b, ',');
+  strbuf_json_number(&b, "%.6f", NAN);
+  strbuf_putc(&b, ',');
+  strbuf_json_number(&b, "%.6f", 2.5e300);
+  strbuf_puts(&b, "]");
+  tap_result(!strcmp(b.data, "[1.500000,null,null,2.5e+300]"), "JSON numbers: inf and NaN as null, 1e300 short (%s)",
+             b.data);
+  arena a;
+  arena_init(&a);
+  strbuf long_num;
+  strbuf_init(&long_num);
+  strbuf_printf(&long_num, "{\"v\":%.6f}", 1e300); /* 300 digits, as older logs hold */
+  json_value *v = json_parse(&a, long_num.data, long_num.len, NULL);
+  const json_value *n = json_get(v, "v");
+  tap_result(n && n->kind == JSON_NUMBER && fabs(n->number / 1e300 - 1) < 1e-12, "a 300-digit JSON number parses");
+  v = json_parse(&a, b.data, b.len, NULL);
+  tap_result(v != NULL, "the array with nulls parses");
+  strbuf_free(&long_num);
+  strbuf_free(&b);
+  arena_free(&a);
+}
+
+/* ---- the string map ---- */
+
+static void test_strmap(void) {
+  arena keys;
+  arena_init(&keys);
+  strmap m;
+  strmap_init(&m, &keys);
+  tap_result(strmap_get(&m, "x") == NULL && strmap_find(&m, "x", 1) == NULL && m.n == 0,
+             "strmap: an empty map finds nothing");
+  int one = 1, two = 2, three = 3;
+  char key[16] = "alpha";
+  strmap_put(&m, key, &one);
+  strcpy(key, "beta");
+  strmap_put(&m, key, &two);
+  strcpy(key, "zzzz"); /* the map holds copies */
+  tap_result(strmap_get(&m, "alpha") == &one && strmap_get(&m, "beta") == &two && m.n == 2,
+             "strmap: put and get, keys copied into the arena");
+  strmap_put(&m, "alpha", &three);
+  tap_result(strmap_get(&m, "alpha") == &three && m.n == 2, "strmap: put replaces the value of a key");
+  int added = -1;
+  strmap_entry *e = strmap_add(&m, "gamma", 5, &added);
+  tap_result(added == 1 && e->value == NULL && !strcmp(e->key, "gamma"), "strmap_add: a new key starts with NULL");
+  e = strmap_add(&m, "beta", 4, &added);
+  tap_result(added == 0 && e->value == &two, "strmap_add: an existing key is found, not added");
+
+  char name[32];
+  int ok = 1;
+  for (int i = 0; i < 1000; i++) {
+    snprintf(name, sizeof name, "k%d", i);
+    strmap_put(&m, name, (void *)(size_t)(i + 1));
+  }
+  for (int i = 0; i < 1000 && ok; i++) {
+    snprintf(name, sizeof name, "k%d", i);
+    ok = strmap_get(&m, name) == (void *)(size_t)(i + 1) && !strcmp(m.entries[i + 3].key, name);
+  }
+  tap_result(ok && m.n == 1003, "strmap: 1000 more keys survive growth, in the order they were added");
+  strmap_free(&m);
+  tap_result(m.n == 0 && strmap_get(&m, "k1") == NULL, "strmap_free empties the map");
+  strmap_put(&m, "again", &one);
+  tap_result(strmap_get(&m, "again") == &one, "strmap: a freed map can be used again");
+  strmap_free(&m);
+
+  const char text[] = "the cat the hat";
+  strmap_init(&m, NULL);
+  strmap_add(&m, text, 3, NULL);
+  strmap_add(&m, text + 4, 3, NULL);
+  strmap_add(&m, text + 8, 3, &added);
+  tap_result(added == 0 && m.n == 2 && m.entries[0].key == text && strmap_find(&m, "cat", 3) &&
+                 !strmap_find(&m, "ca", 2) && !strmap_find(&m, "the ", 4),
+             "strmap: borrowed byte-range keys (not NUL-terminated)");
+  strmap_free(&m);
+  arena_free(&keys);
+
+  const char *dup[] = {"a", "b", "c", "b", "a"}, *distinct[] = {"a", "b", "ab"};
+  tap_result(strmap_first_duplicate(dup, 5) == dup[3] && strmap_first_duplicate(distinct, 3) == NULL &&
+                 strmap_first_duplicate(dup, 0) == NULL && strmap_first_duplicate(dup, 1) == NULL,
+             "strmap_first_duplicate: the first repeat, or NULL");
+}
+
+/* ---- UTF-8 ---- */
+
+static void test_utf8(void) {
+  tap_result(utf8_valid("plain") && utf8_valid("caf\xC3\xA9") && utf8_valid("\xF0\x9F\x98\x80") && utf8_valid(""),
+             "utf8_valid accepts ASCII, 2- and 4-byte sequences");
+  tap_result(!utf8_valid("\xC0\xAF") && !utf8_valid("\xED\xA0\x80") && !utf8_valid("\xF4\x90\x80\x80") &&
+                 !utf8_valid("\xE2\x82") && !utf8_valid("\x80"),
+             "utf8_valid refuses overlong forms, surrogates, > U+10FFFF, cut sequences, stray continuations");
+  const unsigned char euro[] = "\xE2\x82\xAC", a[] = "a";
+  tap_result(utf8_sequence(euro, 3) == 3 && utf8_sequence(euro, 2) == 0 && utf8_sequence(a, 1) == 1,
+             "utf8_sequence gives the length, 0 when cut off");
+  char out[16];
+  tap_result(!strcmp(utf8_printable(out, sizeof out, "a\nb\x7F"), "a\\x0Ab\\x7F"),
+             "utf8_printable escapes control bytes");
+  tap_result(!strcmp(utf8_printable(out, sizeof out, "abcdef\xC3\xA9zzzzzz"), "abcdef..."),
+             "utf8_printable cuts a long name at a character boundary (%s)", out);
+}
+
+int main(void) {
+  test_json_valid();
+  test_json_malformed();
+  test_json_options();
+  test_json_numbers();
+  test_strmap();
+  test_utf8();
+  return tap_done();
+}

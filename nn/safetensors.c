@@ -2,16 +2,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "nn/safetensors.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/arena.h"
+#include "common/fsutil.h"
 #include "common/json.h"
 #include "common/strmap.h"
 #include "common/utf8.h"
@@ -65,38 +62,6 @@ static uint32_t get_le32(const unsigned char *p) {
 }
 
 /* ---------------------------------------------------------------- writing */
-
-static int write_all(int fd, const void *buf, size_t n) {
-  const char *p = buf;
-  while (n) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      return errno ? errno : EIO;
-    }
-    p += k;
-    n -= (size_t)k;
-  }
-  return 0;
-}
-
-/* Best effort: makes the rename durable. Failure changes nothing for the
- * caller (the data itself is already on disk). */
-static void sync_parent_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir = slash ? xmalloc((size_t)(slash - path) + 2) : NULL;
-  if (dir) {
-    size_t n = slash == path ? 1 : (size_t)(slash - path);
-    memcpy(dir, path, n);
-    dir[n] = 0;
-  }
-  int fd = open(dir ? dir : ".", O_RDONLY);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
-  }
-  free(dir);
-}
 
 /* Checks the arguments of st_write and builds the padded header. */
 static int build_header(const char *path, const st_tensor *t, int n, const char *const *mk,
@@ -182,50 +147,30 @@ int st_write(const char *path, const st_tensor *tensors, int n, const char *cons
   strbuf_add(&hdr, body.data, body.len);
   strbuf_free(&body);
 
-  size_t plen = strlen(path);
-  char *tmp = xmalloc(plen + 5);
-  memcpy(tmp, path, plen);
-  memcpy(tmp + plen, ".tmp", 5);
-  int rc = 0, e = 0;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-  if (fd < 0) {
-    rc = fail(err, path, "cannot create %s: %s", tmp, strerror(errno));
-    goto done;
+  fs_atomic w;
+  if (fs_atomic_begin(&w, path, err)) {
+    strbuf_free(&hdr);
+    return -1;
   }
-  e = write_all(fd, hdr.data, hdr.len);
+  fs_atomic_write(&w, hdr.data, hdr.len);
+  strbuf_free(&hdr);
   enum { CHUNK = 16384 };
   unsigned char *chunk = xmalloc(CHUNK * 4);
-  for (int i = 0; i < n && !e; i++) {
+  for (int i = 0; i < n && !w.error; i++) {
     int64_t count = shape_bytes(tensors[i].ndim, tensors[i].shape) / 4;
-    for (int64_t k = 0; k < count && !e;) {
+    for (int64_t k = 0; k < count && !w.error;) {
       int64_t m = count - k < CHUNK ? count - k : CHUNK;
       for (int64_t j = 0; j < m; j++) {
         uint32_t u;
         memcpy(&u, &tensors[i].data[k + j], 4);
         put_le32(chunk + 4 * j, u);
       }
-      e = write_all(fd, chunk, (size_t)m * 4);
+      fs_atomic_write(&w, chunk, (size_t)m * 4);
       k += m;
     }
   }
   free(chunk);
-  if (!e && fsync(fd)) e = errno;
-  if (close(fd) && !e) e = errno;
-  if (e) {
-    rc = fail(err, path, "cannot write %s: %s", tmp, strerror(e));
-    unlink(tmp);
-    goto done;
-  }
-  if (rename(tmp, path)) {
-    rc = fail(err, path, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    unlink(tmp);
-    goto done;
-  }
-  sync_parent_dir(path);
-done:
-  free(tmp);
-  strbuf_free(&hdr);
-  return rc;
+  return fs_atomic_commit(&w, err);
 }
 
 /* ---------------------------------------------------------------- reading */

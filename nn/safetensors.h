@@ -50,8 +50,9 @@ typedef struct st_tensor {
                          the product is 0. Never NULL in what st_read returns */
 } st_tensor;
 
-/* Writes tensors (and metadata pairs, may be NULL/0) to path atomically: to
- * "path.tmp", fsync, rename (then a best-effort fsync of the directory).
+/* Writes tensors (and metadata pairs, may be NULL/0) to path atomically, as
+ * fs_atomic does (common/fsutil.h): to "path.tmp", fsync, rename, then a
+ * best-effort fsync of the directory.
  * Returns 0, or -1 with a message in err; on failure path is untouched and
  * path.tmp removed. Names must be unique, non-empty, valid UTF-8 and not
  * "__metadata__"; metadata keys must be unique and keys and values valid

@@ -1,13 +1,17 @@
 /* common_test.c: the bottom layer checked on its own: the JSON reader on
- * valid and malformed text (exact messages), the string map and UTF-8
- * checks (TAP). */
+ * valid and malformed text (exact messages), atomic file replacement, the
+ * string map and UTF-8 checks (TAP). */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/arena.h"
+#include "common/fsutil.h"
 #include "common/json.h"
 #include "common/strbuf.h"
 #include "common/strmap.h"
@@ -183,6 +187,110 @@ static void test_json_numbers(void) {
   arena_free(&a);
 }
 
+/* ---- atomic replacement ---- */
+
+static char tmpdir[256]; /* short enough for every path built from it */
+
+static int file_is(const char *path, const char *want) {
+  strbuf b;
+  strbuf_init(&b);
+  int ok = strbuf_read_file(&b, path) == 0 && b.len == strlen(want) && !memcmp(b.data, want, b.len);
+  strbuf_free(&b);
+  return ok;
+}
+
+static int exists(const char *path) { return access(path, F_OK) == 0; }
+
+static void test_atomic(void) {
+  char path[300], tmp[320], sub[300], target[300], ro[300], inro[320];
+  snprintf(path, sizeof path, "%s/state.json", tmpdir);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  strbuf err;
+  strbuf_init(&err);
+
+  int rc = fs_write_atomic(path, "old", 3, &err);
+  tap_result(rc == 0 && file_is(path, "old") && !exists(tmp), "atomic: a new file is written, no temporary file left");
+  rc = fs_write_atomic(path, "brand new", 9, &err);
+  tap_result(rc == 0 && file_is(path, "brand new") && !exists(tmp), "atomic: an existing file is replaced");
+
+  fs_atomic w;
+  rc = fs_atomic_begin(&w, path, &err);
+  tap_result(rc == 0 && exists(tmp) && file_is(path, "brand new"), "atomic: the target is untouched while writing");
+  fs_atomic_write(&w, "piece ", 6);
+  fs_atomic_write(&w, "by piece", 8);
+  rc = fs_atomic_commit(&w, &err);
+  tap_result(rc == 0 && file_is(path, "piece by piece") && !exists(tmp) && !w.f && !w.tmp,
+             "atomic: contents written in pieces, then committed");
+
+  fs_atomic_begin(&w, path, &err);
+  fs_atomic_write(&w, "never", 5);
+  fs_atomic_abort(&w);
+  tap_result(file_is(path, "piece by piece") && !exists(tmp), "atomic: an abort leaves the old file and no temporary");
+
+  fs_atomic_begin(&w, path, &err);
+  fs_atomic_write(&w, "half", 4);
+  w.error = ENOSPC; /* as fs_atomic_write records a failed write */
+  strbuf_clear(&err);
+  rc = fs_atomic_commit(&w, &err);
+  strbuf want;
+  strbuf_init(&want);
+  strbuf_printf(&want, "%s: cannot write %s: %s", path, tmp, strerror(ENOSPC));
+  tap_result(rc == -1 && !strcmp(err.data, want.data) && file_is(path, "piece by piece") && !exists(tmp),
+             "atomic: a failed write is reported at commit, old file kept: %s", err.data);
+  tap_result(!w.f && !w.path && !w.tmp, "atomic: a failed commit releases the file and the names");
+
+  snprintf(sub, sizeof sub, "%s/missing/state.json", tmpdir);
+  strbuf_clear(&err);
+  strbuf_clear(&want);
+  strbuf_printf(&want, "%s: cannot create %s.tmp: %s", sub, sub, strerror(ENOENT));
+  rc = fs_write_atomic(sub, "x", 1, &err);
+  tap_result(rc == -1 && !strcmp(err.data, want.data), "atomic: a missing directory: %s", err.data);
+
+  snprintf(target, sizeof target, "%s/adir", tmpdir);
+  mkdir(target, 0777);
+  strbuf_clear(&err);
+  strbuf_clear(&want);
+  strbuf_printf(&want, "%s: cannot rename %s.tmp to %s: %s", target, target, target, strerror(EISDIR));
+  rc = fs_write_atomic(target, "x", 1, &err);
+  snprintf(tmp, sizeof tmp, "%s.tmp", target);
+  tap_result(rc == -1 && !strcmp(err.data, want.data) && !exists(tmp),
+             "atomic: a target that is a directory (rename fails), temporary removed: %s", err.data);
+  rmdir(target);
+
+  /* a directory that cannot be written: root ignores permissions */
+  snprintf(ro, sizeof ro, "%s/readonly", tmpdir);
+  snprintf(inro, sizeof inro, "%s/file", ro);
+  mkdir(ro, 0777);
+  fs_write_atomic(inro, "kept", 4, NULL);
+  chmod(ro, 0555);
+  if (geteuid() == 0) {
+    printf("ok %d # SKIP atomic: a read-only directory (running as root, which ignores permissions)\n", ++tap_count);
+  } else {
+    strbuf_clear(&err);
+    strbuf_clear(&want);
+    strbuf_printf(&want, "%s: cannot create %s.tmp: %s", inro, inro, strerror(EACCES));
+    rc = fs_write_atomic(inro, "lost", 4, &err);
+    tap_result(rc == -1 && !strcmp(err.data, want.data) && file_is(inro, "kept"),
+               "atomic: a read-only directory, old file intact: %s", err.data);
+  }
+  chmod(ro, 0777);
+  remove(inro);
+  rmdir(ro);
+
+  /* a path without a directory: the directory synced is "." */
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) && chdir(tmpdir) == 0) {
+    rc = fs_write_atomic("here.txt", "here", 4, &err);
+    tap_result(rc == 0 && file_is("here.txt", "here") && !exists("here.txt.tmp"),
+               "atomic: a path relative to the current directory");
+    remove("here.txt");
+    if (chdir(cwd)) tap_diag("cannot go back to %s", cwd);
+  }
+  remove(path);
+  strbuf_free(&want);
+  strbuf_free(&err);
+}
+
 /* ---- the string map ---- */
 
 static void test_strmap(void) {
@@ -261,11 +369,19 @@ static void test_utf8(void) {
 }
 
 int main(void) {
+  const char *base = getenv("TMPDIR");
+  snprintf(tmpdir, sizeof tmpdir, "%s/naslc-common-XXXXXX", base && base[0] ? base : "/tmp");
+  if (!mkdtemp(tmpdir)) {
+    tap_result(0, "cannot make a temporary directory %s: %s", tmpdir, strerror(errno));
+    return tap_done();
+  }
   test_json_valid();
   test_json_malformed();
   test_json_options();
   test_json_numbers();
+  test_atomic();
   test_strmap();
   test_utf8();
+  rmdir(tmpdir);
   return tap_done();
 }

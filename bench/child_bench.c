@@ -12,17 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "stdlib/ops.h"
 #include "nn/optim.h"
 #include "nn/parallel.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static const int layers[6][3] = {{3, 3, 36}, {5, 5, 48}, {3, 5, 64}, {1, 7, 36}, {7, 1, 48}, {3, 3, 64}};
 
@@ -32,12 +26,12 @@ typedef struct net {
 
 static double fwd_time[NN_OP_COUNT];
 
-#define TIMED(op, expr)             \
-  ({                                \
-    double t0_ = prof ? now() : 0;  \
-    tensor *r_ = (expr);            \
-    if (prof) fwd_time[op] += now() - t0_; \
-    r_;                             \
+#define TIMED(op, expr)                                   \
+  ({                                                      \
+    double t0_ = prof ? nasl_clock_seconds() : 0;         \
+    tensor *r_ = (expr);                                  \
+    if (prof) fwd_time[op] += nasl_clock_seconds() - t0_; \
+    r_;                                                   \
   })
 
 int main(int argc, char **argv) {
@@ -99,7 +93,7 @@ int main(int argc, char **argv) {
   double bwd_time[NN_OP_COUNT] = {0}, opt_time = 0, t_start = 0;
   for (int step = 0; step < warmup + steps; step++) {
     if (step == warmup) {
-      t_start = now();
+      t_start = nasl_clock_seconds();
       memset(fwd_time, 0, sizeof fwd_time);
       memset(bwd_time, 0, sizeof bwd_time);
       opt_time = 0;
@@ -126,18 +120,18 @@ int main(int argc, char **argv) {
       for (int i = ctx.tape.n - 1; i >= 0; i--) {
         tensor *t = ctx.tape.items[i];
         if (!t->grad) continue;
-        double t0 = now();
+        double t0 = nasl_clock_seconds();
         t->op->backward(&ctx, t);
-        bwd_time[t->op->id] += now() - t0;
+        bwd_time[t->op->id] += nasl_clock_seconds() - t0;
       }
     } else {
       nn_backward(&ctx, loss);
     }
-    double t0 = now();
+    double t0 = nasl_clock_seconds();
     nn_optim_step(&o, &p, 0.01);
-    opt_time += now() - t0;
+    opt_time += nasl_clock_seconds() - t0;
   }
-  double elapsed = now() - t_start;
+  double elapsed = nasl_clock_seconds() - t_start;
   printf("naslc threads=%d batch=%d images_per_s=%.1f step_ms=%.2f\n", threads, batch,
          (double)batch * steps / elapsed, 1000 * elapsed / steps);
   if (prof) {

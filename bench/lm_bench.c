@@ -12,18 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "compiler/compile.h"
 #include "runtime/train/lm_train.h"
 #include "nn/optim.h"
 #include "nn/parallel.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static const char lstm_space[] =
     "cell lstm {\n"
@@ -82,7 +76,7 @@ int main(int argc, char **argv) {
   lm_reset_state(&m, BATCH);
   double t0 = 0;
   for (int s = 0; s < warmup + steps; s++) {
-    if (s == warmup) t0 = now();
+    if (s == warmup) t0 = nasl_clock_seconds();
     for (int i = 0; i < BATCH * BPTT; i++) {
       in[i] = (int)rng_below(&r, VOCAB);
       out[i] = (int)rng_below(&r, VOCAB);
@@ -99,7 +93,7 @@ int main(int argc, char **argv) {
     nn_clip_grad_norm(&m.params, 5);
     nn_optim_step(&opt, &m.params, 20);
   }
-  double el = now() - t0;
+  double el = nasl_clock_seconds() - t0;
   printf("naslc_lstm threads=%d words_per_s=%.1f step_ms=%.2f params=%lld\n", threads,
          (double)steps * BATCH * BPTT / el, 1e3 * el / steps, (long long)m.nparams);
   nn_ctx_free(&ctx);

@@ -1,6 +1,6 @@
 /* common_test.c: the bottom layer checked on its own: the JSON reader on
  * valid and malformed text (exact messages), atomic file replacement, the
- * string map and UTF-8 checks (TAP). */
+ * string map, UTF-8 checks and the clock (TAP). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/arena.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/json.h"
 #include "common/strbuf.h"
@@ -368,6 +370,28 @@ static void test_utf8(void) {
              "utf8_printable cuts a long name at a character boundary (%s)", out);
 }
 
+/* ---- the clock ---- */
+
+static void test_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  double mono = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec, t = nasl_clock_seconds();
+  tap_result(fabs(t - mono) < 1, "clock: nasl_clock_seconds reads CLOCK_MONOTONIC (%.3f vs %.3f)", t, mono);
+  int ok = 1;
+  double prev = nasl_clock_seconds();
+  for (int i = 0; i < 100000 && ok; i++) {
+    double now = nasl_clock_seconds();
+    ok = now >= prev;
+    prev = now;
+  }
+  tap_result(ok, "clock: 100000 readings never go backwards");
+  double t0 = nasl_clock_seconds();
+  struct timespec pause = {0, 20 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  double el = nasl_clock_seconds() - t0;
+  tap_result(el >= 0.019 && el < 60, "clock: a 20 ms sleep measures %.4f s", el);
+}
+
 int main(void) {
   const char *base = getenv("TMPDIR");
   snprintf(tmpdir, sizeof tmpdir, "%s/naslc-common-XXXXXX", base && base[0] ? base : "/tmp");
@@ -382,6 +406,7 @@ int main(void) {
   test_atomic();
   test_strmap();
   test_utf8();
+  test_clock();
   rmdir(tmpdir);
   return tap_done();
 }

@@ -6,16 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "nn/optim.h"
 #include "runtime/train/reward.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* The ids of segment [pos, pos + T) of `batch` streams of length L laid out
  * one after the other in tokens: inputs at pos + t, targets at pos + t + 1. */
@@ -109,10 +103,10 @@ int lm_train_child(const grammar *g, const arch *a, const lm_data *d, const trai
   nn_ctx ctx;
   nn_ctx_init(&ctx, o->threads, &r);
   int *in = xmalloc(sizeof(int) * (size_t)batch * (size_t)bptt), *tg = xmalloc(sizeof(int) * (size_t)batch * (size_t)bptt);
-  double t0 = now();
+  double t0 = nasl_clock_seconds();
   int rc = 0;
   for (int e = 0; e < epochs && rc == 0; e++) {
-    double lr = nn_schedule_lr(&sched, t->optimizer.lr, e, epochs), sum = 0, te = now();
+    double lr = nn_schedule_lr(&sched, t->optimizer.lr, e, epochs), sum = 0, te = nasl_clock_seconds();
     int64_t done = 0, s = 0;
     lm_reset_state(m, batch);
     for (int64_t pos = 0; pos + 1 < L; pos += bptt, s++) {
@@ -144,14 +138,14 @@ int lm_train_child(const grammar *g, const arch *a, const lm_data *d, const trai
       if (t->clip > 0) nn_clip_grad_norm(&m->params, t->clip);
       nn_optim_step(&opt, &m->params, lr);
       if (s % 16 == 15 || pos + bptt + 1 >= L) {
-        double el = now() - te, rate = (double)done / (el > 0 ? el : 1e-9);
+        double el = nasl_clock_seconds() - te, rate = (double)done / (el > 0 ? el : 1e-9);
         double left = (double)(words - done) / rate + (double)(epochs - e - 1) * (double)words / rate;
         progress(o, e + 1, epochs, done, words, sum / ((double)done / batch), rate, left);
       }
     }
     if (rc) break;
     rep->train_loss = sum / ((double)done / batch);
-    double el = now() - te;
+    double el = nasl_clock_seconds() - te;
     rep->rate = (double)done / (el > 0 ? el : 1e-9);
     double ppl = NAN;
     if (d->nvalid && lm_evaluate(m, d->valid, d->nvalid, batch, bptt, o->threads, &ppl, err)) {
@@ -170,7 +164,7 @@ int lm_train_child(const grammar *g, const arch *a, const lm_data *d, const trai
   if (rc == 0 && !o->skip_test && d->ntest &&
       lm_evaluate(m, d->test, d->ntest, batch, bptt, o->threads, &rep->test_perplexity, err))
     rc = -1;
-  rep->seconds = now() - t0;
+  rep->seconds = nasl_clock_seconds() - t0;
   if (rc == 0 && g->search.reward) {
     reward_inputs ri = {rep->epochs, NULL, rep->valid_loss, rep->valid_perplexity, (double)rep->params,
                         (double)rep->flops, 0};

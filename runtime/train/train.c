@@ -5,17 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "nn/optim.h"
 #include "nn/parallel.h"
 #include "runtime/train/reward.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int train_data_load(const grammar_train *recipe, train_data *d, strbuf *err) {
   memset(d, 0, sizeof *d);
@@ -187,10 +181,10 @@ int train_child(const grammar *g, const arch *a, const train_data *d, const trai
   int nbatches = d->train.n / batch; /* a last partial batch is dropped: batch norm wants full batches */
   if (nbatches < 1) nbatches = 1;
   int *perm = xmalloc(sizeof(int) * (size_t)d->train.n), *labels = xmalloc(sizeof(int) * (size_t)batch);
-  double t0 = now();
+  double t0 = nasl_clock_seconds();
   int rc = 0;
   for (int e = 0; e < epochs && rc == 0; e++) {
-    double lr = nn_schedule_lr(&sched, t->optimizer.lr, e, epochs), sum = 0, te = now();
+    double lr = nn_schedule_lr(&sched, t->optimizer.lr, e, epochs), sum = 0, te = nasl_clock_seconds();
     ds_shuffle(d->train.n, perm, &r);
     for (int b = 0; b < nbatches; b++) {
       nn_ctx_reset(&ctx);
@@ -220,7 +214,7 @@ int train_child(const grammar *g, const arch *a, const train_data *d, const trai
       if (t->clip > 0) nn_clip_grad_norm(&c->params, t->clip);
       nn_optim_step(&opt, &c->params, lr);
       if (b % 8 == 7 || b == nbatches - 1) {
-        double el = now() - te, rate = (b + 1) * (double)batch / (el > 0 ? el : 1e-9);
+        double el = nasl_clock_seconds() - te, rate = (b + 1) * (double)batch / (el > 0 ? el : 1e-9);
         double left = (double)(nbatches - b - 1) * batch / rate + (double)(epochs - e - 1) * nbatches * batch / rate;
         progress(o, e + 1, epochs, b + 1, nbatches, sum / (b + 1), rate, left);
       }
@@ -236,7 +230,7 @@ int train_child(const grammar *g, const arch *a, const train_data *d, const trai
     rep->valid_loss[e] = vloss;
     rep->epochs = e + 1;
     if (!o->quiet) {
-      double el = now() - te;
+      double el = nasl_clock_seconds() - te;
       if (o->bar) fprintf(stderr, "\r\033[K");
       fprintf(stderr, "  epoch %d/%d: train loss %.4f, valid accuracy %.4f, valid loss %.4f, %.0f img/s, %.1f s\n",
               e + 1, epochs, rep->train_loss, acc, vloss, nbatches * (double)batch / el, el);
@@ -244,7 +238,7 @@ int train_child(const grammar *g, const arch *a, const train_data *d, const trai
   }
   if (rc == 0 && !o->skip_test && evaluate(c, &d->test, 256, o->threads, &rep->test_accuracy, &rep->test_loss, err))
     rc = -1;
-  rep->seconds = now() - t0;
+  rep->seconds = nasl_clock_seconds() - t0;
   if (rc == 0 && g->search.reward) {
     reward_inputs in = {rep->epochs, rep->valid_accuracy, rep->valid_loss, NULL, (double)rep->params,
                         (double)rep->flops, 0};

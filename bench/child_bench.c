@@ -9,11 +9,13 @@
  *
  * usage: child_bench [--threads N] [--batch B] [--warmup W] [--steps S] [--profile]
  * prints: naslc threads=N batch=B images_per_s=X step_ms=Y */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/parse.h"
 #include "stdlib/ops.h"
 #include "nn/optim.h"
 #include "nn/parallel.h"
@@ -34,21 +36,32 @@ static double fwd_time[NN_OP_COUNT];
     r_;                                                   \
   })
 
+/* A count given on the command line: 0 and *out set, or 1 when it is not a
+ * whole number from 0 to INT_MAX. */
+static int count_arg(const char *s, int *out) {
+  long v;
+  if (parse_long(s, 0, INT_MAX, &v)) return 1;
+  *out = (int)v;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   int threads = 0, batch = 64, warmup = 5, steps = 30, prof = 0; /* threads 0: $NASLC_THREADS or the cores */
+  int bad = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--profile")) prof = 1;
-    else if (i + 1 < argc && !strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
-    else if (i + 1 < argc && !strcmp(argv[i], "--batch")) batch = atoi(argv[++i]);
-    else if (i + 1 < argc && !strcmp(argv[i], "--warmup")) warmup = atoi(argv[++i]);
-    else if (i + 1 < argc && !strcmp(argv[i], "--steps")) steps = atoi(argv[++i]);
+    else if (i + 1 < argc && !strcmp(argv[i], "--threads")) bad |= count_arg(argv[++i], &threads);
+    else if (i + 1 < argc && !strcmp(argv[i], "--batch")) bad |= count_arg(argv[++i], &batch);
+    else if (i + 1 < argc && !strcmp(argv[i], "--warmup")) bad |= count_arg(argv[++i], &warmup);
+    else if (i + 1 < argc && !strcmp(argv[i], "--steps")) bad |= count_arg(argv[++i], &steps);
     else {
       fprintf(stderr, "usage: child_bench [--threads N] [--batch B] [--warmup W] [--steps S] [--profile]\n");
       return 2;
     }
   }
-  if (threads < 0 || batch < 1 || steps < 1 || warmup < 0) {
-    fprintf(stderr, "child_bench: counts must be positive\n");
+  if (bad || threads < 0 || batch < 1 || steps < 1 || warmup < 0) {
+    fprintf(stderr, "child_bench: --batch and --steps must be whole numbers of at least 1, "
+                    "--threads and --warmup at least 0\n");
     return 2;
   }
   threads = nn_threads_default(threads);

@@ -9,11 +9,13 @@
  *
  * usage: lm_bench [--threads N] [--warmup W] [--steps S]
  * prints: naslc_lstm threads=N words_per_s=X step_ms=Y */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/parse.h"
 #include "compiler/compile.h"
 #include "runtime/train/lm_train.h"
 #include "nn/optim.h"
@@ -32,19 +34,29 @@ static const char lstm_space[] =
 
 enum { VOCAB = 10000, BATCH = 20, BPTT = 35 };
 
+/* A count given on the command line: 0 and *out set, or 1 when it is not a
+ * whole number from 0 to INT_MAX. */
+static int count_arg(const char *s, int *out) {
+  long v;
+  if (parse_long(s, 0, INT_MAX, &v)) return 1;
+  *out = (int)v;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   int threads = 1, warmup = 3, steps = 20;
+  int bad = 0;
   for (int i = 1; i < argc; i++) {
-    if (i + 1 < argc && !strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
-    else if (i + 1 < argc && !strcmp(argv[i], "--warmup")) warmup = atoi(argv[++i]);
-    else if (i + 1 < argc && !strcmp(argv[i], "--steps")) steps = atoi(argv[++i]);
+    if (i + 1 < argc && !strcmp(argv[i], "--threads")) bad |= count_arg(argv[++i], &threads);
+    else if (i + 1 < argc && !strcmp(argv[i], "--warmup")) bad |= count_arg(argv[++i], &warmup);
+    else if (i + 1 < argc && !strcmp(argv[i], "--steps")) bad |= count_arg(argv[++i], &steps);
     else {
       fprintf(stderr, "usage: lm_bench [--threads N] [--warmup W] [--steps S]\n");
       return 2;
     }
   }
-  if (threads < 1 || steps < 1 || warmup < 0) {
-    fprintf(stderr, "lm_bench: counts must be positive\n");
+  if (bad || threads < 1 || steps < 1 || warmup < 0) {
+    fprintf(stderr, "lm_bench: --threads and --steps must be whole numbers of at least 1, --warmup at least 0\n");
     return 2;
   }
   threads = nn_threads_default(threads);

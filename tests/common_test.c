@@ -1,8 +1,9 @@
 /* common_test.c: the bottom layer checked on its own: the JSON reader on
  * valid and malformed text (exact messages), atomic file replacement, the
- * string map, UTF-8 checks and the clock (TAP). */
+ * string map, UTF-8 checks, checked number parsing and the clock (TAP). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/json.h"
+#include "common/parse.h"
 #include "common/strbuf.h"
 #include "common/strmap.h"
 #include "common/utf8.h"
@@ -370,6 +372,64 @@ static void test_utf8(void) {
              "utf8_printable cuts a long name at a character boundary (%s)", out);
 }
 
+/* ---- numbers ---- */
+
+static void test_parse(void) {
+  long l = 99;
+  tap_result(parse_long("42", 0, 100, &l) == 0 && l == 42, "parse_long: 42");
+  tap_result(parse_long("-7", -10, 10, &l) == 0 && l == -7 && parse_long("+3", 0, 10, &l) == 0 && l == 3,
+             "parse_long: signs");
+  char max[32];
+  snprintf(max, sizeof max, "%ld", LONG_MAX);
+  tap_result(parse_long(max, 0, LONG_MAX, &l) == 0 && l == LONG_MAX, "parse_long: LONG_MAX");
+  static const struct { const char *s; int err; const char *why; } bad[] = {
+      {"", EINVAL, "empty"},
+      {NULL, EINVAL, "NULL"},
+      {" 4", EINVAL, "leading space"},
+      {"4 ", EINVAL, "trailing space"},
+      {"4x", EINVAL, "trailing garbage"},
+      {"abc", EINVAL, "not a number"},
+      {"0x10", EINVAL, "hexadecimal"},
+      {"1.5", EINVAL, "a fraction"},
+      {"99999999999999999999", ERANGE, "overflow"},
+      {"-99999999999999999999", ERANGE, "negative overflow"},
+      {"65", ERANGE, "above hi"},
+      {"0", ERANGE, "below lo"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    l = 99;
+    errno = 0;
+    int rc = parse_long(bad[i].s, 1, 64, &l);
+    tap_result(rc == -1 && errno == bad[i].err && l == 99, "parse_long refuses %s (%s)", bad[i].why,
+               bad[i].err == EINVAL ? "EINVAL" : "ERANGE");
+  }
+
+  double d = 99;
+  tap_result(parse_double("0.5", 0, 1, 0, &d) == 0 && d == 0.5, "parse_double: 0.5");
+  tap_result(parse_double("-2.5e3", -1e4, 0, 0, &d) == 0 && d == -2500 && parse_double("1e-4", 0, 1, 0, &d) == 0 &&
+                 d == 1e-4 && parse_double("0x1p3", 0, 10, 0, &d) == 0 && d == 8,
+             "parse_double: exponents and hexadecimal");
+  static const struct { const char *s; unsigned flags; double hi; int err; const char *why; } dbad[] = {
+      {"", 0, 1e300, EINVAL, "empty"},
+      {"1.5x", 0, 1e300, EINVAL, "trailing garbage"},
+      {" 1", 0, 1e300, EINVAL, "leading space"},
+      {"1e999", 0, 1e300, ERANGE, "overflow"},
+      {"1e999", PARSE_NONFINITE, INFINITY, ERANGE, "overflow even with PARSE_NONFINITE"},
+      {"nan", 0, 1e300, EINVAL, "nan"},
+      {"inf", 0, INFINITY, EINVAL, "inf"},
+      {"-inf", PARSE_NONFINITE, 1e300, ERANGE, "-inf below lo"},
+      {"2", 0, 1, ERANGE, "above hi"}};
+  for (size_t i = 0; i < sizeof dbad / sizeof dbad[0]; i++) {
+    d = 99;
+    errno = 0;
+    int rc = parse_double(dbad[i].s, -1, dbad[i].hi, dbad[i].flags, &d);
+    tap_result(rc == -1 && errno == dbad[i].err && d == 99, "parse_double refuses %s (%s)", dbad[i].why,
+               dbad[i].err == EINVAL ? "EINVAL" : "ERANGE");
+  }
+  tap_result(parse_double("inf", 0, INFINITY, PARSE_NONFINITE, &d) == 0 && isinf(d) &&
+                 parse_double("NaN", 0, 1, PARSE_NONFINITE, &d) == 0 && isnan(d),
+             "parse_double: inf and nan when asked for");
+}
+
 /* ---- the clock ---- */
 
 static void test_clock(void) {
@@ -406,6 +466,7 @@ int main(void) {
   test_atomic();
   test_strmap();
   test_utf8();
+  test_parse();
   test_clock();
   rmdir(tmpdir);
   return tap_done();

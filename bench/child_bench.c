@@ -9,20 +9,16 @@
  *
  * usage: child_bench [--threads N] [--batch B] [--warmup W] [--steps S] [--profile]
  * prints: naslc threads=N batch=B images_per_s=X step_ms=Y */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
+#include "common/parse.h"
 #include "stdlib/ops.h"
 #include "nn/optim.h"
 #include "nn/parallel.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static const int layers[6][3] = {{3, 3, 36}, {5, 5, 48}, {3, 5, 64}, {1, 7, 36}, {7, 1, 48}, {3, 3, 64}};
 
@@ -32,29 +28,40 @@ typedef struct net {
 
 static double fwd_time[NN_OP_COUNT];
 
-#define TIMED(op, expr)             \
-  ({                                \
-    double t0_ = prof ? now() : 0;  \
-    tensor *r_ = (expr);            \
-    if (prof) fwd_time[op] += now() - t0_; \
-    r_;                             \
+#define TIMED(op, expr)                                   \
+  ({                                                      \
+    double t0_ = prof ? nasl_clock_seconds() : 0;         \
+    tensor *r_ = (expr);                                  \
+    if (prof) fwd_time[op] += nasl_clock_seconds() - t0_; \
+    r_;                                                   \
   })
+
+/* A count given on the command line: 0 and *out set, or 1 when it is not a
+ * whole number from 0 to INT_MAX. */
+static int count_arg(const char *s, int *out) {
+  long v;
+  if (parse_long(s, 0, INT_MAX, &v)) return 1;
+  *out = (int)v;
+  return 0;
+}
 
 int main(int argc, char **argv) {
   int threads = 0, batch = 64, warmup = 5, steps = 30, prof = 0; /* threads 0: $NASLC_THREADS or the cores */
+  int bad = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--profile")) prof = 1;
-    else if (i + 1 < argc && !strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
-    else if (i + 1 < argc && !strcmp(argv[i], "--batch")) batch = atoi(argv[++i]);
-    else if (i + 1 < argc && !strcmp(argv[i], "--warmup")) warmup = atoi(argv[++i]);
-    else if (i + 1 < argc && !strcmp(argv[i], "--steps")) steps = atoi(argv[++i]);
+    else if (i + 1 < argc && !strcmp(argv[i], "--threads")) bad |= count_arg(argv[++i], &threads);
+    else if (i + 1 < argc && !strcmp(argv[i], "--batch")) bad |= count_arg(argv[++i], &batch);
+    else if (i + 1 < argc && !strcmp(argv[i], "--warmup")) bad |= count_arg(argv[++i], &warmup);
+    else if (i + 1 < argc && !strcmp(argv[i], "--steps")) bad |= count_arg(argv[++i], &steps);
     else {
       fprintf(stderr, "usage: child_bench [--threads N] [--batch B] [--warmup W] [--steps S] [--profile]\n");
       return 2;
     }
   }
-  if (threads < 0 || batch < 1 || steps < 1 || warmup < 0) {
-    fprintf(stderr, "child_bench: counts must be positive\n");
+  if (bad || threads < 0 || batch < 1 || steps < 1 || warmup < 0) {
+    fprintf(stderr, "child_bench: --batch and --steps must be whole numbers of at least 1, "
+                    "--threads and --warmup at least 0\n");
     return 2;
   }
   threads = nn_threads_default(threads);
@@ -99,7 +106,7 @@ int main(int argc, char **argv) {
   double bwd_time[NN_OP_COUNT] = {0}, opt_time = 0, t_start = 0;
   for (int step = 0; step < warmup + steps; step++) {
     if (step == warmup) {
-      t_start = now();
+      t_start = nasl_clock_seconds();
       memset(fwd_time, 0, sizeof fwd_time);
       memset(bwd_time, 0, sizeof bwd_time);
       opt_time = 0;
@@ -126,18 +133,18 @@ int main(int argc, char **argv) {
       for (int i = ctx.tape.n - 1; i >= 0; i--) {
         tensor *t = ctx.tape.items[i];
         if (!t->grad) continue;
-        double t0 = now();
+        double t0 = nasl_clock_seconds();
         t->op->backward(&ctx, t);
-        bwd_time[t->op->id] += now() - t0;
+        bwd_time[t->op->id] += nasl_clock_seconds() - t0;
       }
     } else {
       nn_backward(&ctx, loss);
     }
-    double t0 = now();
+    double t0 = nasl_clock_seconds();
     nn_optim_step(&o, &p, 0.01);
-    opt_time += now() - t0;
+    opt_time += nasl_clock_seconds() - t0;
   }
-  double elapsed = now() - t_start;
+  double elapsed = nasl_clock_seconds() - t_start;
   printf("naslc threads=%d batch=%d images_per_s=%.1f step_ms=%.2f\n", threads, batch,
          (double)batch * steps / elapsed, 1000 * elapsed / steps);
   if (prof) {

@@ -9,21 +9,17 @@
  *
  * usage: lm_bench [--threads N] [--warmup W] [--steps S]
  * prints: naslc_lstm threads=N words_per_s=X step_ms=Y */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
+#include "common/parse.h"
 #include "compiler/compile.h"
 #include "runtime/train/lm_train.h"
 #include "nn/optim.h"
 #include "nn/parallel.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static const char lstm_space[] =
     "cell lstm {\n"
@@ -38,19 +34,29 @@ static const char lstm_space[] =
 
 enum { VOCAB = 10000, BATCH = 20, BPTT = 35 };
 
+/* A count given on the command line: 0 and *out set, or 1 when it is not a
+ * whole number from 0 to INT_MAX. */
+static int count_arg(const char *s, int *out) {
+  long v;
+  if (parse_long(s, 0, INT_MAX, &v)) return 1;
+  *out = (int)v;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   int threads = 1, warmup = 3, steps = 20;
+  int bad = 0;
   for (int i = 1; i < argc; i++) {
-    if (i + 1 < argc && !strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
-    else if (i + 1 < argc && !strcmp(argv[i], "--warmup")) warmup = atoi(argv[++i]);
-    else if (i + 1 < argc && !strcmp(argv[i], "--steps")) steps = atoi(argv[++i]);
+    if (i + 1 < argc && !strcmp(argv[i], "--threads")) bad |= count_arg(argv[++i], &threads);
+    else if (i + 1 < argc && !strcmp(argv[i], "--warmup")) bad |= count_arg(argv[++i], &warmup);
+    else if (i + 1 < argc && !strcmp(argv[i], "--steps")) bad |= count_arg(argv[++i], &steps);
     else {
       fprintf(stderr, "usage: lm_bench [--threads N] [--warmup W] [--steps S]\n");
       return 2;
     }
   }
-  if (threads < 1 || steps < 1 || warmup < 0) {
-    fprintf(stderr, "lm_bench: counts must be positive\n");
+  if (bad || threads < 1 || steps < 1 || warmup < 0) {
+    fprintf(stderr, "lm_bench: --threads and --steps must be whole numbers of at least 1, --warmup at least 0\n");
     return 2;
   }
   threads = nn_threads_default(threads);
@@ -82,7 +88,7 @@ int main(int argc, char **argv) {
   lm_reset_state(&m, BATCH);
   double t0 = 0;
   for (int s = 0; s < warmup + steps; s++) {
-    if (s == warmup) t0 = now();
+    if (s == warmup) t0 = nasl_clock_seconds();
     for (int i = 0; i < BATCH * BPTT; i++) {
       in[i] = (int)rng_below(&r, VOCAB);
       out[i] = (int)rng_below(&r, VOCAB);
@@ -99,7 +105,7 @@ int main(int argc, char **argv) {
     nn_clip_grad_norm(&m.params, 5);
     nn_optim_step(&opt, &m.params, 20);
   }
-  double el = now() - t0;
+  double el = nasl_clock_seconds() - t0;
   printf("naslc_lstm threads=%d words_per_s=%.1f step_ms=%.2f params=%lld\n", threads,
          (double)steps * BATCH * BPTT / el, 1e3 * el / steps, (long long)m.nparams);
   nn_ctx_free(&ctx);

@@ -2,11 +2,13 @@
  * N,C,H,W] [--seed S]`: an operation's gradients, built-in or plug-in,
  * against finite differences (runtime/models/opcheck.h). */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/parse.h"
 #include "lang/diag.h"
 #include "runtime/models/opcheck.h"
 
@@ -25,26 +27,25 @@ static int gradcheck_arg(const grammar_opdecl *op, const char *text, grammar_val
     if (strlen(p->name) != len || strncmp(p->name, text, len)) continue;
     grammar_value *out = &args[i];
     out->kind = p->type;
-    char *end;
-    errno = 0;
+    double lo = p->has_range ? p->lo : -INFINITY, hi = p->has_range ? p->hi : INFINITY;
+    int ok = 0;
+    long n = 0;
     switch (p->type) {
-      case GV_INT: out->i = strtoll(v, &end, 10); break;
-      case GV_FLOAT: out->f = strtod(v, &end); break;
+      case GV_INT:
+        ok = parse_long(v, lo > (double)LONG_MIN ? (long)lo : LONG_MIN, hi < (double)LONG_MAX ? (long)hi : LONG_MAX, &n) == 0;
+        out->i = n;
+        break;
+      case GV_FLOAT: ok = parse_double(v, lo, hi, 0, &out->f) == 0; break;
       case GV_BOOL:
-        end = (char *)v + strlen(v);
-        if (!strcmp(v, "true")) out->i = 1;
-        else if (!strcmp(v, "false")) out->i = 0;
-        else end = (char *)v;
+        ok = !strcmp(v, "true") || !strcmp(v, "false");
+        out->i = !strcmp(v, "true");
         break;
       default:
-        end = (char *)v;
         for (int k = 0; k < p->nsymbols; k++)
-          if (!strcmp(p->symbols[k], v)) out->sym = p->symbols[k], end = (char *)v + strlen(v);
+          if (!strcmp(p->symbols[k], v)) out->sym = p->symbols[k], ok = 1;
         break;
     }
-    double num = p->type == GV_FLOAT ? out->f : (double)out->i;
-    int in_range = !p->has_range || (num >= p->lo && num <= p->hi);
-    if (errno || end == v || *end || !in_range || (p->type == GV_FLOAT && !isfinite(out->f))) {
+    if (!ok) {
       const char *what = p->type == GV_INT ? "an integer" : p->type == GV_FLOAT ? "a number" : p->type == GV_BOOL ? "true or false" : "one of its symbols";
       if (p->has_range && p->type != GV_BOOL)
         fprintf(stderr, "naslc: parameter '%s' of '%s' expects %s in %g..%g, not '%s'\n", p->name, op->name, what, p->lo,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/parse.h"
 #include "lang/diag.h"
 #include "nn/parallel.h"
 
@@ -134,10 +135,8 @@ int main(int argc, char **argv) {
         c.args[c.nargs++] = v;
       }
       if (o->lo <= o->hi) {
-        char *end;
-        errno = 0;
-        long long n = strtoll(v, &end, 10);
-        if (errno || end == v || *end || n < o->lo || n > o->hi) {
+        long n;
+        if (parse_long(v, (long)o->lo, (long)o->hi, &n)) {
           fprintf(stderr, "naslc: %s expects an integer in %lld..%lld, not '%s'\nrun 'naslc --help' for usage\n", a,
                   o->lo, o->hi, v);
           return EXIT_USAGE;

@@ -4,11 +4,15 @@
  * condition variable is fast enough and keeps idle workers off the CPU. */
 #include "nn/parallel.h"
 
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <cblas.h>
+
+#include "common/parse.h"
 
 #define MAX_THREADS 64
 
@@ -80,15 +84,27 @@ void nn_split(int n, int ith, int nth, int *begin, int *end) {
   *end = *begin + per + (ith < extra ? 1 : 0);
 }
 
+/* $NASLC_THREADS when it is a positive integer, else 0. Any other value
+ * that is set and not empty is reported once: "4x" or "-2" must not pass
+ * for a thread count unnoticed. */
+static long threads_from_env(void) {
+  static int warned;
+  const char *env = getenv("NASLC_THREADS");
+  long n;
+  if (!env || !env[0]) return 0;
+  if (parse_long(env, 1, LONG_MAX, &n) == 0) return n;
+  if (!warned)
+    fprintf(stderr, "naslc: NASLC_THREADS='%s' is not a positive integer; ignored (the thread count comes from "
+            "the number of cores)\n", env);
+  warned = 1;
+  return 0;
+}
+
 int nn_threads_default(int requested) {
-  int n = requested;
-  if (n <= 0) {
-    const char *env = getenv("NASLC_THREADS");
-    n = env ? atoi(env) : 0;
-  }
-  if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  long n = requested > 0 ? requested : threads_from_env();
+  if (n <= 0) n = sysconf(_SC_NPROCESSORS_ONLN);
   if (n <= 0) n = 1;
   if (n > MAX_THREADS) n = MAX_THREADS;
   openblas_set_num_threads(1);
-  return n;
+  return (int)n;
 }

@@ -13,9 +13,11 @@ typedef void (*nn_task_fn)(void *arg, int ith, int nth);
 void nn_parallel(int nth, nn_task_fn fn, void *arg);
 /* The first and one-past-last index of part ith of n items split nth ways. */
 void nn_split(int n, int ith, int nth, int *begin, int *end);
-/* The thread count to use: --threads, else $NASLC_THREADS, else the cores
- * (at most 64). Also tells OpenBLAS to stay single-threaded inside our
- * threads. */
+/* The thread count to use: requested when it is positive (--threads), else
+ * $NASLC_THREADS when that is a positive integer, else the cores; at most
+ * 64. A $NASLC_THREADS that is set to anything else is ignored with a
+ * warning on stderr (once per process). Also tells OpenBLAS to stay
+ * single-threaded inside our threads. */
 int nn_threads_default(int requested);
 
 #endif

@@ -14,13 +14,13 @@
  * st_read accepts any conforming file (JSON key order need not match the
  * offset order; whitespace is allowed) and checks everything: the header
  * length against the file size (at most 100 000 000 bytes, the limit of the
- * reference implementation), strict JSON (objects, arrays, strings with
- * escapes, integers; no floats, true, false or null), UTF-8, the keys of
- * every entry, dtype, rank (0..8), shape products, offsets against the shape
- * and the data section, overlaps, gaps and trailing bytes. Corrupt input gives
- * -1 and a message; it never crashes or aborts (except when malloc fails,
- * which naslc treats as fatal everywhere; allocations are bounded by the file
- * size).
+ * reference implementation), strict JSON read by common/json.h (objects,
+ * arrays, strings with escapes, integers; no floats, true, false or null;
+ * no duplicate keys), UTF-8, the keys of every entry, dtype, rank (0..8),
+ * shape products, offsets against the shape and the data section, overlaps,
+ * gaps and trailing bytes. Corrupt input gives -1 and a message; it never
+ * crashes or aborts (except when malloc fails, which naslc treats as fatal
+ * everywhere; allocations are bounded by the file size).
  *
  * Errors: each function returning int gives 0, or -1 after appending one line
  * (no trailing newline) to *err when err is not NULL. The line starts with the
@@ -50,8 +50,9 @@ typedef struct st_tensor {
                          the product is 0. Never NULL in what st_read returns */
 } st_tensor;
 
-/* Writes tensors (and metadata pairs, may be NULL/0) to path atomically: to
- * "path.tmp", fsync, rename (then a best-effort fsync of the directory).
+/* Writes tensors (and metadata pairs, may be NULL/0) to path atomically, as
+ * fs_atomic does (common/fsutil.h): to "path.tmp", fsync, rename, then a
+ * best-effort fsync of the directory.
  * Returns 0, or -1 with a message in err; on failure path is untouched and
  * path.tmp removed. Names must be unique, non-empty, valid UTF-8 and not
  * "__metadata__"; metadata keys must be unique and keys and values valid

@@ -149,7 +149,7 @@ else
 fi
 printf 'not json' > "$tmp.bad.json"
 run 3 "train with a broken record" train "$tmp.train.nasl" --arch "$tmp.bad.json"
-says "naslc: '$tmp.bad.json' is not an architecture record (at byte 0: unexpected character); records come from 'naslc sample'" "a broken record is explained"
+says "naslc: '$tmp.bad.json' is not an architecture record (at byte 0: unexpected 'n'); records come from 'naslc sample'" "a broken record is explained"
 "$NASLC" sample examples/cnn_v1.nasl --seed 1 > "$tmp.v1.json"
 run 3 "a record of another space" show examples/quickstart.nasl --arch "$tmp.v1.json"
 says "naslc: '$tmp.v1.json' does not fit space 'quick': token 3 of layer[0].conv2d.filters is out of range 0..2" "its message"
@@ -213,6 +213,10 @@ cp "$tmp.mid/log.jsonl" "$tmp.mid.before"
 run 3 "resume with a blank line in the middle of the log" run "$tmp.search.nasl" --resume "$tmp.mid" --threads 1 --quiet
 says "naslc: $tmp.mid/log.jsonl:4: the line is damaged, and it is not the last one (a crash damages only the last); the log is left untouched: repair or remove that line, then resume" "the line is named"
 if cmp -s "$tmp.mid/log.jsonl" "$tmp.mid.before"; then ok "the log is left as it was"; else fail "the log is left as it was"; fi
+cp -r "$tmp.whole" "$tmp.ckpt"
+sed -i 's/"samples":"40"/"samples":"-8"/' "$tmp.ckpt/checkpoint.safetensors"
+run 3 "resume from a checkpoint with a negative sample count" run "$tmp.search.nasl" --resume "$tmp.ckpt" --threads 1 --quiet
+says "naslc: $tmp.ckpt/checkpoint.safetensors: the checkpoint's 'samples' is damaged ('-8'); the run cannot be resumed from it" "it is refused with the field named"
 cp -r "$tmp.whole" "$tmp.neg"
 sed -i '2s/"sample":1,/"sample":-1,/' "$tmp.neg/log.jsonl"
 run 3 "resume with a negative sample number in the log" run "$tmp.search.nasl" --resume "$tmp.neg" --threads 1 --quiet

@@ -13,10 +13,12 @@
  * The examples are read from $top_srcdir/examples (default "."). */
 #include <ctype.h>
 #include <dirent.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
+#include "common/parse.h"
 #include "compiler/compile.h"
 #include "grammar/arch.h"
 #include "tap.h"
@@ -232,15 +234,20 @@ static int fuzz_file(const char *path, int iterations) {
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int main(int argc, char **argv) {
-  int iterations = 400;
-  const char *env = getenv("FUZZ_ITERATIONS");
-  if (argc > 1) iterations = atoi(argv[1]);
-  else if (env) iterations = atoi(env);
-  if (iterations <= 0) iterations = 400;
-  iterations_per_file = iterations;
+  long iterations = 400, seed_value = 0;
+  const char *count = argc > 1 ? argv[1] : getenv("FUZZ_ITERATIONS");
+  if (count && count[0] && parse_long(count, 1, INT_MAX, &iterations)) {
+    fprintf(stderr, "fuzz: the iteration count must be a positive integer, not '%s'\n", count);
+    return 2;
+  }
   const char *seed = getenv("FUZZ_SEED");
-  if (seed && atoll(seed)) state ^= (unsigned long long)atoll(seed) * 0x9e3779b97f4a7c15ULL;
-  if (seed) seed_name = seed;
+  if (seed && seed[0] && parse_long(seed, LONG_MIN, LONG_MAX, &seed_value)) {
+    fprintf(stderr, "fuzz: FUZZ_SEED must be an integer, not '%s'\n", seed);
+    return 2;
+  }
+  if (seed_value) state ^= (unsigned long long)seed_value * 0x9e3779b97f4a7c15ULL;
+  if (seed && seed[0]) seed_name = seed;
+  iterations_per_file = (int)iterations;
   tap_diag("seed %s", seed_name);
   const char *top = getenv("top_srcdir");
   char dir[4096];
@@ -263,7 +270,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < n; i++) {
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-    fuzz_file(path, iterations);
+    fuzz_file(path, (int)iterations);
     free(names[i]);
   }
   return tap_done();

@@ -1,9 +1,12 @@
 /* optim.c: optimizer steps, clipping, schedules and initialisers checked
- * against their formulas, and a small network that must learn. */
+ * against their formulas, a small network that must learn, and the thread
+ * count taken from $NASLC_THREADS. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stdlib/ops.h"
 #include "nn/optim.h"
@@ -242,7 +245,52 @@ static void test_weights(void) {
   nn_params_free(&b);
 }
 
+/* nn_threads_default(requested) with NASLC_THREADS=value (NULL: unset);
+ * what it wrote to stderr goes to *said. */
+static int threads_with_env(const char *value, int requested, strbuf *said) {
+  if (value) setenv("NASLC_THREADS", value, 1);
+  else unsetenv("NASLC_THREADS");
+  char path[] = "/tmp/naslc-threads-XXXXXX";
+  int fd = mkstemp(path), saved = dup(2);
+  fflush(stderr);
+  dup2(fd, 2);
+  int n = nn_threads_default(requested);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  close(fd);
+  strbuf_clear(said);
+  strbuf_read_file(said, path);
+  remove(path);
+  if (said->len && said->data[said->len - 1] == '\n') said->data[--said->len] = 0; /* one TAP line */
+  return n;
+}
+
+static void test_threads_env(void) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  int all = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
+  strbuf said;
+  strbuf_init(&said);
+  int n = threads_with_env("3", 0, &said);
+  tap_result(n == 3 && said.len == 0, "NASLC_THREADS=3 gives 3 threads (%d)", n);
+  n = threads_with_env("3", 2, &said);
+  tap_result(n == 2, "--threads 2 wins over NASLC_THREADS=3 (%d)", n);
+  n = threads_with_env("1000", 0, &said);
+  tap_result(n == 64, "NASLC_THREADS=1000 is capped at 64 (%d)", n);
+  n = threads_with_env("", 0, &said);
+  tap_result(n == all && said.len == 0, "an empty NASLC_THREADS is as if unset: the cores (%d)", n);
+  n = threads_with_env("4x", 0, &said);
+  tap_result(n == all && !strcmp(said.data, "naslc: NASLC_THREADS='4x' is not a positive integer; ignored (the thread "
+                                            "count comes from the number of cores)"),
+             "NASLC_THREADS=4x is not 4: the cores, with a warning (%d): %s", n, said.data);
+  n = threads_with_env("0", 0, &said);
+  tap_result(n == all && said.len == 0, "NASLC_THREADS=0: the cores; the warning is given once per process (%d)", n);
+  threads_with_env(NULL, 0, &said);
+  strbuf_free(&said);
+}
+
 int main(void) {
+  test_threads_env();
   test_weights();
   nn_threads_default(1);
   test_sgd();

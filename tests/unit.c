@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/json.h"
 #include "common/strbuf.h"
 #include "compiler/compile.h"
 #include "compiler/print.h"
@@ -298,39 +297,7 @@ static void test_op_table(void) {
   strbuf_free(&diag);
 }
 
-/* JSON numbers as the run log writes and reads them: non-finite values are
- * null, huge ones keep their value, long spans parse */
-static void test_json_numbers(void) {
-  strbuf b;
-  strbuf_init(&b);
-  strbuf_puts(&b, "[");
-  strbuf_json_number(&b, "%.6f", 1.5);
-  strbuf_putc(&b, ',');
-  strbuf_json_number(&b, "%.6f", INFINITY);
-  strbuf_putc(&b, ',');
-  strbuf_json_number(&b, "%.6f", NAN);
-  strbuf_putc(&b, ',');
-  strbuf_json_number(&b, "%.6f", 2.5e300);
-  strbuf_puts(&b, "]");
-  tap_result(!strcmp(b.data, "[1.500000,null,null,2.5e+300]"), "JSON numbers: inf and NaN as null, 1e300 short (%s)",
-             b.data);
-  arena a;
-  arena_init(&a);
-  strbuf long_num;
-  strbuf_init(&long_num);
-  strbuf_printf(&long_num, "{\"v\":%.6f}", 1e300); /* 300 digits, as older logs hold */
-  json_value *v = json_parse(&a, long_num.data, long_num.len, NULL);
-  const json_value *n = json_get(v, "v");
-  tap_result(n && n->kind == JSON_NUMBER && fabs(n->number / 1e300 - 1) < 1e-12, "a 300-digit JSON number parses");
-  v = json_parse(&a, b.data, b.len, NULL);
-  tap_result(v != NULL, "the array with nulls parses");
-  strbuf_free(&long_num);
-  strbuf_free(&b);
-  arena_free(&a);
-}
-
 int main(void) {
-  test_json_numbers();
   test_op_table();
   test_sizes();
   test_paths();

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/arena.h"
+#include "common/strmap.h"
 
 static void errf(strbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void errf(strbuf *err, const char *fmt, ...) {
@@ -126,76 +127,23 @@ static int read_text(const char *path, const char *hint, strbuf *b, strbuf *err)
 
 /* ---- vocabulary --------------------------------------------------------- */
 
-/* A distinct training word: where it first occurs and how often. */
-typedef struct word_entry {
-  const char *s;  /* into the training text, not NUL-terminated */
-  size_t len;
-  int64_t count;
+/* What the vocabulary needs of a distinct training word. The words are the
+ * keys of a strmap borrowing them from the training text; its entries keep
+ * the order of first occurrence, which breaks ties in the frequency order. */
+typedef struct word_info {
+  int64_t count;  /* occurrences in the training text */
   int id;         /* its id, or CORPUS_UNK when cut off by the cap */
-} word_entry;
+} word_info;
 
-/* Open addressing over entries[], which are kept in order of first
- * occurrence; slots hold entry index + 1 (0: empty). */
-typedef struct word_table {
-  word_entry *entries;
-  size_t n, entries_cap;
-  size_t *slots;
-  size_t mask;  /* slot count - 1, a power of two minus one */
-} word_table;
-
-static uint64_t hash_bytes(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ull;  /* FNV-1a */
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-  return h ^ (h >> 29);
-}
-
-static void table_init(word_table *t) {
-  memset(t, 0, sizeof *t);
-  t->mask = 1023;
-  t->slots = xcalloc(t->mask + 1, sizeof *t->slots);
-  t->entries_cap = 256;
-  t->entries = xmalloc(t->entries_cap * sizeof *t->entries);
-}
-
-static void table_free(word_table *t) {
-  free(t->entries);
-  free(t->slots);
-  memset(t, 0, sizeof *t);
-}
-
-/* The slot holding word s, or the empty slot where it belongs. */
-static size_t *table_slot(const word_table *t, const char *s, size_t n) {
-  size_t i = (size_t)hash_bytes(s, n) & t->mask;
-  for (;;) {
-    size_t *slot = &t->slots[i];
-    if (!*slot) return slot;
-    const word_entry *e = &t->entries[*slot - 1];
-    if (e->len == n && memcmp(e->s, s, n) == 0) return slot;
-    i = (i + 1) & t->mask;
+static void count_word(strmap *words, arena *infos, const char *s, size_t n) {
+  int added;
+  strmap_entry *e = strmap_add(words, s, n, &added);
+  if (added) {
+    word_info *w = arena_alloc(infos, sizeof *w);
+    w->id = CORPUS_UNK;
+    e->value = w;
   }
-}
-
-static void table_grow(word_table *t) {
-  size_t cap = (t->mask + 1) * 2;
-  free(t->slots);
-  t->slots = xcalloc(cap, sizeof *t->slots);
-  t->mask = cap - 1;
-  for (size_t k = 0; k < t->n; k++) *table_slot(t, t->entries[k].s, t->entries[k].len) = k + 1;
-}
-
-static void table_count(word_table *t, const char *s, size_t n) {
-  size_t *slot = table_slot(t, s, n);
-  if (*slot) {
-    t->entries[*slot - 1].count++;
-    return;
-  }
-  if (t->n == t->entries_cap) {
-    t->entries_cap *= 2;
-    t->entries = xrealloc(t->entries, t->entries_cap * sizeof *t->entries);
-  }
-  t->entries[t->n] = (word_entry){s, n, 1, CORPUS_UNK};
-  *slot = ++t->n;
-  if (2 * t->n > t->mask + 1) table_grow(t);
+  ((word_info *)e->value)->count++;
 }
 
 static int reserved_id(const char *s, size_t n) {
@@ -226,32 +174,33 @@ static int by_count(const void *a, const void *b) {
 }
 
 /* Counts the training words and keeps the vocab - 2 most frequent ones;
- * fills c->words and c->nwords and the ids in t. */
-static void build_vocab(const text_part *train, int vocab, word_table *t, corpus *c) {
+ * fills c->words and c->nwords, and words with a word_info (in infos) for
+ * every distinct training word. */
+static void build_vocab(const text_part *train, int vocab, strmap *words, arena *infos, corpus *c) {
   word_iter it = {train->p, train->p + train->len, 0};
   const char *w;
   size_t n;
   int r;
   while ((r = word_next(&it, &w, &n)) != ITER_DONE)
-    if (r == ITER_WORD && reserved_id(w, n) < 0) table_count(t, w, n);
-  word_rank *order = xmalloc((t->n ? t->n : 1) * sizeof *order);
-  for (size_t k = 0; k < t->n; k++) order[k] = (word_rank){t->entries[k].count, k};
-  qsort(order, t->n, sizeof *order, by_count);
-  size_t keep = t->n < (size_t)vocab - 2 ? t->n : (size_t)vocab - 2;
+    if (r == ITER_WORD && reserved_id(w, n) < 0) count_word(words, infos, w, n);
+  word_rank *order = xmalloc((words->n ? words->n : 1) * sizeof *order);
+  for (size_t k = 0; k < words->n; k++) order[k] = (word_rank){((word_info *)words->entries[k].value)->count, k};
+  qsort(order, words->n, sizeof *order, by_count);
+  size_t keep = words->n < (size_t)vocab - 2 ? words->n : (size_t)vocab - 2;
   c->nwords = (int)keep + 2;
   c->words = xmalloc((size_t)c->nwords * sizeof *c->words);
   c->words[CORPUS_UNK] = dup_bytes("<unk>", 5);
   c->words[CORPUS_EOS] = dup_bytes("<eos>", 5);
   for (size_t k = 0; k < keep; k++) {
-    word_entry *e = &t->entries[order[k].first];
-    e->id = (int)k + 2;
-    c->words[k + 2] = dup_bytes(e->s, e->len);
+    const strmap_entry *e = &words->entries[order[k].first];
+    ((word_info *)e->value)->id = (int)k + 2;
+    c->words[k + 2] = dup_bytes(e->key, e->len);
   }
   free(order);
 }
 
 /* The ids of a part's words, <eos> after each line holding words. */
-static int *map_part(const text_part *part, const word_table *t, int64_t *len) {
+static int *map_part(const text_part *part, const strmap *words, int64_t *len) {
   size_t cap = 1024, n = 0;
   int *ids = xmalloc(cap * sizeof *ids);
   word_iter it = {part->p, part->p + part->len, 0};
@@ -263,8 +212,8 @@ static int *map_part(const text_part *part, const word_table *t, int64_t *len) {
     if (r == ITER_WORD) {
       id = reserved_id(w, wn);
       if (id < 0) {
-        size_t slot = *table_slot(t, w, wn);
-        id = slot ? t->entries[slot - 1].id : CORPUS_UNK;
+        const strmap_entry *e = strmap_find(words, w, wn);
+        id = e ? ((const word_info *)e->value)->id : CORPUS_UNK;
       }
     }
     if (n == cap) {
@@ -654,14 +603,16 @@ int corpus_load(const grammar_dataset *ds, int64_t subset, corpus *c, strbuf *er
     return -1;
   }
 
-  word_table t;
-  table_init(&t);
-  build_vocab(&ct.part[PART_TRAIN], ds->vocab, &t, c);
+  strmap words;
+  strmap_init(&words, NULL);
+  arena infos;
+  arena_init(&infos);
+  build_vocab(&ct.part[PART_TRAIN], ds->vocab, &words, &infos, c);
   c->unk = CORPUS_UNK;
   c->eos = CORPUS_EOS;
-  c->train = map_part(&ct.part[PART_TRAIN], &t, &c->ntrain);
-  c->valid = map_part(&ct.part[PART_VALID], &t, &c->nvalid);
-  c->test = map_part(&ct.part[PART_TEST], &t, &c->ntest);
+  c->train = map_part(&ct.part[PART_TRAIN], &words, &c->ntrain);
+  c->valid = map_part(&ct.part[PART_VALID], &words, &c->nvalid);
+  c->test = map_part(&ct.part[PART_TEST], &words, &c->ntest);
   c->ntrain_all = c->ntrain;
   if (subset > 0 && subset < c->ntrain) {
     c->ntrain = subset;
@@ -669,7 +620,8 @@ int corpus_load(const grammar_dataset *ds, int64_t subset, corpus *c, strbuf *er
                   (long long)c->ntrain_all);
   }
   c->source = strbuf_take(&ct.source);
-  table_free(&t);
+  strmap_free(&words);
+  arena_free(&infos);
   corpus_text_free(&ct);
   return 0;
 }

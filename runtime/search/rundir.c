@@ -14,7 +14,25 @@
 
 #include "common/fsutil.h"
 #include "common/json.h"
+#include "common/parse.h"
 #include "nn/safetensors.h"
+
+/* Sample numbers and counts beyond this are not what naslc wrote (a run's
+ * budget is at most 10^9 samples). */
+#define MAX_LOGGED_SAMPLE 1000000000L
+
+/* The random-number state as the checkpoint writes it: 64 hexadecimal
+ * digits. 1, or 0 when it is not that. */
+static int read_rng(const char *hex, rng *r) {
+  if (!hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdefABCDEF") != 64) return 0;
+  for (int k = 0; k < 4; k++) {
+    char part[17];
+    memcpy(part, hex + 16 * k, 16);
+    part[16] = 0;
+    r->s[k] = strtoull(part, NULL, 16);
+  }
+  return 1;
+}
 
 int rundir_write_checkpoint(const char *dir, const run_state *s, controller *ctl, const nn_optim *opt, strbuf *err) {
   char path[4096];
@@ -77,24 +95,36 @@ int rundir_read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_op
       st_free(&f);
       return -1;
     }
-  s->samples = atol(meta(&f, "samples"));
-  s->evaluated = atol(meta(&f, "evaluated"));
-  s->hits = atol(meta(&f, "hits"));
-  s->baseline = strtod(meta(&f, "baseline"), NULL);
-  s->have_baseline = atoi(meta(&f, "have_baseline"));
-  s->best = strtod(meta(&f, "best"), NULL);
-  snprintf(s->best_key, sizeof s->best_key, "%s", meta(&f, "best_key"));
-  s->best_test = meta(&f, "best_test") ? strtod(meta(&f, "best_test"), NULL) : NAN;
-  const char *hex = meta(&f, "rng");
-  for (int k = 0; k < 4 && strlen(hex) >= 64; k++) {
-    char part[17];
-    memcpy(part, hex + 16 * k, 16);
-    part[16] = 0;
-    s->r.s[k] = strtoull(part, NULL, 16);
+  long samples, evaluated, hits, have_baseline, step = 0;
+  double baseline, best, best_test = NAN;
+  const char *bad = NULL;
+  if (parse_long(meta(&f, "samples"), 0, MAX_LOGGED_SAMPLE, &samples)) bad = "samples";
+  else if (parse_long(meta(&f, "evaluated"), 0, MAX_LOGGED_SAMPLE, &evaluated)) bad = "evaluated";
+  else if (parse_long(meta(&f, "hits"), 0, MAX_LOGGED_SAMPLE, &hits)) bad = "hits";
+  else if (parse_long(meta(&f, "have_baseline"), 0, 1, &have_baseline)) bad = "have_baseline";
+  else if (parse_double(meta(&f, "baseline"), -INFINITY, INFINITY, PARSE_NONFINITE, &baseline)) bad = "baseline";
+  else if (parse_double(meta(&f, "best"), -INFINITY, INFINITY, PARSE_NONFINITE, &best)) bad = "best";
+  else if (meta(&f, "best_test") && parse_double(meta(&f, "best_test"), -INFINITY, INFINITY, PARSE_NONFINITE, &best_test))
+    bad = "best_test";
+  else if (ctl && parse_long(meta(&f, "optim_step"), 0, LONG_MAX, &step)) bad = "optim_step";
+  else if (!read_rng(meta(&f, "rng"), &s->r)) bad = "rng";
+  if (bad) {
+    strbuf_printf(err, "%s: the checkpoint's '%s' is damaged ('%.40s'); the run cannot be resumed from it", path, bad,
+                  meta(&f, bad));
+    st_free(&f);
+    return -1;
   }
+  s->samples = samples;
+  s->evaluated = evaluated;
+  s->hits = hits;
+  s->have_baseline = (int)have_baseline;
+  s->baseline = baseline;
+  s->best = best;
+  s->best_test = best_test;
+  snprintf(s->best_key, sizeof s->best_key, "%s", meta(&f, "best_key"));
+  if (ctl) opt->step = step;
   int rc = 0;
   if (ctl) {
-    opt->step = atol(meta(&f, "optim_step"));
     for (int i = 0; i < ctl->params.items.n && rc == 0; i++) {
       tensor *t = ctl->params.items.items[i];
       char name[512];
@@ -117,10 +147,6 @@ int rundir_read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_op
   st_free(&f);
   return rc;
 }
-
-/* Samples beyond this are not a log naslc wrote (a run's budget is at most
- * 10^9 samples). */
-#define MAX_LOGGED_SAMPLE 1000000000L
 
 /* One line of the log into log; 0 when it is not a line naslc writes. */
 static int read_line(rundir_log *log, arena *mem, const char *line, size_t len) {

@@ -9,20 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "nn/optim.h"
 #include "runtime/search/controller.h"
 #include "runtime/search/rundir.h"
 #include "runtime/train/train.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void search_key(const arch *a, strbuf *out) {
   const grammar_node *p = a->g->program;
@@ -127,7 +121,7 @@ static int evaluate_sample(run *r, long idx, const arch *a, search_result *res) 
 }
 
 static void print_progress(const run *r, long idx, const search_result *res, int hit) {
-  double el = now() - r->t0, done = (double)(idx + 1 - r->start_samples);
+  double el = nasl_clock_seconds() - r->t0, done = (double)(idx + 1 - r->start_samples);
   double per = done > 0 ? el / done : 0, eta = per * (double)(r->budget - idx - 1);
   double left = r->minutes * 60 - el;
   if (r->minutes > 0 && eta > left) eta = left > 0 ? left : 0;
@@ -229,14 +223,14 @@ static int loop(run *r, search_summary *sum) {
   int m = r->reinforce ? r->cfg->batch : 1, rc = 0;
   r->batch = xcalloc((size_t)m, sizeof *r->batch);
   r->rewards = xcalloc((size_t)m, sizeof(double));
-  r->t0 = now();
+  r->t0 = nasl_clock_seconds();
   r->start_samples = r->s.samples;
   while (r->s.samples < r->budget && rc == 0 && !sum->stopped) {
     if (r->o->stop && *r->o->stop) {
       sum->stopped = 1;
       break;
     }
-    if (r->minutes > 0 && now() - r->t0 > r->minutes * 60) {
+    if (r->minutes > 0 && nasl_clock_seconds() - r->t0 > r->minutes * 60) {
       if (!r->o->quiet) fprintf(stderr, "the time budget of %g minutes is spent\n", r->minutes);
       break;
     }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/parse.h"
 #include "runtime/search/search.h"
 #include "runtime/search/smap.h"
 
@@ -68,9 +69,8 @@ int search_table_load(const char *path, const char *key, const char *column, sea
         break;
       }
     } else if (n > kcol && n > vcol) {
-      char *end;
-      double v = strtod(f[vcol], &end);
-      if (end == f[vcol]) {
+      double v;
+      if (parse_double(f[vcol], -INFINITY, INFINITY, PARSE_NONFINITE, &v)) {
         strbuf_printf(err, "%s:%d: '%s' is not a number", path, row + 1, f[vcol]);
         rc = -1;
         break;

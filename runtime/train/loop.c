@@ -5,15 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "runtime/train/reward.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void train_report_free(train_report *r) {
   free(r->valid_metric);
@@ -41,7 +35,7 @@ typedef struct loop_epoch {
   int64_t step, steps;     /* steps done, and in the epoch */
   int64_t done, examples;  /* training examples done, and in the epoch */
   double sum, weight;      /* the steps' mean losses times their weights, and the weights */
-  double start;            /* now() when it began */
+  double start;            /* nasl_clock_seconds() when it began */
   double train_seconds;    /* of its steps */
   double seconds;          /* of its steps and its validation */
 } loop_epoch;
@@ -152,7 +146,7 @@ static int loop_step(loop_run *run, loop_epoch *ep, strbuf *err) {
 static void loop_progress(const loop_run *run, const loop_epoch *ep) {
   if (run->o->quiet || !run->o->bar) return;
   if (ep->step % run->style->progress_every && ep->step != ep->steps) return;
-  double el = now() - ep->start, rate = (double)ep->done / (el > 0 ? el : 1e-9);
+  double el = nasl_clock_seconds() - ep->start, rate = (double)ep->done / (el > 0 ? el : 1e-9);
   double left = (double)(ep->examples - ep->done) / rate +
                 (double)(ep->epochs - ep->epoch - 1) * (double)ep->examples / rate;
   run->style->bar(ep, ep->sum / ep->weight, rate, left);
@@ -165,7 +159,7 @@ static int loop_epoch_run(loop_run *run, int e, int epochs, strbuf *err) {
   train_report *rep = run->rep;
   loop_epoch ep = {.epoch = e, .epochs = epochs};
   ep.lr = nn_schedule_lr(&run->sched, run->recipe->optimizer.lr, e, epochs);
-  ep.start = now();
+  ep.start = nasl_clock_seconds();
   ep.steps = m->begin_epoch(m->self, e, &ep.examples);
   while (ep.step < ep.steps) {
     if (loop_step(run, &ep, err)) return -1;
@@ -173,14 +167,14 @@ static int loop_epoch_run(loop_run *run, int e, int epochs, strbuf *err) {
     loop_progress(run, &ep);
   }
   rep->train_loss = ep.sum / ep.weight;
-  ep.train_seconds = now() - ep.start;
+  ep.train_seconds = nasl_clock_seconds() - ep.start;
   rep->rate = (double)ep.done / (ep.train_seconds > 0 ? ep.train_seconds : 1e-9);
   double metric = 0, loss = 0;
   if (m->evaluate(m->self, TRAIN_VALID, run->o->threads, &metric, &loss, err)) return -1;
   rep->valid_metric[e] = metric;
   rep->valid_loss[e] = loss;
   rep->epochs = e + 1;
-  ep.seconds = now() - ep.start;
+  ep.seconds = nasl_clock_seconds() - ep.start;
   if (!run->o->quiet) {
     if (run->o->bar) fprintf(stderr, "\r\033[K");
     run->style->line(&ep, rep);
@@ -217,13 +211,13 @@ int train_run(const train_model *m, const grammar_train *recipe, const train_opt
                   .ocfg = train_optimizer(&recipe->optimizer), .sched = train_schedule(&recipe->schedule)};
   nn_optim_init(&run.opt, &run.ocfg, m->params);
   nn_ctx_init(&run.ctx, o->threads, m->rng);
-  double t0 = now();
+  double t0 = nasl_clock_seconds();
   int rc = 0;
   for (int e = 0; e < epochs && rc == 0; e++) rc = loop_epoch_run(&run, e, epochs, err);
   if (rc == 0 && !o->skip_test &&
       m->evaluate(m->self, TRAIN_TEST, o->threads, &rep->test_metric, &rep->test_loss, err))
     rc = -1;
-  rep->seconds = now() - t0;
+  rep->seconds = nasl_clock_seconds() - t0;
   if (rc == 0 && reward) loop_reward(rep, reward);
   nn_ctx_free(&run.ctx);
   nn_optim_free(&run.opt);

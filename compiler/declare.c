@@ -159,102 +159,136 @@ int check_value(compiler *c, const ast_expr *e, const grammar_param *p, grammar_
 
 #define MAX_CHOICES 4096
 
+/* The values of a choice as they are gathered, each once. */
+typedef struct choice_values {
+  grammar_value *vals;  /* in the grammar's arena */
+  int n, cap;
+} choice_values;
+
+/* What became of one element of a choice. */
+typedef enum choice_outcome {
+  CHOICE_ADDED,   /* its values are in */
+  CHOICE_REFUSED, /* reported; the other elements are still checked */
+  CHOICE_FULL     /* reported: the choice is over MAX_CHOICES, checking stops */
+} choice_outcome;
+
+/* A value already in the choice is refused: two equal tokens would split
+ * one option's probability between them. */
+static choice_outcome add_choice_value(compiler *c, const ast_expr *list, const ast_expr *e,
+                                       const grammar_param *p, choice_values *cv,
+                                       const grammar_value *v) {
+  for (int j = 0; j < cv->n; j++)
+    if (values_equal(&cv->vals[j], v)) {
+      char buf[64];
+      grammar_value_format(v, buf, sizeof buf);
+      nasl_error(c->d, e->loc, "%s appears twice in the choice for '%s'", buf, p->name);
+      return CHOICE_REFUSED;
+    }
+  if (cv->n == MAX_CHOICES) {
+    nasl_error(c->d, list->loc, "a choice has at most %d values", MAX_CHOICES);
+    return CHOICE_FULL;
+  }
+  if (cv->n == cv->cap) {
+    cv->cap *= 2;
+    if (cv->cap > MAX_CHOICES) cv->cap = MAX_CHOICES;
+    grammar_value *more = arena_alloc(&c->g->mem, sizeof *more * (size_t)cv->cap);
+    memcpy(more, cv->vals, sizeof *cv->vals * (size_t)cv->n);
+    cv->vals = more;
+  }
+  cv->vals[cv->n++] = *v;
+  return CHOICE_ADDED;
+}
+
+/* expr -> expr .. expr, in a choice: integer bounds, the smaller first, no
+ * more values than a choice holds. Returns how many values, or 0 after
+ * reporting; *lo gets the first. */
+static int choice_range_size(compiler *c, const ast_expr *e, const grammar_param *p, double *lo) {
+  double hi = 0;
+  int lo_int, hi_int;
+  if (p->type != GV_INT) {
+    nasl_error(c->d, e->loc, "a range in a choice needs integer values; '%s' takes %s",
+               p->name, type_name(p->type));
+    return 0;
+  }
+  if (!const_number(c, e->lhs, lo, &lo_int) || !const_number(c, e->rhs, &hi, &hi_int) ||
+      !lo_int || !hi_int) {
+    nasl_error(c->d, e->loc, "a range in a choice is written lo..hi with integers");
+    return 0;
+  }
+  if (hi < *lo) {
+    nasl_error(c->d, e->loc, "empty range %.0f..%.0f; the first bound is the smaller", *lo, hi);
+    return 0;
+  }
+  if (hi - *lo + 1 > MAX_CHOICES) {
+    nasl_error(c->d, e->loc, "this range has %.0f values; a choice has at most %d",
+               hi - *lo + 1, MAX_CHOICES);
+    return 0;
+  }
+  return (int)(hi - *lo + 1);
+}
+
+/* lo..hi as an element of a choice: each integer in turn. A range that
+ * leaves the parameter's range is reported once, at the first value
+ * outside it, not once per value. */
+static choice_outcome add_choice_range(compiler *c, const ast_expr *list, const ast_expr *e,
+                                       const grammar_param *p, choice_values *cv) {
+  double lo = 0;
+  int count = choice_range_size(c, e, p, &lo);
+  if (!count) return CHOICE_REFUSED;
+  choice_outcome result = CHOICE_ADDED;
+  for (int k = 0; k < count; k++) {
+    grammar_value v;
+    memset(&v, 0, sizeof v);
+    v.kind = GV_INT;
+    v.i = (int64_t)lo + k;
+    v.f = (double)v.i;
+    if (p->has_range && (v.f < p->lo || v.f > p->hi)) {
+      char r[64];
+      range_text(p, r, sizeof r);
+      nasl_error(c->d, e->loc, "'%s' must be in %s, and this range reaches %lld", p->name, r,
+                 (long long)v.i);
+      return CHOICE_REFUSED;
+    }
+    choice_outcome added = add_choice_value(c, list, e, p, cv, &v);
+    if (added == CHOICE_FULL) return CHOICE_FULL;
+    if (added == CHOICE_REFUSED) result = CHOICE_REFUSED;
+  }
+  return result;
+}
+
+/* A single value as an element of a choice: a literal of the parameter's type. */
+static choice_outcome add_choice_literal(compiler *c, const ast_expr *list, const ast_expr *e,
+                                         const grammar_param *p, choice_values *cv) {
+  grammar_value v;
+  if (e->kind == EX_LIST) {
+    nasl_error(c->d, e->loc, "a choice cannot contain a list");
+    return CHOICE_REFUSED;
+  }
+  if (!check_value(c, e, p, &v)) return CHOICE_REFUSED;
+  return add_choice_value(c, list, e, p, cv, &v);
+}
+
+/* expr -> [ exprs ] as the values a decision chooses from: every element is
+ * checked before giving up, so one run reports all the bad ones. */
 int check_choices(compiler *c, const ast_expr *list, const grammar_param *p,
                   grammar_value **out) {
   if (list->items.n == 0) {
     nasl_error(c->d, list->loc, "an empty choice for '%s'; list at least one value", p->name);
     return 0;
   }
-  int cap = list->items.n + 16, n = 0, ok = 1;
-  grammar_value *vals = arena_alloc(&c->g->mem, sizeof *vals * (size_t)cap);
+  choice_values cv = {NULL, 0, list->items.n + 16};
+  cv.vals = arena_alloc(&c->g->mem, sizeof *cv.vals * (size_t)cv.cap);
+  int ok = 1;
   for (int i = 0; i < list->items.n; i++) {
     const ast_expr *e = list->items.items[i];
-    grammar_value tmp[1];
-    int count = 0;
-    double lo = 0, hi = 0;
-    if (e->kind == EX_RANGE) {
-      int li, hi_int;
-      if (p->type != GV_INT) {
-        nasl_error(c->d, e->loc, "a range in a choice needs integer values; '%s' takes %s",
-                   p->name, type_name(p->type));
-        ok = 0;
-        continue;
-      }
-      if (!const_number(c, e->lhs, &lo, &li) || !const_number(c, e->rhs, &hi, &hi_int) ||
-          !li || !hi_int) {
-        nasl_error(c->d, e->loc, "a range in a choice is written lo..hi with integers");
-        ok = 0;
-        continue;
-      }
-      if (hi < lo) {
-        nasl_error(c->d, e->loc, "empty range %.0f..%.0f; the first bound is the smaller", lo, hi);
-        ok = 0;
-        continue;
-      }
-      if (hi - lo + 1 > MAX_CHOICES) {
-        nasl_error(c->d, e->loc, "this range has %.0f values; a choice has at most %d",
-                   hi - lo + 1, MAX_CHOICES);
-        ok = 0;
-        continue;
-      }
-      count = (int)(hi - lo + 1);
-    } else {
-      if (e->kind == EX_LIST) {
-        nasl_error(c->d, e->loc, "a choice cannot contain a list");
-        ok = 0;
-        continue;
-      }
-      if (!check_value(c, e, p, &tmp[0])) {
-        ok = 0;
-        continue;
-      }
-      count = 1;
-    }
-    for (int k = 0; k < count; k++) {
-      grammar_value v;
-      if (e->kind == EX_RANGE) {
-        grammar_param one = *p;
-        memset(&v, 0, sizeof v);
-        v.kind = GV_INT;
-        v.i = (int64_t)lo + k;
-        v.f = (double)v.i;
-        if (p->has_range && (v.f < p->lo || v.f > p->hi)) {
-          char r[64];
-          range_text(&one, r, sizeof r);
-          nasl_error(c->d, e->loc, "'%s' must be in %s, and this range reaches %lld", p->name, r,
-                     (long long)v.i);
-          ok = 0;
-          break;
-        }
-      } else {
-        v = tmp[0];
-      }
-      int dup = 0;
-      for (int j = 0; j < n; j++) dup |= values_equal(&vals[j], &v);
-      if (dup) {
-        char buf[64];
-        grammar_value_format(&v, buf, sizeof buf);
-        nasl_error(c->d, e->loc, "%s appears twice in the choice for '%s'", buf, p->name);
-        ok = 0;
-        continue;
-      }
-      if (n == MAX_CHOICES) {
-        nasl_error(c->d, list->loc, "a choice has at most %d values", MAX_CHOICES);
-        return 0;
-      }
-      if (n == cap) {
-        cap *= 2;
-        if (cap > MAX_CHOICES) cap = MAX_CHOICES;
-        grammar_value *more = arena_alloc(&c->g->mem, sizeof *more * (size_t)cap);
-        memcpy(more, vals, sizeof *vals * (size_t)n);
-        vals = more;
-      }
-      vals[n++] = v;
-    }
+    choice_outcome added = e->kind == EX_RANGE ? add_choice_range(c, list, e, p, &cv)
+                                               : add_choice_literal(c, list, e, p, &cv);
+    if (added == CHOICE_FULL) return 0;
+    if (added == CHOICE_REFUSED) ok = 0;
   }
   if (!ok) return 0;
-  *out = vals;
-  return n;
+  *out = cv.vals;
+  return cv.n;
 }
 
 int bind_args(compiler *c, const ast_expr *call, const char *what,

@@ -346,43 +346,95 @@ static int int_setting(compiler *c, const ptrvec *settings, const char *key, int
   return 1;
 }
 
-static void lower_dag(compiler *c, const ast_block *dag) {
-  static const char *const keys[] = {"inputs", "nodes", "edges", "ops", "output"};
-  if (!known_settings(c, &dag->settings, "dag", keys, 5)) return;
-  grammar_node *n = node_new(c, GN_DAG);
-  if (!int_setting(c, &dag->settings, "inputs", 1, 8, 1, &n->dag_inputs)) return;
-  const ast_setting *nodes = find_setting(&dag->settings, "nodes");
-  if (!nodes) {
-    nasl_error(c->d, dag->loc, "a dag needs 'nodes: N' (all nodes, inputs included)");
-    return;
-  }
-  if (!int_setting(c, &dag->settings, "nodes", n->dag_inputs + 1, 64, 4, &n->dag_nodes)) return;
+/* edges: all | K -- every earlier node feeds each node, or each node picks K */
+static int dag_edges(compiler *c, const ast_block *dag, grammar_node *n) {
   const ast_setting *edges = find_setting(&dag->settings, "edges");
-  if (edges && edges->value->kind == EX_IDENT && !strcmp(edges->value->s, "all")) {
+  if (!edges) return 1;
+  if (edges->value->kind == EX_IDENT && !strcmp(edges->value->s, "all")) {
     n->dag_pick = 0;
-  } else if (edges) {
-    grammar_param p = {"edges", GV_INT, 1, 1, 8, 0, NULL, 0, {GV_INT, 0, 0, NULL}, NULL};
-    grammar_value v;
-    if (edges->value->kind == EX_IDENT) {
-      nasl_error(c->d, edges->value->loc, "'edges' is 'all' or the number of inputs each node picks");
-      return;
-    }
-    if (!check_value(c, edges->value, &p, &v)) return;
-    n->dag_pick = (int)v.i;
+    return 1;
   }
+  grammar_param p = {"edges", GV_INT, 1, 1, 8, 0, NULL, 0, {GV_INT, 0, 0, NULL}, NULL};
+  grammar_value v;
+  if (edges->value->kind == EX_IDENT) {
+    nasl_error(c->d, edges->value->loc, "'edges' is 'all' or the number of inputs each node picks");
+    return 0;
+  }
+  if (!check_value(c, edges->value, &p, &v)) return 0;
+  n->dag_pick = (int)v.i;
+  return 1;
+}
+
+/* output: last | concat | unused */
+static int dag_output(compiler *c, const ast_block *dag, grammar_node *n) {
   const ast_setting *out = find_setting(&dag->settings, "output");
-  if (out) {
-    static const char *const outs[] = {"last", "concat", "unused"};
-    grammar_param p = {"output", GV_SYMBOL, 0, 0, 0, 3, (const char **)outs, 0, {GV_SYMBOL, 0, 0, NULL}, NULL};
-    grammar_value v;
-    if (!check_value(c, out->value, &p, &v)) return;
-    n->dag_output = !strcmp(v.sym, "last") ? DAG_OUTPUT_LAST : !strcmp(v.sym, "concat") ? DAG_OUTPUT_CONCAT
-                                                                                         : DAG_OUTPUT_UNUSED;
+  if (!out) return 1;
+  static const char *const outs[] = {"last", "concat", "unused"};
+  grammar_param p = {"output", GV_SYMBOL, 0, 0, 0, 3, (const char **)outs, 0, {GV_SYMBOL, 0, 0, NULL}, NULL};
+  grammar_value v;
+  if (!check_value(c, out->value, &p, &v)) return 0;
+  n->dag_output = !strcmp(v.sym, "last") ? DAG_OUTPUT_LAST : !strcmp(v.sym, "concat") ? DAG_OUTPUT_CONCAT
+                                                                                       : DAG_OUTPUT_UNUSED;
+  return 1;
+}
+
+/* inputs: I; nodes: N; edges: ...; output: ... -- the cell's shape */
+static int dag_shape(compiler *c, const ast_block *dag, grammar_node *n) {
+  if (!int_setting(c, &dag->settings, "inputs", 1, 8, 1, &n->dag_inputs)) return 0;
+  if (!find_setting(&dag->settings, "nodes")) {
+    nasl_error(c->d, dag->loc, "a dag needs 'nodes: N' (all nodes, inputs included)");
+    return 0;
   }
+  if (!int_setting(c, &dag->settings, "nodes", n->dag_inputs + 1, 64, 4, &n->dag_nodes)) return 0;
+  return dag_edges(c, dag, n) && dag_output(c, dag, n);
+}
+
+/* Is op the same operation, with the same arguments, as one of the first
+ * `before` edge operations already added to n? */
+static int edge_op_listed(const grammar_node *n, const grammar_node *op, int before) {
+  for (int k = 0; k < before; k++) {
+    const grammar_node *prev = n->children[k];
+    int same = prev->op == op->op;
+    for (int a = 0; same && a < op->op->nparams; a++) same = values_equal(&prev->args[a].fixed, &op->args[a].fixed);
+    if (same) return 1;
+  }
+  return 0;
+}
+
+/* One element of ops: [...], the i-th: an operation with fixed arguments
+ * that takes one input, since an edge carries one. */
+static int add_edge_op(compiler *c, scope *sc, const ast_expr *e, grammar_node *n, int i, grammar_value *vocab) {
+  if (e->kind == EX_CALL)
+    for (int k = 0; k < e->args.n; k++)
+      if (((ast_arg *)e->args.items[k])->value->kind == EX_LIST) {
+        nasl_error(c->d, ((ast_arg *)e->args.items[k])->value->loc,
+                   "arguments of an edge operation are fixed; list each variant as its own operation");
+        return 0;
+      }
+  grammar_node *op = lower_op_call(c, sc, e, NULL, 0);
+  if (!op) return 0;
+  if (edge_op_listed(n, op, i)) {
+    nasl_error(c->d, e->loc, "this edge operation is listed twice");
+    return 0;
+  }
+  if (op->op->role == OP_ROLE_COMBINE) {
+    nasl_error(c->d, e->loc, "'%s' combines two inputs and cannot sit on an edge", op->op->name);
+    return 0;
+  }
+  node_add(c, n, op);
+  n->dag_ops[i] = op->name;
+  vocab[i] = (grammar_value){GV_SYMBOL, 0, 0, op->name};
+  return 1;
+}
+
+/* ops: op | [op, ...] -- the operations an edge chooses from, as n's
+ * children; returns their names as a decision vocabulary, NULL after
+ * reporting. */
+static grammar_value *dag_edge_ops(compiler *c, const ast_block *dag, grammar_node *n) {
   const ast_setting *ops = find_setting(&dag->settings, "ops");
   if (!ops) {
     nasl_error(c->d, dag->loc, "a dag needs 'ops: [...]', the operations an edge chooses from");
-    return;
+    return NULL;
   }
   ptrvec one = {0};
   const ptrvec *list = &ops->value->items;
@@ -392,40 +444,21 @@ static void lower_dag(compiler *c, const ast_block *dag) {
   }
   if (list->n == 0) {
     nasl_error(c->d, ops->value->loc, "an empty choice of edge operations");
-    return;
+    return NULL;
   }
   n->dag_nops = list->n;
   n->dag_ops = arena_alloc(&c->g->mem, sizeof(char *) * (size_t)list->n);
   grammar_value *vocab = arena_alloc(&c->g->mem, sizeof *vocab * (size_t)list->n);
   scope sc = {.prefix = "dag"};
-  for (int i = 0; i < list->n; i++) {
-    const ast_expr *e = list->items[i];
-    if (e->kind == EX_CALL)
-      for (int k = 0; k < e->args.n; k++)
-        if (((ast_arg *)e->args.items[k])->value->kind == EX_LIST) {
-          nasl_error(c->d, ((ast_arg *)e->args.items[k])->value->loc,
-                     "arguments of an edge operation are fixed; list each variant as its own operation");
-          return;
-        }
-    grammar_node *op = lower_op_call(c, &sc, e, NULL, 0);
-    if (!op) return;
-    for (int k = 0; k < i; k++) {
-      const grammar_node *prev = n->children[k];
-      int same = prev->op == op->op;
-      for (int a = 0; same && a < op->op->nparams; a++) same = values_equal(&prev->args[a].fixed, &op->args[a].fixed);
-      if (same) {
-        nasl_error(c->d, e->loc, "this edge operation is listed twice");
-        return;
-      }
-    }
-    if (op->op->role == OP_ROLE_COMBINE) {
-      nasl_error(c->d, e->loc, "'%s' combines two inputs and cannot sit on an edge", op->op->name);
-      return;
-    }
-    node_add(c, n, op);
-    n->dag_ops[i] = op->name;
-    vocab[i] = (grammar_value){GV_SYMBOL, 0, 0, op->name};
-  }
+  for (int i = 0; i < list->n; i++)
+    if (!add_edge_op(c, &sc, list->items[i], n, i, vocab)) return NULL;
+  return vocab;
+}
+
+/* The decisions of every node after the inputs: with edges: all, an
+ * operation for the edge from each earlier node; with edges: K, for each
+ * of K picks an earlier node and an operation. */
+static void dag_decisions(compiler *c, grammar_node *n, const grammar_value *vocab) {
   int per = n->dag_pick ? 2 * n->dag_pick : n->dag_nodes;
   n->dag_decisions = arena_alloc(&c->g->mem, sizeof(int) * (size_t)(per * n->dag_nodes));
   for (int i = 0; i < per * n->dag_nodes; i++) n->dag_decisions[i] = -1;
@@ -434,17 +467,28 @@ static void lower_dag(compiler *c, const ast_block *dag) {
     if (!n->dag_pick) {
       for (int j = 0; j < i; j++)
         n->dag_decisions[i * per + j] =
-            decision_categorical(c, arena_printf(&c->ast, "node[%d].edge[%d]", i, j), "edge", vocab, list->n);
+            decision_categorical(c, arena_printf(&c->ast, "node[%d].edge[%d]", i, j), "edge", vocab, n->dag_nops);
     } else {
       for (int m = 0; m < n->dag_pick; m++)
         n->dag_decisions[i * per + 2 * m] =
             decision_pointer(c, arena_printf(&c->ast, "node[%d].input[%d]", i, m), "input", 0, i);
       for (int m = 0; m < n->dag_pick; m++)
         n->dag_decisions[i * per + 2 * m + 1] =
-            decision_categorical(c, arena_printf(&c->ast, "node[%d].op[%d]", i, m), "op", vocab, list->n);
+            decision_categorical(c, arena_printf(&c->ast, "node[%d].op[%d]", i, m), "op", vocab, n->dag_nops);
     }
   }
   c->layer = -1;
+}
+
+/* block -> dag { settings }: an ENAS, DARTS or NAS-Bench-201 cell */
+static void lower_dag(compiler *c, const ast_block *dag) {
+  static const char *const keys[] = {"inputs", "nodes", "edges", "ops", "output"};
+  if (!known_settings(c, &dag->settings, "dag", keys, 5)) return;
+  grammar_node *n = node_new(c, GN_DAG);
+  if (!dag_shape(c, dag, n)) return;
+  grammar_value *vocab = dag_edge_ops(c, dag, n);
+  if (!vocab) return;
+  dag_decisions(c, n, vocab);
   c->g->space_kind = SPACE_DAG_CELL;
   c->g->program = n;
 }

@@ -368,80 +368,90 @@ static int int_expr(compiler *c, const ast_expr *e, const char *what, int lo, in
   return 1;
 }
 
-/* layers COUNT [grow K every N] { items } */
-static grammar_node *lower_stack(compiler *c, const ast_block *b, int first_layer) {
-  grammar_node *st = node_new(c, GN_STACK);
-  st->first_layer = first_layer;
+/* The depths lo..hi as a decision's vocabulary. */
+static grammar_value *depth_vocab(compiler *c, int lo, int hi) {
+  int n = hi - lo + 1;
+  grammar_value *v = arena_alloc(&c->g->mem, sizeof *v * (size_t)n);
+  for (int i = 0; i < n; i++) {
+    v[i].kind = GV_INT;
+    v[i].i = lo + i;
+    v[i].f = lo + i;
+  }
+  return v;
+}
+
+/* layers LO..HI [grow K every N]: a curriculum that grows the depth when
+ * grow is given, else a depth the controller decides. */
+static int stack_depth_range(compiler *c, const ast_block *b, grammar_node *st) {
   const ast_expr *e = b->count;
-  if (b->kind == BL_LAYER) {
+  int lo, hi;
+  if (!int_expr(c, e->lhs, "the smallest depth", 1, MAX_LAYERS, &lo) ||
+      !int_expr(c, e->rhs, "the largest depth", 1, MAX_LAYERS, &hi))
+    return 0;
+  if (lo > hi) {
+    nasl_error(c->d, e->loc, "empty depth range %d..%d; the first bound is the smaller", lo, hi);
+    return 0;
+  }
+  st->min_layers = lo;
+  st->max_layers = hi;
+  if (b->grow) {
+    if (!int_expr(c, b->grow, "the growth per step", 1, MAX_LAYERS, &st->grow) ||
+        !int_expr(c, b->every, "the samples between growth steps", 1, 1000000000, &st->every))
+      return 0;
+    st->depth_kind = lo == hi ? DEPTH_FIXED : DEPTH_CURRICULUM;
+    if (lo == hi)
+      nasl_warning(c->d, b->grow->loc, "the depth range %d..%d leaves no room to grow", lo, hi);
+  } else if (lo == hi) {
     st->depth_kind = DEPTH_FIXED;
-    st->min_layers = st->max_layers = 1;
-  } else if (e->kind == EX_RANGE) {
-    int lo, hi;
-    if (!int_expr(c, e->lhs, "the smallest depth", 1, MAX_LAYERS, &lo) ||
-        !int_expr(c, e->rhs, "the largest depth", 1, MAX_LAYERS, &hi))
-      return NULL;
-    if (lo > hi) {
-      nasl_error(c->d, e->loc, "empty depth range %d..%d; the first bound is the smaller", lo, hi);
-      return NULL;
-    }
-    st->min_layers = lo;
-    st->max_layers = hi;
-    if (b->grow) {
-      if (!int_expr(c, b->grow, "the growth per step", 1, MAX_LAYERS, &st->grow) ||
-          !int_expr(c, b->every, "the samples between growth steps", 1, 1000000000, &st->every))
-        return NULL;
-      st->depth_kind = lo == hi ? DEPTH_FIXED : DEPTH_CURRICULUM;
-      if (lo == hi)
-        nasl_warning(c->d, b->grow->loc, "the depth range %d..%d leaves no room to grow", lo, hi);
-    } else if (lo == hi) {
-      st->depth_kind = DEPTH_FIXED;
-    } else {
-      st->depth_kind = DEPTH_DECIDED;
-      int n = hi - lo + 1;
-      grammar_value *v = arena_alloc(&c->g->mem, sizeof *v * (size_t)n);
-      for (int i = 0; i < n; i++) {
-        v[i].kind = GV_INT;
-        v[i].i = lo + i;
-        v[i].f = lo + i;
-      }
-      st->decision = decision_categorical(c, "depth", "depth", v, n);
-    }
-  } else if (e->kind == EX_LIST) {
-    static const grammar_param depth = {"layers", GV_INT, 1, 1, MAX_LAYERS, 0, NULL, 0,
-                                        {GV_INT, 0, 0, NULL}, NULL};
-    grammar_value *v;
-    int n = check_choices(c, e, &depth, &v);
-    if (!n) return NULL;
-    st->min_layers = MAX_LAYERS;
-    for (int i = 0; i < n; i++) {
-      if (v[i].i < st->min_layers) st->min_layers = (int)v[i].i;
-      if (v[i].i > st->max_layers) st->max_layers = (int)v[i].i;
-    }
-    if (n == 1) {
-      st->depth_kind = DEPTH_FIXED;
-    } else {
-      st->depth_kind = DEPTH_DECIDED;
-      st->decision = decision_categorical(c, "depth", "depth", v, n);
-    }
-    if (b->grow) {
-      nasl_error(c->d, b->grow->loc, "a curriculum needs a depth range: layers 6..15 grow 2 every 1600");
-      return NULL;
-    }
   } else {
-    int n;
-    if (!int_expr(c, e, "the number of layers", 1, MAX_LAYERS, &n)) return NULL;
+    st->depth_kind = DEPTH_DECIDED;
+    st->decision = decision_categorical(c, "depth", "depth", depth_vocab(c, lo, hi), hi - lo + 1);
+  }
+  return 1;
+}
+
+/* layers [D, ...]: a depth the controller decides among those listed */
+static int stack_depth_choice(compiler *c, const ast_block *b, grammar_node *st) {
+  static const grammar_param depth = {"layers", GV_INT, 1, 1, MAX_LAYERS, 0, NULL, 0,
+                                      {GV_INT, 0, 0, NULL}, NULL};
+  grammar_value *v;
+  int n = check_choices(c, b->count, &depth, &v);
+  if (!n) return 0;
+  st->min_layers = MAX_LAYERS;
+  for (int i = 0; i < n; i++) {
+    if (v[i].i < st->min_layers) st->min_layers = (int)v[i].i;
+    if (v[i].i > st->max_layers) st->max_layers = (int)v[i].i;
+  }
+  if (n == 1) {
     st->depth_kind = DEPTH_FIXED;
-    st->min_layers = st->max_layers = n;
-    if (b->grow) {
-      nasl_error(c->d, b->grow->loc, "a curriculum needs a depth range: layers 6..15 grow 2 every 1600");
-      return NULL;
-    }
+  } else {
+    st->depth_kind = DEPTH_DECIDED;
+    st->decision = decision_categorical(c, "depth", "depth", v, n);
   }
-  if (first_layer + st->max_layers > MAX_LAYERS) {
-    nasl_error(c->d, b->loc, "a space has at most %d layers", MAX_LAYERS);
-    return NULL;
+  if (b->grow) {
+    nasl_error(c->d, b->grow->loc, "a curriculum needs a depth range: layers 6..15 grow 2 every 1600");
+    return 0;
   }
+  return 1;
+}
+
+/* layers D { items }: a fixed depth */
+static int stack_depth_fixed(compiler *c, const ast_block *b, grammar_node *st) {
+  int n;
+  if (!int_expr(c, b->count, "the number of layers", 1, MAX_LAYERS, &n)) return 0;
+  st->depth_kind = DEPTH_FIXED;
+  st->min_layers = st->max_layers = n;
+  if (b->grow) {
+    nasl_error(c->d, b->grow->loc, "a curriculum needs a depth range: layers 6..15 grow 2 every 1600");
+    return 0;
+  }
+  return 1;
+}
+
+/* The stack's layers, each lowered from the same body, unrolled to the
+ * largest depth; layers past the smallest depth are marked with the depth
+ * they need. */
+static int unroll_stack(compiler *c, const ast_block *b, grammar_node *st, int first_layer) {
   int errors = c->d->errors;
   int variable = st->depth_kind != DEPTH_FIXED;
   for (int k = 0; k < st->max_layers; k++) {
@@ -452,7 +462,30 @@ static grammar_node *lower_stack(compiler *c, const ast_block *b, int first_laye
   }
   c->quiet = 0;
   c->min_depth = 0;
-  return c->d->errors > errors ? NULL : st;
+  return c->d->errors == errors;
+}
+
+/* layers COUNT [grow K every N] { items } | layer { items } */
+static grammar_node *lower_stack(compiler *c, const ast_block *b, int first_layer) {
+  grammar_node *st = node_new(c, GN_STACK);
+  st->first_layer = first_layer;
+  int ok = 1;
+  if (b->kind == BL_LAYER) {
+    st->depth_kind = DEPTH_FIXED;
+    st->min_layers = st->max_layers = 1;
+  } else if (b->count->kind == EX_RANGE) {
+    ok = stack_depth_range(c, b, st);
+  } else if (b->count->kind == EX_LIST) {
+    ok = stack_depth_choice(c, b, st);
+  } else {
+    ok = stack_depth_fixed(c, b, st);
+  }
+  if (!ok) return NULL;
+  if (first_layer + st->max_layers > MAX_LAYERS) {
+    nasl_error(c->d, b->loc, "a space has at most %d layers", MAX_LAYERS);
+    return NULL;
+  }
+  return unroll_stack(c, b, st, first_layer) ? st : NULL;
 }
 
 static grammar_node *default_head(compiler *c) {

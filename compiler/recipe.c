@@ -323,112 +323,147 @@ static const recipe_key search_keys[] = {
 };
 #undef S
 
-static void fill_block(compiler *c, const ast_decl *block, const char *what, const recipe_key *keys, int nkeys,
-                       void *record) {
-  char *base = record;
-  for (int i = 0; i < block->settings.n; i++) {
-    const ast_setting *s = block->settings.items[i];
-    const recipe_key *k = NULL;
-    for (int j = 0; j < nkeys; j++)
-      if (!strcmp(keys[j].key, s->key)) k = &keys[j];
-    if (!k) {
-      const char *names[32];
-      strbuf b;
-      strbuf_init(&b);
-      for (int j = 0; j < nkeys; j++) {
-        names[j] = keys[j].key;
-        strbuf_printf(&b, "%s%s", j ? ", " : "", keys[j].key);
-      }
-      const char *sg = nasl_suggest(s->key, names, nkeys);
-      if (sg) nasl_error(c->d, s->key_loc, "unknown %s setting '%s'; did you mean '%s'?", what, s->key, sg);
-      else nasl_error(c->d, s->key_loc, "unknown %s setting '%s'; the settings are %s", what, s->key, b.data);
-      strbuf_free(&b);
-      continue;
-    }
-    int dup = 0;
-    for (int j = 0; j < i; j++) dup |= !strcmp(((ast_setting *)block->settings.items[j])->key, s->key);
-    if (dup) {
-      nasl_error(c->d, s->key_loc, "'%s' is set twice", s->key);
-      continue;
-    }
-    void *at = base + k->offset;
-    grammar_param p = {k->key, GV_INT, 1, k->lo, k->hi, 0, NULL, 0, {GV_INT, 0, 0, NULL}, NULL};
-    grammar_value v;
-    switch (k->kind) {
-      case K_INT:
-        if (check_value(c, s->value, &p, &v)) *(int *)at = (int)v.i;
-        break;
-      case K_FLOAT:
-        p.type = GV_FLOAT;
-        if (check_value(c, s->value, &p, &v)) *(double *)at = v.f;
-        break;
-      case K_BOOL:
-        p.type = GV_BOOL;
-        if (check_value(c, s->value, &p, &v)) *(int *)at = (int)v.i;
-        break;
-      case K_SEED:
-        p.lo = 0;
-        p.hi = 9007199254740991.0;
-        if (check_value(c, s->value, &p, &v)) *(int64_t *)at = v.i;
-        break;
-      case K_DATA: fill_data(c, s->value, at); break;
-      case K_OPTIMIZER: fill_optimizer(c, s->value, at); break;
-      case K_SCHEDULE: {
-        grammar_value sv[4];
-        const call_schema *sc = bind_call(c, s->value, "schedule", schedules, COUNT(schedules), sv);
-        if (!sc) break;
-        grammar_schedule *sch = at;
-        memset(sch, 0, sizeof *sch);
-        sch->kind = (grammar_schedule_kind)sc->tag;
-        if (sch->kind == SCHED_STEP) {
-          sch->every = (int)sv[0].i;
-          sch->gamma = sv[1].f;
-        } else if (sch->kind == SCHED_COSINE) {
-          sch->min_lr = sv[0].f;
-        }
-        break;
-      }
-      case K_CONTROLLER: {
-        grammar_value cv[4];
-        if (!bind_call(c, s->value, "controller", controllers, COUNT(controllers), cv)) break;
-        grammar_search *se = record;
-        se->controller_layers = (int)cv[0].i;
-        se->controller_hidden = (int)cv[1].i;
-        se->controller_init = cv[2].f;
-        break;
-      }
-      case K_BASELINE: {
-        grammar_value bv[2];
-        if (bind_call(c, s->value, "baseline", baselines, COUNT(baselines), bv)) *(double *)at = bv[0].f;
-        break;
-      }
-      case K_REWARD: {
-        grammar_search *se = record;
-        se->reward = lower_reward(c, s->value, 0);
-        const nasl_source *src = nasl_diag_source(c->d, s->value->loc.file);
-        if (src)
-          se->reward_text = arena_strndup(&c->g->mem, src->text + s->value->loc.start,
-                                          (size_t)(s->value->loc.end - s->value->loc.start));
-        break;
-      }
-      case K_EVALUATOR: {
-        grammar_value ev[4];
-        const call_schema *sc = bind_call(c, s->value, "evaluator", evaluators, COUNT(evaluators), ev);
-        if (!sc) break;
-        grammar_search *se = record;
-        se->evaluator = (grammar_evaluator)sc->tag;
-        if (se->evaluator == EVAL_TABLE) {
-          se->table_file = arena_strdup(&c->g->mem, resolve_path(c, s->value->loc, ev[0].sym));
-          se->table_column = ev[1].sym;
-          se->table_key = ev[2].sym;
-        }
-        break;
-      }
-    }
+/* A key the block's table does not have: the nearest key if one is close,
+ * else the whole list, since a recipe's keys are few enough to read. */
+static void report_unknown_setting(compiler *c, const ast_setting *s, const char *what, const recipe_key *keys,
+                                   int nkeys) {
+  const char *names[32];
+  strbuf b;
+  strbuf_init(&b);
+  for (int j = 0; j < nkeys; j++) {
+    names[j] = keys[j].key;
+    strbuf_printf(&b, "%s%s", j ? ", " : "", keys[j].key);
+  }
+  const char *sg = nasl_suggest(s->key, names, nkeys);
+  if (sg) nasl_error(c->d, s->key_loc, "unknown %s setting '%s'; did you mean '%s'?", what, s->key, sg);
+  else nasl_error(c->d, s->key_loc, "unknown %s setting '%s'; the settings are %s", what, s->key, b.data);
+  strbuf_free(&b);
+}
+
+static const recipe_key *key_named(const recipe_key *keys, int nkeys, const char *name) {
+  const recipe_key *k = NULL;
+  for (int j = 0; j < nkeys; j++)
+    if (!strcmp(keys[j].key, name)) k = &keys[j];
+  return k;
+}
+
+static int set_before(const ast_decl *block, int i) {
+  const ast_setting *s = block->settings.items[i];
+  for (int j = 0; j < i; j++)
+    if (!strcmp(((ast_setting *)block->settings.items[j])->key, s->key)) return 1;
+  return 0;
+}
+
+/* key: number | true | false, in the range the key's table entry gives */
+static void fill_number(compiler *c, const ast_expr *value, const recipe_key *k, void *at) {
+  grammar_param p = {k->key, GV_INT, 1, k->lo, k->hi, 0, NULL, 0, {GV_INT, 0, 0, NULL}, NULL};
+  grammar_value v;
+  switch (k->kind) {
+    case K_FLOAT:
+      p.type = GV_FLOAT;
+      if (check_value(c, value, &p, &v)) *(double *)at = v.f;
+      break;
+    case K_BOOL:
+      p.type = GV_BOOL;
+      if (check_value(c, value, &p, &v)) *(int *)at = (int)v.i;
+      break;
+    case K_SEED: /* up to 2^53 - 1: check_value reads numbers as doubles */
+      p.lo = 0;
+      p.hi = 9007199254740991.0;
+      if (check_value(c, value, &p, &v)) *(int64_t *)at = v.i;
+      break;
+    default:
+      if (check_value(c, value, &p, &v)) *(int *)at = (int)v.i;
+      break;
   }
 }
 
-static void default_reward(compiler *c, grammar_search *s) {
+/* schedule: constant | step(every, gamma) | cosine(min_lr) */
+static void fill_schedule(compiler *c, const ast_expr *value, grammar_schedule *sch) {
+  grammar_value sv[4];
+  const call_schema *sc = bind_call(c, value, "schedule", schedules, COUNT(schedules), sv);
+  if (!sc) return;
+  memset(sch, 0, sizeof *sch);
+  sch->kind = (grammar_schedule_kind)sc->tag;
+  if (sch->kind == SCHED_STEP) {
+    sch->every = (int)sv[0].i;
+    sch->gamma = sv[1].f;
+  } else if (sch->kind == SCHED_COSINE) {
+    sch->min_lr = sv[0].f;
+  }
+}
+
+/* controller: lstm(layers, hidden, init) */
+static void fill_controller(compiler *c, const ast_expr *value, grammar_search *se) {
+  grammar_value cv[4];
+  if (!bind_call(c, value, "controller", controllers, COUNT(controllers), cv)) return;
+  se->controller_layers = (int)cv[0].i;
+  se->controller_hidden = (int)cv[1].i;
+  se->controller_init = cv[2].f;
+}
+
+/* reward: formula; its text is kept for the log and the report */
+static void fill_reward(compiler *c, const ast_expr *value, grammar_search *se) {
+  se->reward = lower_reward(c, value, 0);
+  const nasl_source *src = nasl_diag_source(c->d, value->loc.file);
+  if (src)
+    se->reward_text =
+        arena_strndup(&c->g->mem, src->text + value->loc.start, (size_t)(value->loc.end - value->loc.start));
+}
+
+/* evaluator: train | table(file, column, key) */
+static void fill_evaluator(compiler *c, const ast_expr *value, grammar_search *se) {
+  grammar_value ev[4];
+  const call_schema *sc = bind_call(c, value, "evaluator", evaluators, COUNT(evaluators), ev);
+  if (!sc) return;
+  se->evaluator = (grammar_evaluator)sc->tag;
+  if (se->evaluator == EVAL_TABLE) {
+    se->table_file = arena_strdup(&c->g->mem, resolve_path(c, value->loc, ev[0].sym));
+    se->table_column = ev[1].sym;
+    se->table_key = ev[2].sym;
+  }
+}
+
+/* setting -> name : expr, in a train or search block; record is the block's
+ * record, and the key's table entry says where in it the value goes. */
+static void fill_setting(compiler *c, const ast_setting *s, const recipe_key *k, void *record) {
+  void *at = (char *)record + k->offset;
+  switch (k->kind) {
+    case K_INT:
+    case K_FLOAT:
+    case K_BOOL:
+    case K_SEED: fill_number(c, s->value, k, at); break;
+    case K_DATA: fill_data(c, s->value, at); break;
+    case K_OPTIMIZER: fill_optimizer(c, s->value, at); break;
+    case K_SCHEDULE: fill_schedule(c, s->value, at); break;
+    case K_CONTROLLER: fill_controller(c, s->value, record); break;
+    case K_BASELINE: {
+      grammar_value bv[2];
+      if (bind_call(c, s->value, "baseline", baselines, COUNT(baselines), bv)) *(double *)at = bv[0].f;
+      break;
+    }
+    case K_REWARD: fill_reward(c, s->value, record); break;
+    case K_EVALUATOR: fill_evaluator(c, s->value, record); break;
+  }
+}
+
+/* train { settings } | search NAME { settings }: each setting checked
+ * against the block's table; unknown and repeated keys are reported and
+ * skipped so the rest of the block is still checked. */
+static void fill_block(compiler *c, const ast_decl *block, const char *what, const recipe_key *keys, int nkeys,
+                       void *record) {
+  for (int i = 0; i < block->settings.n; i++) {
+    const ast_setting *s = block->settings.items[i];
+    const recipe_key *k = key_named(keys, nkeys, s->key);
+    if (!k) report_unknown_setting(c, s, what, keys, nkeys);
+    else if (set_before(block, i)) nasl_error(c->d, s->key_loc, "'%s' is set twice", s->key);
+    else fill_setting(c, s, k, record);
+  }
+}
+
+/* The image reward: the cube of the best validation accuracy of the last
+ * five epochs, as in the paper. */
+static void default_accuracy_reward(compiler *c, grammar_search *s) {
   grammar_reward *acc = reward_node(c, RW_REDUCE);
   acc->series = SERIES_VALID_ACCURACY;
   acc->reduce = REDUCE_MAX;
@@ -441,6 +476,25 @@ static void default_reward(compiler *c, grammar_search *s) {
   r->rhs = three;
   s->reward = r;
   s->reward_text = "max(valid_accuracy, last: 5) ^ 3";
+}
+
+/* The language-model reward: c / perplexity^2 with c = 80, as in the paper. */
+static void default_perplexity_reward(compiler *c, grammar_search *s) {
+  grammar_reward *ppl = reward_node(c, RW_REDUCE);
+  ppl->series = SERIES_VALID_PERPLEXITY;
+  ppl->reduce = REDUCE_MIN;
+  grammar_reward *two = reward_node(c, RW_NUMBER), *sq = reward_node(c, RW_BINARY);
+  two->number = 2;
+  sq->op = '^';
+  sq->lhs = ppl;
+  sq->rhs = two;
+  grammar_reward *eighty = reward_node(c, RW_NUMBER), *r = reward_node(c, RW_BINARY);
+  eighty->number = 80;
+  r->op = '/';
+  r->lhs = eighty;
+  r->rhs = sq;
+  s->reward = r;
+  s->reward_text = "80 / min(valid_perplexity) ^ 2";
 }
 
 static const ast_setting *setting_of(const ast_decl *block, const char *key) {
@@ -505,11 +559,9 @@ static void check_consistency(compiler *c) {
                  s->samples, v->every);
 }
 
-void fill_recipes(compiler *c) {
-  grammar *g = c->g;
-  grammar_train *t = &g->train;
-  int cell = g->space_kind != SPACE_CNN;
-  /* defaults: the paper's CIFAR-10 recipe scaled to one machine */
+/* The train recipe before the train block. */
+static void default_train(grammar_train *t, int cell) {
+  /* the paper's CIFAR-10 recipe scaled to one machine */
   t->valid = cell ? 0 : 5000;
   t->epochs = 10;
   t->batch = cell ? 20 : 64;
@@ -522,6 +574,12 @@ void fill_recipes(compiler *c) {
   t->embed = 0;
   t->dropout = cell ? 0.2 : 0;
   t->seed = 1;
+}
+
+/* dataset NAME = expr: the recipe trains on the one declared, else on the
+ * usual data of the space's kind; every declaration is checked, used or not,
+ * so a mistake in a spare one does not wait for the day it is used. */
+static void fill_datasets(compiler *c, grammar_train *t, int cell) {
   if (c->datasets.n == 1) {
     ast_decl *d = c->datasets.items[0];
     fill_dataset(c, d->value, d->name, &t->data);
@@ -529,7 +587,7 @@ void fill_recipes(compiler *c) {
     ast_expr e = {.kind = EX_IDENT, .loc = NASL_NOLOC, .s = cell ? "kjv" : "fashion_mnist"};
     fill_dataset(c, &e, NULL, &t->data);
   }
-  for (int i = 0; i < c->datasets.n; i++) { /* check every declaration, used or not */
+  for (int i = 0; i < c->datasets.n; i++) {
     ast_decl *d = c->datasets.items[i];
     grammar_dataset tmp;
     for (int j = 0; j < i; j++)
@@ -539,11 +597,10 @@ void fill_recipes(compiler *c) {
       }
     if (c->datasets.n > 1) fill_dataset(c, d->value, d->name, &tmp);
   }
-  if (c->train) {
-    g->has_train = 1;
-    fill_block(c, c->train, "train", train_keys, COUNT(train_keys), t);
-  }
-  grammar_search *s = &g->search;
+}
+
+/* The search recipe before the search block. */
+static void default_search(compiler *c, grammar_search *s, int cell) {
   s->strategy = STRATEGY_REINFORCE;
   s->controller_layers = 2;
   s->controller_hidden = 35;
@@ -555,51 +612,58 @@ void fill_recipes(compiler *c) {
   s->temperature = 1;
   s->seed = 1;
   s->evaluator = EVAL_TRAIN;
-  if (cell) {
-    grammar_reward *ppl = reward_node(c, RW_REDUCE);
-    ppl->series = SERIES_VALID_PERPLEXITY;
-    ppl->reduce = REDUCE_MIN;
-    grammar_reward *two = reward_node(c, RW_NUMBER), *sq = reward_node(c, RW_BINARY);
-    two->number = 2;
-    sq->op = '^';
-    sq->lhs = ppl;
-    sq->rhs = two;
-    grammar_reward *eighty = reward_node(c, RW_NUMBER), *r = reward_node(c, RW_BINARY);
-    eighty->number = 80;
-    r->op = '/';
-    r->lhs = eighty;
-    r->rhs = sq;
-    s->reward = r;
-    s->reward_text = "80 / min(valid_perplexity) ^ 2";
-  } else {
-    default_reward(c, s);
+  if (cell) default_perplexity_reward(c, s);
+  else default_accuracy_reward(c, s);
+}
+
+/* search NAME { ... }: the strategy NAME */
+static void fill_strategy(compiler *c, grammar_search *s) {
+  static const char *const strategies[] = {"reinforce", "random"};
+  const char *name = c->search->name;
+  if (!strcmp(name, "reinforce")) s->strategy = STRATEGY_REINFORCE;
+  else if (!strcmp(name, "random")) s->strategy = STRATEGY_RANDOM;
+  else {
+    const char *sg = nasl_suggest(name, strategies, 2);
+    if (sg) nasl_error(c->d, c->search->name_loc, "unknown search strategy '%s'; did you mean '%s'?", name, sg);
+    else nasl_error(c->d, c->search->name_loc, "unknown search strategy '%s'; it is reinforce or random", name);
   }
+}
+
+/* Does the reward formula read the table's column anywhere? */
+static int reward_reads_table(const grammar_reward *reward) {
+  int uses_table = 0;
+  const grammar_reward *stack[64];
+  int n = 0;
+  if (reward) stack[n++] = reward;
+  while (n) {
+    const grammar_reward *r = stack[--n];
+    if (r->kind == RW_SCALAR && r->scalar == SCALAR_TABLE) uses_table = 1;
+    if (r->lhs && n < 63) stack[n++] = r->lhs;
+    if (r->rhs && n < 63) stack[n++] = r->rhs;
+  }
+  return uses_table;
+}
+
+/* train { settings } and search NAME { settings }, written over the
+ * defaults; settings that only fail together are checked once each block
+ * is clean on its own. */
+void fill_recipes(compiler *c) {
+  grammar *g = c->g;
+  int cell = g->space_kind != SPACE_CNN;
+  default_train(&g->train, cell);
+  fill_datasets(c, &g->train, cell);
+  if (c->train) {
+    g->has_train = 1;
+    fill_block(c, c->train, "train", train_keys, COUNT(train_keys), &g->train);
+  }
+  grammar_search *s = &g->search;
+  default_search(c, s, cell);
   if (c->search) {
     g->has_search = 1;
-    static const char *const strategies[] = {"reinforce", "random"};
-    const char *name = c->search->name;
-    if (!strcmp(name, "reinforce")) s->strategy = STRATEGY_REINFORCE;
-    else if (!strcmp(name, "random")) s->strategy = STRATEGY_RANDOM;
-    else {
-      const char *sg = nasl_suggest(name, strategies, 2);
-      if (sg) nasl_error(c->d, c->search->name_loc, "unknown search strategy '%s'; did you mean '%s'?", name, sg);
-      else nasl_error(c->d, c->search->name_loc, "unknown search strategy '%s'; it is reinforce or random", name);
-    }
+    fill_strategy(c, s);
     fill_block(c, c->search, "search", search_keys, COUNT(search_keys), s);
-    if (s->evaluator == EVAL_TABLE && g->has_search) {
-      int uses_table = 0;
-      const grammar_reward *stack[64];
-      int n = 0;
-      if (s->reward) stack[n++] = s->reward;
-      while (n) {
-        const grammar_reward *r = stack[--n];
-        if (r->kind == RW_SCALAR && r->scalar == SCALAR_TABLE) uses_table = 1;
-        if (r->lhs && n < 63) stack[n++] = r->lhs;
-        if (r->rhs && n < 63) stack[n++] = r->rhs;
-      }
-      if (!uses_table)
-        nasl_warning(c->d, c->search->loc, "the table evaluator gives no training history; use 'reward: table'");
-    }
+    if (s->evaluator == EVAL_TABLE && !reward_reads_table(s->reward))
+      nasl_warning(c->d, c->search->loc, "the table evaluator gives no training history; use 'reward: table'");
   }
   if (c->d->errors == 0) check_consistency(c);
 }

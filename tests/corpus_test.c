@@ -212,10 +212,10 @@ static void test_long_lines(void) {
 
 /* ---- errors ------------------------------------------------------------- */
 
-static void test_errors(void) {
+/* The Penn Treebank layout: a missing directory, a missing or blank file;
+ * each message names the file and the setting that led to it. */
+static void ptb_file_errors(void) {
   char want[4096];
-  const char *good = tpath("ptb/ptb.train.txt");
-
   grammar_dataset ds = {.name = "ptb", .loader = "ptb", .dir = tpath("nowhere"), .vocab = 10000};
   snprintf(want, sizeof want,
            "%s/ptb.train.txt: cannot read: No such file or directory; it is the training text of dataset 'ptb' "
@@ -240,7 +240,11 @@ static void test_errors(void) {
            "ptb.test.txt there)",
            pd, pd);
   expect_fail("ptb: blank validation file", &ds, 0, want);
+}
 
+/* Files of a text(...) dataset that are missing, a directory, or empty. */
+static void text_file_errors(const char *good) {
+  char want[4096];
   grammar_dataset t = text_ds(tpath("missing.txt"), NULL, NULL, 100);
   snprintf(want, sizeof want,
            "%s: cannot read: No such file or directory; it is the training text of dataset 'wiki' (train: in its "
@@ -273,9 +277,13 @@ static void test_errors(void) {
            "(test: in its text(...) in the .nasl file)",
            t.test);
   expect_fail("text: empty test file", &t, 0, want);
+}
 
+/* Files that are not plain text, and texts too short to split. */
+static void text_content_errors(const char *good) {
+  char want[4096];
   write_bytes(tpath("nul.txt"), "abc def\nxy\0z\n", 13);
-  t = text_ds(tpath("nul.txt"), good, good, 100);
+  grammar_dataset t = text_ds(tpath("nul.txt"), good, good, 100);
   snprintf(want, sizeof want,
            "%s: holds a NUL byte (offset 10), so it is not a text file; give plain text, one sentence per line",
            t.train);
@@ -299,8 +307,11 @@ static void test_errors(void) {
            "add text, or give a test: file in its text(...) in the .nasl file",
            t.train);
   expect_fail("text: too few lines to split off the test part", &t, 0, want);
+}
 
-  t = text_ds(good, good, good, 1);
+/* Dataset settings and load arguments no text can satisfy. */
+static void dataset_setting_errors(const char *good) {
+  grammar_dataset t = text_ds(good, good, good, 1);
   expect_fail("vocab 1", &t, 0, "corpus: dataset 'wiki' has vocab 1; it must be at least 2 (<unk> and <eos>)");
   t = text_ds(good, good, good, 100);
   expect_fail("negative subset", &t, -3,
@@ -312,9 +323,18 @@ static void test_errors(void) {
   expect_fail("an image loader", &img, 0,
               "corpus: dataset 'fashion' is read by fashion_mnist, not by a text loader (text, ptb or kjv); give the "
               "train block a text dataset");
+}
+
+/* good: a readable text, for the files an error is not about */
+static void test_errors(void) {
+  const char *good = tpath("ptb/ptb.train.txt");
+  ptb_file_errors();
+  text_file_errors(good);
+  text_content_errors(good);
+  dataset_setting_errors(good);
 
   corpus c;
-  t = text_ds(tpath("missing.txt"), NULL, NULL, 100);
+  grammar_dataset t = text_ds(tpath("missing.txt"), NULL, NULL, 100);
   tap_result(corpus_load(&t, 0, &c, NULL) == -1 && is_zeroed(&c), "error with err == NULL");
 }
 
@@ -387,7 +407,9 @@ static int64_t count_id(const int *ids, int64_t n, int id) {
   return k;
 }
 
-static void test_kjv(void) {
+/* Is there an executable `bible` in one of the directories of the PATH the
+ * tests started with? */
+static int bible_on_path(void) {
   strbuf where;
   strbuf_init(&where);
   int found = 0;
@@ -401,7 +423,68 @@ static void test_kjv(void) {
     p = colon ? colon + 1 : p + n;
   }
   strbuf_free(&where);
-  if (!found) {
+  return found;
+}
+
+/* Diagnostics for a reader of the log: the split, verses and <unk> rates,
+ * and the <unk> rates with no vocabulary cap. */
+static void describe_kjv(const corpus *c, const grammar_dataset *ds, int64_t total, int64_t lines) {
+  tap_diag("kjv: %s", c->source);
+  tap_diag("kjv: tokens (with <eos>) train %lld (%.1f%%), valid %lld (%.1f%%), test %lld (%.1f%%); verses %lld",
+           (long long)c->ntrain, 100.0 * (double)c->ntrain / (double)total, (long long)c->nvalid,
+           100.0 * (double)c->nvalid / (double)total, (long long)c->ntest, 100.0 * (double)c->ntest / (double)total,
+           (long long)lines);
+  int64_t unk[3] = {count_id(c->train, c->ntrain, CORPUS_UNK), count_id(c->valid, c->nvalid, CORPUS_UNK),
+                    count_id(c->test, c->ntest, CORPUS_UNK)};
+  tap_diag("kjv: verses train %lld, valid %lld, test %lld; the words that are not <eos>: %lld, %lld, %lld",
+           (long long)count_id(c->train, c->ntrain, CORPUS_EOS), (long long)count_id(c->valid, c->nvalid, CORPUS_EOS),
+           (long long)count_id(c->test, c->ntest, CORPUS_EOS),
+           (long long)(c->ntrain - count_id(c->train, c->ntrain, CORPUS_EOS)),
+           (long long)(c->nvalid - count_id(c->valid, c->nvalid, CORPUS_EOS)),
+           (long long)(c->ntest - count_id(c->test, c->ntest, CORPUS_EOS)));
+  tap_diag("kjv: vocab %d; <unk> rate train %.2f%%, valid %.2f%%, test %.2f%%", c->nwords,
+           100.0 * (double)unk[0] / (double)c->ntrain, 100.0 * (double)unk[1] / (double)c->nvalid,
+           100.0 * (double)unk[2] / (double)c->ntest);
+  grammar_dataset all = *ds;
+  all.vocab = 10000000;
+  corpus full;
+  if (corpus_load(&all, 0, &full, NULL) == 0) {
+    tap_diag("kjv: %d distinct training words; with all of them kept, <unk> rate valid %.2f%%, test %.2f%%",
+             full.nwords - 2, 100.0 * (double)count_id(full.valid, full.nvalid, CORPUS_UNK) / (double)full.nvalid,
+             100.0 * (double)count_id(full.test, full.ntest, CORPUS_UNK) / (double)full.ntest);
+    corpus_free(&full);
+  }
+}
+
+/* The first words of the training and the test part. */
+static void check_kjv_first_words(const corpus *c) {
+  strbuf first;
+  strbuf_init(&first);
+  for (int i = 0; i < 11; i++) strbuf_printf(&first, "%s%s", i ? " " : "", c->words[c->train[i]]);
+  tap_result(!strcmp(first.data, "in the beginning god created the heaven and the earth <eos>"),
+             "kjv: starts \"%s\"", first.data);
+  strbuf_clear(&first);
+  for (int i = 0; i < 9; i++) strbuf_printf(&first, "%s%s", i ? " " : "", c->words[c->test[i]]);
+  tap_result(!strcmp(first.data, "the words of jeremiah the son of hilkiah of"), "kjv: test starts \"%s\"",
+             first.data);
+  strbuf_free(&first);
+}
+
+/* No verse numbers, capitals or stray punctuation among the words; each
+ * offender is shown. */
+static int kjv_words_clean(const corpus *c) {
+  int ok = 1;
+  for (int i = 0; i < c->nwords && ok; i++) {
+    const char *w = c->words[i];
+    if (is_digits(w) || (i >= 2 && strpbrk(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ.,;:?!()")) || w[0] == '-' ||
+        w[0] == '\'' || w[strlen(w) - 1] == '-' || w[strlen(w) - 1] == '\'')
+      ok = 0, tap_diag("unexpected word \"%s\"", w);
+  }
+  return ok;
+}
+
+static void test_kjv(void) {
+  if (!bible_on_path()) {
     for (int i = 0; i < 6; i++) printf("ok %d # SKIP bible not on PATH (apt-get install bible-kjv)\n", ++tap_count);
     return;
   }
@@ -423,54 +506,12 @@ static void test_kjv(void) {
   int64_t total = c.ntrain + c.nvalid + c.ntest;
   int64_t lines = count_id(c.train, c.ntrain, CORPUS_EOS) + count_id(c.valid, c.nvalid, CORPUS_EOS) +
                   count_id(c.test, c.ntest, CORPUS_EOS);
-  tap_diag("kjv: %s", c.source);
-  tap_diag("kjv: tokens (with <eos>) train %lld (%.1f%%), valid %lld (%.1f%%), test %lld (%.1f%%); verses %lld",
-           (long long)c.ntrain, 100.0 * (double)c.ntrain / (double)total, (long long)c.nvalid,
-           100.0 * (double)c.nvalid / (double)total, (long long)c.ntest, 100.0 * (double)c.ntest / (double)total,
-           (long long)lines);
-  int64_t unk[3] = {count_id(c.train, c.ntrain, CORPUS_UNK), count_id(c.valid, c.nvalid, CORPUS_UNK),
-                    count_id(c.test, c.ntest, CORPUS_UNK)};
-  tap_diag("kjv: verses train %lld, valid %lld, test %lld; the words that are not <eos>: %lld, %lld, %lld",
-           (long long)count_id(c.train, c.ntrain, CORPUS_EOS), (long long)count_id(c.valid, c.nvalid, CORPUS_EOS),
-           (long long)count_id(c.test, c.ntest, CORPUS_EOS),
-           (long long)(c.ntrain - count_id(c.train, c.ntrain, CORPUS_EOS)),
-           (long long)(c.nvalid - count_id(c.valid, c.nvalid, CORPUS_EOS)),
-           (long long)(c.ntest - count_id(c.test, c.ntest, CORPUS_EOS)));
-  tap_diag("kjv: vocab %d; <unk> rate train %.2f%%, valid %.2f%%, test %.2f%%", c.nwords,
-           100.0 * (double)unk[0] / (double)c.ntrain, 100.0 * (double)unk[1] / (double)c.nvalid,
-           100.0 * (double)unk[2] / (double)c.ntest);
-  {
-    grammar_dataset all = ds;
-    all.vocab = 10000000;
-    corpus full;
-    if (corpus_load(&all, 0, &full, NULL) == 0) {
-      tap_diag("kjv: %d distinct training words; with all of them kept, <unk> rate valid %.2f%%, test %.2f%%",
-               full.nwords - 2, 100.0 * (double)count_id(full.valid, full.nvalid, CORPUS_UNK) / (double)full.nvalid,
-               100.0 * (double)count_id(full.test, full.ntest, CORPUS_UNK) / (double)full.ntest);
-      corpus_free(&full);
-    }
-  }
+  describe_kjv(&c, &ds, total, lines);
   tap_result(total > 780000 && total < 860000 && lines == 31102 && c.nvalid > total / 14 && c.nvalid < total / 8 &&
                  c.ntest > total / 14 && c.ntest < total / 8 && c.nwords == 10000,
              "kjv: about 820k tokens, 31,102 verses, about 10%% each held out, 10,000 words");
-  strbuf first;
-  strbuf_init(&first);
-  for (int i = 0; i < 11; i++) strbuf_printf(&first, "%s%s", i ? " " : "", c.words[c.train[i]]);
-  tap_result(!strcmp(first.data, "in the beginning god created the heaven and the earth <eos>"),
-             "kjv: starts \"%s\"", first.data);
-  strbuf_clear(&first);
-  for (int i = 0; i < 9; i++) strbuf_printf(&first, "%s%s", i ? " " : "", c.words[c.test[i]]);
-  tap_result(!strcmp(first.data, "the words of jeremiah the son of hilkiah of"), "kjv: test starts \"%s\"",
-             first.data);
-  strbuf_free(&first);
-  int ok = 1;
-  for (int i = 0; i < c.nwords && ok; i++) {
-    const char *w = c.words[i];
-    if (is_digits(w) || (i >= 2 && strpbrk(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ.,;:?!()")) || w[0] == '-' ||
-        w[0] == '\'' || w[strlen(w) - 1] == '-' || w[strlen(w) - 1] == '\'')
-      ok = 0, tap_diag("unexpected word \"%s\"", w);
-  }
-  tap_result(ok, "kjv: no verse numbers, capitals or punctuation left in the vocabulary");
+  check_kjv_first_words(&c);
+  tap_result(kjv_words_clean(&c), "kjv: no verse numbers, capitals or punctuation left in the vocabulary");
   tap_result(secs < 3.0, "kjv: loading takes at most a few seconds");
   corpus_free(&c);
   strbuf_free(&err);

@@ -231,13 +231,8 @@ static void test_idx(void) {
   strbuf_free(&err);
 }
 
-/* Corrupt and missing files, one check each, with the exact message text. */
-static void test_idx_errors(void) {
-  const char *im = tpath("good_im"), *lb = tpath("good_lb");
-  write_idx_pair(im, lb, 0);
-  strbuf b;
-
-  const char *missing = tpath("no_such_file");
+/* Files that are missing, empty or not files. */
+static void idx_missing_files(const char *im, const char *lb, const char *missing) {
   expect_idx_fail("missing images file", missing, lb, missing, "cannot open: No such file or directory");
   expect_idx_fail("missing labels file", im, missing, missing, "cannot open: No such file or directory");
   expect_idx_fail("directory given as a file", dir, lb, dir, "is a directory, not a data file");
@@ -246,8 +241,12 @@ static void test_idx_errors(void) {
   write_bytes(empty, "", 0);
   expect_idx_fail("empty images file", empty, lb, empty, "empty file (0 bytes)");
   expect_idx_fail("empty labels file", im, empty, empty, "empty file (0 bytes)");
+}
 
-  const char *p = tpath("bad");
+/* Magic numbers that are not the IDX images and labels expected, and label
+ * counts that do not match the images. */
+static void idx_wrong_kind(const char *im, const char *lb, const char *p) {
+  strbuf b;
   idx_images(&b, 0x804, NI, ROWS, COLS);
   write_bytes(p, b.data, b.len);
   expect_idx_fail("wrong images magic", p, lb, p, "wrong magic number 0x00000804 (an IDX file with 4 dimensions");
@@ -266,7 +265,11 @@ static void test_idx_errors(void) {
   write_bytes(p, b.data, b.len);
   expect_idx_fail("count mismatch", im, p, p, "count mismatch: 9 labels, but");
   strbuf_free(&b);
+}
 
+/* Files shorter or longer than their header says. */
+static void idx_wrong_length(const char *im, const char *lb, const char *p) {
+  strbuf b;
   idx_images(&b, 0x803, NI, ROWS, COLS);
   write_bytes(p, b.data, b.len - 1);
   expect_idx_fail("truncated images", p, lb, p,
@@ -286,7 +289,11 @@ static void test_idx_errors(void) {
   write_bytes(p, b.data, b.len);
   expect_idx_fail("trailing byte after labels", im, p, p, "1 trailing bytes: header says 10 labels");
   strbuf_free(&b);
+}
 
+/* Headers whose counts or sizes are outside what the loader supports. */
+static void idx_sizes_out_of_range(const char *lb, const char *p) {
+  strbuf b;
   idx_images(&b, 0x803, 0, ROWS, COLS);
   write_bytes(p, b.data, b.len);
   expect_idx_fail("zero images", p, lb, p, "header says 0 images, outside the supported 1..");
@@ -303,8 +310,12 @@ static void test_idx_errors(void) {
   write_bytes(p, b.data, b.len);
   expect_idx_fail("too many values", p, lb, p, "are 1677721600000 values, more than the supported");
   strbuf_free(&b);
+}
 
-  /* gzip problems */
+/* A gzipped images file cut short, with a bad checksum, with junk after it,
+ * and gzip around a bad IDX file. */
+static void idx_gzip_damage(const char *lb, const char *p) {
+  strbuf b;
   const char *gz = tpath("g.gz");
   idx_images(&b, 0x803, NI, ROWS, COLS);
   write_gz(gz, b.data, b.len);
@@ -335,6 +346,19 @@ static void test_idx_errors(void) {
   write_gz(p, "", 0);
   expect_idx_fail("gzip of nothing", p, lb, p, "truncated: 0 bytes after decompression is too short");
   strbuf_free(&b);
+}
+
+/* Corrupt and missing files, one check each, with the exact message text. */
+static void test_idx_errors(void) {
+  const char *im = tpath("good_im"), *lb = tpath("good_lb");
+  write_idx_pair(im, lb, 0);
+  const char *missing = tpath("no_such_file");
+  idx_missing_files(im, lb, missing);
+  const char *p = tpath("bad");
+  idx_wrong_kind(im, lb, p);
+  idx_wrong_length(im, lb, p);
+  idx_sizes_out_of_range(lb, p);
+  idx_gzip_damage(lb, p);
 
   /* err may be NULL */
   ds_images d;
@@ -354,8 +378,9 @@ static void expect_dir_fail(const char *label, const char *d_path, int train, co
   strbuf_free(&err);
 }
 
-static void test_mnist_dir(void) {
-  const char *md = tpath("mnist");
+/* md in the MNIST layout: train files gzipped, test images plain and test
+ * labels gzipped. */
+static void make_mnist_dir(const char *md) {
   mkdir_or_die(md);
   char a[600], b[600];
   snprintf(a, sizeof a, "%s/train-images-idx3-ubyte.gz", md);
@@ -364,13 +389,13 @@ static void test_mnist_dir(void) {
   snprintf(a, sizeof a, "%s/t10k-images-idx3-ubyte", md);
   snprintf(b, sizeof b, "%s/t10k-labels-idx1-ubyte.gz", md);
   write_idx_pair(a, b, 1);
-  {
-    strbuf plain;
-    idx_images(&plain, 0x803, NI, ROWS, COLS);
-    write_bytes(a, plain.data, plain.len); /* plain images, gzipped labels */
-    strbuf_free(&plain);
-  }
+  strbuf plain;
+  idx_images(&plain, 0x803, NI, ROWS, COLS);
+  write_bytes(a, plain.data, plain.len); /* plain images, gzipped labels */
+  strbuf_free(&plain);
+}
 
+static void mnist_dir_loads(const char *md) {
   strbuf err;
   strbuf_init(&err);
   ds_images d;
@@ -387,7 +412,12 @@ static void test_mnist_dir(void) {
   tap_result(rc == 0 && is_standard(&d), "mnist dir: trailing slash");
   ds_free(&d);
   strbuf_free(&err);
+}
 
+/* Which file name is tried first, and files or directories that are not
+ * there; empty is an empty directory. */
+static void mnist_dir_missing_files(const char *md, const char *empty) {
+  char a[600], b[600];
   /* plain name preferred over .gz when both exist */
   snprintf(a, sizeof a, "%s/train-images-idx3-ubyte", md);
   write_bytes(a, "", 0);
@@ -399,8 +429,6 @@ static void test_mnist_dir(void) {
   expect_dir_fail("mnist dir: missing directory", none, 1, none,
                   "cannot open the data set directory (No such file or directory), looked for "
                   "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]");
-  const char *empty = tpath("mnist_empty");
-  mkdir_or_die(empty);
   snprintf(a, sizeof a, "%s/t10k-images-idx3-ubyte: not found (nor %s/t10k-images-idx3-ubyte.gz)", empty, empty);
   expect_dir_fail("mnist dir: missing images file names both spellings", empty, 0, empty, a);
   snprintf(a, sizeof a, "%s/train-labels-idx1-ubyte", md);
@@ -415,6 +443,11 @@ static void test_mnist_dir(void) {
   }
   const char *file = tpath("good_im");
   expect_dir_fail("mnist dir: a file, not a directory", file, 1, file, "not a directory, expected one holding");
+}
+
+/* The apt-get hint belongs to the packaged data set's directory only;
+ * empty is a user's (empty) directory. */
+static void mnist_dir_package_hint(const char *empty) {
   expect_dir_fail("mnist dir: other directories get no package hint", empty, 1, empty, "pass a directory in the MNIST");
   {
     ds_images d2;
@@ -435,6 +468,15 @@ static void test_mnist_dir(void) {
     printf("ok %d # SKIP dataset installed: the missing-package hint cannot be shown\n", ++tap_count);
     printf("ok %d # SKIP dataset installed: the missing-package hint cannot be shown\n", ++tap_count);
   }
+}
+
+static void test_mnist_dir(void) {
+  const char *md = tpath("mnist"), *empty = tpath("mnist_empty");
+  make_mnist_dir(md);
+  mkdir_or_die(empty);
+  mnist_dir_loads(md);
+  mnist_dir_missing_files(md, empty);
+  mnist_dir_package_hint(empty);
 }
 
 /* ---- CIFAR -------------------------------------------------------------- */
@@ -772,10 +814,9 @@ static void reference_aug(const float *src, int c, int h, int w, int crop, int d
   free(pad);
 }
 
-static void test_batch(void) {
-  ds_images d;
-  make_synthetic(&d, 12, 2, 4, 5, 4);
-  size_t img = 40;
+/* Without augmentation a batch is a copy of the chosen examples, and no
+ * random numbers are drawn. */
+static void batch_copies(const ds_images *d, size_t img) {
   int perm[12];
   rng r;
   rng_seed(&r, 3);
@@ -783,60 +824,62 @@ static void test_batch(void) {
   float x[5 * 40];
   int y[5];
   rng before = r;
-  ds_batch(&d, perm, 4, 5, 0, 0, NULL, x, y);
+  ds_batch(d, perm, 4, 5, 0, 0, NULL, x, y);
   int ok = memcmp(&before, &r, sizeof r) == 0;
   for (int k = 0; k < 5; k++)
-    if (memcmp(x + k * img, d.x + perm[4 + k] * img, img * sizeof(float)) != 0 || y[k] != d.y[perm[4 + k]]) ok = 0;
+    if (memcmp(x + k * img, d->x + perm[4 + k] * img, img * sizeof(float)) != 0 || y[k] != d->y[perm[4 + k]]) ok = 0;
   tap_result(ok, "batch: copies examples perm[start..start+count) with labels");
-  ds_batch(&d, NULL, 7, 5, 0, 0, NULL, x, NULL);
+  ds_batch(d, NULL, 7, 5, 0, 0, NULL, x, NULL);
   ok = 1;
   for (int k = 0; k < 5; k++)
-    if (memcmp(x + k * img, d.x + (7 + k) * img, img * sizeof(float)) != 0) ok = 0;
+    if (memcmp(x + k * img, d->x + (7 + k) * img, img * sizeof(float)) != 0) ok = 0;
   tap_result(ok, "batch: perm NULL is the identity, y_out may be NULL");
+}
 
-  /* crop with a known image: 1 channel 3x3 of 1..9, crop 1 */
-  {
-    ds_images s = {0};
-    float px[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-    int ly = 0;
-    s.n = 1;
-    s.c = 1;
-    s.h = s.w = 3;
-    s.classes = 2;
-    s.x = px;
-    s.y = &ly;
-    /* find a seed whose first draws are dy = 0, dx = 2 (shift down-left) */
-    uint64_t seed = 0;
-    for (;; seed++) {
-      rng t;
-      rng_seed(&t, seed);
-      int dy = (int)rng_below(&t, 3), dx = (int)rng_below(&t, 3);
-      if (dy == 0 && dx == 2) break;
-    }
-    rng_seed(&r, seed);
-    int zero = 0;
-    float out[9];
-    ds_batch(&s, &zero, 0, 1, 1, 0, &r, out, NULL);
-    /* output (i, j) = input (i - 1, j + 1): top row zero, right column zero */
-    float want[9] = {0, 0, 0, 2, 3, 0, 5, 6, 0};
-    tap_result(memcmp(out, want, sizeof want) == 0, "batch: crop shifts a known pixel and fills with zeros");
+/* crop with a known image: 1 channel 3x3 of 1..9, crop 1 */
+static void batch_crop_known_pixel(void) {
+  ds_images s = {0};
+  float px[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  int ly = 0;
+  s.n = 1;
+  s.c = 1;
+  s.h = s.w = 3;
+  s.classes = 2;
+  s.x = px;
+  s.y = &ly;
+  /* find a seed whose first draws are dy = 0, dx = 2 (shift down-left) */
+  uint64_t seed = 0;
+  for (;; seed++) {
+    rng t;
+    rng_seed(&t, seed);
+    int dy = (int)rng_below(&t, 3), dx = (int)rng_below(&t, 3);
+    if (dy == 0 && dx == 2) break;
   }
+  rng r;
+  rng_seed(&r, seed);
+  int zero = 0;
+  float out[9];
+  ds_batch(&s, &zero, 0, 1, 1, 0, &r, out, NULL);
+  /* output (i, j) = input (i - 1, j + 1): top row zero, right column zero */
+  float want[9] = {0, 0, 0, 2, 3, 0, 5, 6, 0};
+  tap_result(memcmp(out, want, sizeof want) == 0, "batch: crop shifts a known pixel and fills with zeros");
+}
 
-  /* crop and flip against the reference, many draws */
-  float *xb = malloc(200 * img * sizeof(float));
+/* crop and flip against the reference, many draws: a twin generator
+ * replays the draws ds_batch makes */
+static void batch_crop_flip_reference(const ds_images *d, size_t img, const int *idx, float *xb) {
   float ref[40];
-  int idx[200];
-  for (int k = 0; k < 200; k++) idx[k] = k % 12;
+  rng r;
   rng_seed(&r, 99);
   rng twin = r;
-  ds_batch(&d, idx, 0, 200, 2, 1, &r, xb, NULL);
+  ds_batch(d, idx, 0, 200, 2, 1, &r, xb, NULL);
   int offsets[5][5] = {{0}}, flips = 0, zeros = 0;
-  ok = 1;
+  int ok = 1;
   for (int k = 0; k < 200; k++) {
     int dy = (int)rng_below(&twin, 5), dx = (int)rng_below(&twin, 5), mirror = rng_below(&twin, 2) == 1;
     offsets[dy][dx]++;
     flips += mirror;
-    reference_aug(d.x + idx[k] * img, 2, 4, 5, 2, dy, dx, mirror, ref);
+    reference_aug(d->x + idx[k] * img, 2, 4, 5, 2, dy, dx, mirror, ref);
     if (memcmp(ref, xb + k * img, sizeof ref) != 0) ok = 0;
     for (int v = 0; v < 40; v++) zeros += xb[k * img + v] == 0 && idx[k] != 0;
   }
@@ -846,16 +889,19 @@ static void test_batch(void) {
       if (!offsets[i][j]) all_offsets = 0;
   tap_result(ok && memcmp(&twin, &r, sizeof r) == 0, "batch: crop 2 + flip match a pad/window/mirror reference");
   tap_result(all_offsets && flips > 60 && flips < 140 && zeros > 0, "batch: every offset and both flips occur");
+}
 
-  /* flip only: mirror or identity */
+/* flip only: mirror or identity */
+static void batch_flip_only(const ds_images *d, size_t img, const int *idx, float *xb) {
+  rng r;
   rng_seed(&r, 5);
-  twin = r;
-  ds_batch(&d, idx, 0, 64, 0, 1, &r, xb, NULL);
+  rng twin = r;
+  ds_batch(d, idx, 0, 64, 0, 1, &r, xb, NULL);
   int mirrored = 0, same = 0;
-  ok = 1;
+  int ok = 1;
   for (int k = 0; k < 64; k++) {
     int m = rng_below(&twin, 2) == 1;
-    const float *src = d.x + idx[k] * img, *o = xb + k * img;
+    const float *src = d->x + idx[k] * img, *o = xb + k * img;
     for (int ch = 0; ch < 2; ch++)
       for (int i = 0; i < 4; i++)
         for (int j = 0; j < 5; j++)
@@ -864,6 +910,20 @@ static void test_batch(void) {
     else same++;
   }
   tap_result(ok && mirrored > 10 && same > 10, "batch: flip mirrors each row (w-1-j) with probability 1/2");
+}
+
+/* Batches of 12 synthetic 2x4x5 examples (40 floats each). */
+static void test_batch(void) {
+  ds_images d;
+  make_synthetic(&d, 12, 2, 4, 5, 4);
+  size_t img = 40;
+  batch_copies(&d, img);
+  batch_crop_known_pixel();
+  float *xb = malloc(200 * img * sizeof(float));
+  int idx[200];
+  for (int k = 0; k < 200; k++) idx[k] = k % 12;
+  batch_crop_flip_reference(&d, img, idx, xb);
+  batch_flip_only(&d, img, idx, xb);
   free(xb);
   ds_free(&d);
 }

@@ -255,44 +255,51 @@ static int close_to(const float *a, const float *b, int n, float tol) {
   return 1;
 }
 
-static void forward_checks(void) {
-  rng r;
-  rng_seed(&r, 1);
-  nn_ctx ctx;
-  nn_ctx_init(&ctx, 1, &r);
+/* The 3x3 map of 1..9 most checks start from, as [1, 1, 3, 3]. */
+static const float one_to_nine[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+static const int map3x3[4] = {1, 1, 3, 3};
+
+static void conv2d_forward_checks(nn_ctx *ctx) {
   /* 3x3 all-ones filter on a 3x3 map: each output sums its neighbourhood */
-  float x9[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, ones[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
-  int xs[4] = {1, 1, 3, 3}, ws[4] = {1, 1, 3, 3};
-  tensor *y = nn_conv2d(&ctx, from(&ctx, 4, xs, x9), from(&ctx, 4, ws, ones), NULL, 1);
+  const float ones[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+  tensor *y = nn_conv2d(ctx, from(ctx, 4, map3x3, one_to_nine), from(ctx, 4, map3x3, ones), NULL, 1);
   float want[9] = {12, 21, 16, 27, 45, 33, 24, 39, 28};
   tap_result(y && y->ne[2] == 3 && close_to(y->data, want, 9, 1e-5f), "conv2d 3x3 same padding sums neighbourhoods");
-  y = nn_conv2d(&ctx, from(&ctx, 4, xs, x9), from(&ctx, 4, ws, ones), NULL, 2);
+  y = nn_conv2d(ctx, from(ctx, 4, map3x3, one_to_nine), from(ctx, 4, map3x3, ones), NULL, 2);
   float want2[4] = {12, 16, 24, 28};
   tap_result(y && y->ne[2] == 2 && y->ne[3] == 2 && close_to(y->data, want2, 4, 1e-5f),
              "conv2d stride 2: a 3x3 map gives 2x2 (ceil)");
   int w17[4] = {1, 1, 1, 7};
   float seven[7] = {1, 1, 1, 1, 1, 1, 1};
-  y = nn_conv2d(&ctx, from(&ctx, 4, xs, x9), from(&ctx, 4, w17, seven), NULL, 1);
+  y = nn_conv2d(ctx, from(ctx, 4, map3x3, one_to_nine), from(ctx, 4, w17, seven), NULL, 1);
   float want17[9] = {6, 6, 6, 15, 15, 15, 24, 24, 24};
   tap_result(y && close_to(y->data, want17, 9, 1e-5f), "conv2d 1x7 on a 3-wide map sums whole rows");
-  y = nn_maxpool(&ctx, from(&ctx, 4, xs, x9), 2, 2);
+}
+
+static void pooling_forward_checks(nn_ctx *ctx) {
+  tensor *y = nn_maxpool(ctx, from(ctx, 4, map3x3, one_to_nine), 2, 2);
   float wantmax[4] = {5, 6, 8, 9};
   tap_result(y && y->ne[2] == 2 && close_to(y->data, wantmax, 4, 0), "maxpool 2x2 stride 2 with same padding");
-  y = nn_avgpool(&ctx, from(&ctx, 4, xs, x9), 3, 1);
+  y = nn_avgpool(ctx, from(ctx, 4, map3x3, one_to_nine), 3, 1);
   float wantavg[9] = {3, 3.5f, 4, 4.5f, 5, 5.5f, 6, 6.5f, 7};
   tap_result(y && close_to(y->data, wantavg, 9, 1e-5f), "avgpool 3x3 leaves padding out of the mean");
-  y = nn_global_avgpool(&ctx, from(&ctx, 4, xs, x9));
+  y = nn_global_avgpool(ctx, from(ctx, 4, map3x3, one_to_nine));
   tap_result(y && y->n == 1 && fabsf(y->data[0] - 5) < 1e-6f, "global average pooling of 1..9 is 5");
+}
+
+/* softmax cross-entropy on uniform, extreme, NaN and infinite logits, and
+ * the vectorised exp it relies on */
+static void xent_forward_checks(nn_ctx *ctx) {
   int l4[2] = {2, 4};
   float logits[8] = {0, 0, 0, 0, 1000, 0, 0, 0};
   int labels[2] = {2, 0};
-  y = nn_softmax_xent(&ctx, from(&ctx, 2, l4, logits), labels);
+  tensor *y = nn_softmax_xent(ctx, from(ctx, 2, l4, logits), labels);
   tap_result(y && fabsf(y->data[0] - logf(4) / 2) < 1e-5f, "softmax cross-entropy: log 4 for uniform logits, 0 for a sure one, no overflow at 1000");
   float nanlogits[8] = {0, NAN, 0, 0, 1, 2, 3, 4};
-  y = nn_softmax_xent(&ctx, from(&ctx, 2, l4, nanlogits), labels);
+  y = nn_softmax_xent(ctx, from(ctx, 2, l4, nanlogits), labels);
   tap_result(y && isnan(y->data[0]), "softmax cross-entropy of a NaN logit is NaN (a diverged child is caught)");
   float inf_logits[8] = {-INFINITY, 0, 0, 0, -1e30f, 0, 0, 0};
-  y = nn_softmax_xent(&ctx, from(&ctx, 2, l4, inf_logits), labels);
+  y = nn_softmax_xent(ctx, from(ctx, 2, l4, inf_logits), labels);
   tap_result(y && isfinite(y->data[0]), "softmax cross-entropy with -inf and -1e30 logits stays finite");
   float ex[6] = {-100, -87, -1, 0, 1, 88}, worst = 0;
   for (int i = 0; i < 6; i++) {
@@ -301,17 +308,25 @@ static void forward_checks(void) {
     if (rel > worst) worst = rel;
   }
   tap_result(worst < 1e-6f && isnan(nn_fast_expf(NAN)), "the vectorised exp: within 1e-6 relative on [-87, 88], NaN gives NaN (%g)", worst);
+}
+
+static void concat_forward_check(nn_ctx *ctx) {
   int cs[2][4] = {{1, 1, 2, 2}, {1, 1, 1, 1}};
   float a4[4] = {1, 2, 3, 4}, b1[1] = {9};
-  tensor *parts[2] = {from(&ctx, 4, cs[0], a4), from(&ctx, 4, cs[1], b1)};
-  y = nn_concat(&ctx, parts, 2);
+  tensor *parts[2] = {from(ctx, 4, cs[0], a4), from(ctx, 4, cs[1], b1)};
+  tensor *y = nn_concat(ctx, parts, 2);
   float wantcat[8] = {1, 2, 3, 4, 9, 0, 0, 0};
   tap_result(y && y->ne[1] == 2 && close_to(y->data, wantcat, 8, 0), "concat pads the smaller map with zeros");
+}
+
+/* batch norm and dropout: what they compute depends on training or
+ * evaluation */
+static void mode_forward_checks(nn_ctx *ctx) {
   /* batch norm in training: zero mean, unit variance per channel */
   int bs[4] = {4, 1, 1, 2}, one[1] = {1};
   float bx[8] = {1, 2, 3, 4, 5, 6, 7, 8}, g1[1] = {1}, b0[1] = {0}, rm[1] = {0}, rv[1] = {1};
-  tensor *rmean = from(&ctx, 1, one, rm), *rvar = from(&ctx, 1, one, rv);
-  y = nn_batchnorm(&ctx, from(&ctx, 4, bs, bx), from(&ctx, 1, one, g1), from(&ctx, 1, one, b0), rmean, rvar, 0.1f, 0);
+  tensor *rmean = from(ctx, 1, one, rm), *rvar = from(ctx, 1, one, rv);
+  tensor *y = nn_batchnorm(ctx, from(ctx, 4, bs, bx), from(ctx, 1, one, g1), from(ctx, 1, one, b0), rmean, rvar, 0.1f, 0);
   double s = 0, ss = 0;
   for (int i = 0; i < 8; i++) {
     s += y->data[i];
@@ -320,22 +335,40 @@ static void forward_checks(void) {
   tap_result(fabs(s) < 1e-5 && fabs(ss / 8 - 1) < 1e-5, "batchnorm in training: mean 0, variance 1");
   tap_result(fabsf(rmean->data[0] - 0.45f) < 1e-6f && fabsf(rvar->data[0] - (0.9f + 0.1f * 6.0f)) < 1e-5f,
              "batchnorm updates running mean and unbiased variance with momentum 0.1");
-  ctx.training = 0;
-  y = nn_dropout(&ctx, from(&ctx, 4, bs, bx), 0.5f);
+  ctx->training = 0;
+  y = nn_dropout(ctx, from(ctx, 4, bs, bx), 0.5f);
   tap_result(y && close_to(y->data, bx, 8, 0), "dropout is the identity in evaluation");
-  ctx.training = 1;
-  nn_ctx_reset(&ctx);
-  /* shape errors are reported, never silent */
+  ctx->training = 1;
+}
+
+/* shape errors are reported, never silent */
+static void shape_error_checks(nn_ctx *ctx) {
   int bad[4] = {1, 2, 3, 3};
-  y = nn_conv2d(&ctx, from(&ctx, 4, xs, x9), nn_new(&ctx, 4, bad), NULL, 1);
-  tap_result(!y && strstr(ctx.error, "expect 2 input channels, the map [1, 1, 3, 3] has 1"),
-             "a channel mismatch is an error: %s", ctx.error);
-  tensor *z = nn_relu(&ctx, y);
+  tensor *y = nn_conv2d(ctx, from(ctx, 4, map3x3, one_to_nine), nn_new(ctx, 4, bad), NULL, 1);
+  tap_result(!y && strstr(ctx->error, "expect 2 input channels, the map [1, 1, 3, 3] has 1"),
+             "a channel mismatch is an error: %s", ctx->error);
+  tensor *z = nn_relu(ctx, y);
   tap_result(z == NULL, "an operation on a failed result fails too");
+  nn_ctx_reset(ctx);
+  int l4[2] = {2, 4};
+  float logits[8] = {0, 0, 0, 0, 1000, 0, 0, 0};
+  y = nn_add(ctx, from(ctx, 4, map3x3, one_to_nine), from(ctx, 2, l4, logits));
+  tap_result(!y && strstr(ctx->error, "add needs two tensors of one shape, not [1, 1, 3, 3] and [2, 4]"),
+             "mismatched shapes in add: %s", ctx->error);
+}
+
+static void forward_checks(void) {
+  rng r;
+  rng_seed(&r, 1);
+  nn_ctx ctx;
+  nn_ctx_init(&ctx, 1, &r);
+  conv2d_forward_checks(&ctx);
+  pooling_forward_checks(&ctx);
+  xent_forward_checks(&ctx);
+  concat_forward_check(&ctx);
+  mode_forward_checks(&ctx);
   nn_ctx_reset(&ctx);
-  y = nn_add(&ctx, from(&ctx, 4, xs, x9), from(&ctx, 2, l4, logits));
-  tap_result(!y && strstr(ctx.error, "add needs two tensors of one shape, not [1, 1, 3, 3] and [2, 4]"),
-             "mismatched shapes in add: %s", ctx.error);
+  shape_error_checks(&ctx);
   nn_ctx_free(&ctx);
 }
 

@@ -94,11 +94,22 @@ static void corrupt(const char *label, const char *header, const void *data, siz
 
 static const char *model_path; /* ends up holding a 70000-float tensor */
 
-static void test_round_trip(void) {
-  const char *path = model_path = tpath("model.safetensors");
-  float scalar = 3.5f;
-  float bias[5] = {0.0f, -1.25f, 2.5e-3f, 1e30f, -7.0f};
-  float w[2 * 3 * 4 * 5];
+/* The five tensors of the round trip: a scalar, a vector, an NCHW map with
+ * special float values, an empty one and one with an awkward name. */
+typedef struct sample_tensors {
+  float scalar, bias[5], w[2 * 3 * 4 * 5], odd[2];
+  st_tensor t[5];
+} sample_tensors;
+
+static const char *const sample_keys[] = {"format", "note", "epoch"};
+static const char *const sample_values[] = {
+    "pt", "quote \" backslash \\ newline \n tab \t ctrl \x01 \xC3\xA9 \xF0\x9F\x98\x80", "12"};
+
+static void sample_init(sample_tensors *s) {
+  s->scalar = 3.5f;
+  const float bias[5] = {0.0f, -1.25f, 2.5e-3f, 1e30f, -7.0f};
+  memcpy(s->bias, bias, sizeof bias);
+  float *w = s->w;
   for (int i = 0; i < 120; i++) w[i] = (float)i * 0.25f - 7.0f;
   w[3] = NAN;
   w[7] = -0.0f;
@@ -108,26 +119,21 @@ static void test_round_trip(void) {
   w[19] = 3.4028235e38f;
   uint32_t payload = 0x7FC12345u; /* NaN with a payload must survive */
   memcpy(&w[23], &payload, 4);
-  float odd[2] = {42.0f, -42.0f};
+  s->odd[0] = 42.0f;
+  s->odd[1] = -42.0f;
   st_tensor t[5] = {
-      {.name = "scale", .ndim = 0, .data = &scalar},
-      {.name = "layer.0.bias", .ndim = 1, .shape = {5}, .data = bias},
-      {.name = "layer.3.conv2d.weight", .ndim = 4, .shape = {2, 3, 4, 5}, .data = w},
+      {.name = "scale", .ndim = 0, .data = &s->scalar},
+      {.name = "layer.0.bias", .ndim = 1, .shape = {5}, .data = s->bias},
+      {.name = "layer.3.conv2d.weight", .ndim = 4, .shape = {2, 3, 4, 5}, .data = s->w},
       {.name = "empty", .ndim = 2, .shape = {0, 3}, .data = NULL},
-      {.name = "odd \"name\"\n\\ \xC3\xA9\xE5\x90\x8D", .ndim = 2, .shape = {1, 2}, .data = odd},
+      {.name = "odd \"name\"\n\\ \xC3\xA9\xE5\x90\x8D", .ndim = 2, .shape = {1, 2}, .data = s->odd},
   };
-  const char *keys[] = {"format", "note", "epoch"};
-  const char *values[] = {"pt", "quote \" backslash \\ newline \n tab \t ctrl \x01 \xC3\xA9 \xF0\x9F\x98\x80", "12"};
-  strbuf err;
-  strbuf_init(&err);
-  int rc = st_write(path, t, 5, keys, values, 3, &err);
-  tap_result(rc == 0, "write 5 tensors with metadata");
-  if (rc) tap_diag("%s", err.data);
-  char tmp[300];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  tap_result(exists(path) && !exists(tmp), "file renamed into place, no .tmp left");
+  memcpy(s->t, t, sizeof t);
+}
 
-  /* raw layout: padded header of spaces, data right after, nothing more */
+/* The bytes on disk: a header padded with spaces, the data right after it,
+ * nothing more. */
+static void check_raw_layout(const char *path) {
   strbuf raw;
   strbuf_init(&raw);
   strbuf_read_file(&raw, path);
@@ -142,12 +148,15 @@ static void test_round_trip(void) {
   ok = raw.len >= 8 + hlen + 4 && memcmp(raw.data + 8 + hlen, "\x00\x00\x60\x40", 4) == 0;
   tap_result(ok, "first data bytes are 3.5f little-endian");
   strbuf_free(&raw);
+}
 
+/* Reading back what the sample wrote: names, shapes, bits and metadata. */
+static void check_read_back(const char *path, const st_tensor *t, strbuf *err) {
   st_file f;
-  strbuf_clear(&err);
-  rc = st_read(path, &f, &err);
+  strbuf_clear(err);
+  int rc = st_read(path, &f, err);
   tap_result(rc == 0 && f.n == 5 && f.nmeta == 3, "read back 5 tensors and 3 metadata pairs");
-  if (rc) tap_diag("%s", err.data);
+  if (rc) tap_diag("%s", err->data);
   int order = rc == 0;
   for (int i = 0; i < 5 && order; i++) order = !strcmp(f.tensors[i].name, t[i].name);
   tap_result(order, "tensors come back in write order with names intact (dots, quotes, newline, UTF-8)");
@@ -160,7 +169,8 @@ static void test_round_trip(void) {
                t[i].ndim);
   }
   int meta_ok = rc == 0;
-  for (int i = 0; i < 3 && meta_ok; i++) meta_ok = !strcmp(f.meta_keys[i], keys[i]) && !strcmp(f.meta_values[i], values[i]);
+  for (int i = 0; i < 3 && meta_ok; i++)
+    meta_ok = !strcmp(f.meta_keys[i], sample_keys[i]) && !strcmp(f.meta_values[i], sample_values[i]);
   tap_result(meta_ok, "metadata keys and values (escapes, control byte, UTF-8) in order");
   const st_tensor *found = st_find(&f, "layer.3.conv2d.weight");
   tap_result(found == &f.tensors[2] && st_find(&f, "layer.3.conv2d") == NULL && st_find(&f, "") == NULL &&
@@ -170,39 +180,58 @@ static void test_round_trip(void) {
   tap_result(f.n == 0 && f.tensors == NULL && f.meta_keys == NULL, "st_free zeroes the file");
   st_free(&f);
   st_free(NULL);
+}
 
-  /* overwrite with something smaller, no metadata */
+/* Overwriting with something smaller, files with no tensors, and a tensor
+ * larger than one write chunk. */
+static void round_trip_other_sizes(const char *path, strbuf *err) {
+  st_file f;
   float v = -1.0f;
   st_tensor one = {.name = "only", .ndim = 1, .shape = {1}, .data = &v};
-  strbuf_clear(&err);
-  rc = st_write(path, &one, 1, NULL, NULL, 0, &err);
-  ok = rc == 0 && st_read(path, &f, &err) == 0 && f.n == 1 && f.nmeta == 0 && !strcmp(f.tensors[0].name, "only") &&
-       f.tensors[0].data[0] == -1.0f;
+  strbuf_clear(err);
+  int rc = st_write(path, &one, 1, NULL, NULL, 0, err);
+  int ok = rc == 0 && st_read(path, &f, err) == 0 && f.n == 1 && f.nmeta == 0 && !strcmp(f.tensors[0].name, "only") &&
+           f.tensors[0].data[0] == -1.0f;
   tap_result(ok, "overwrite an existing file; no metadata means none read");
-  if (!ok) tap_diag("%s", err.data);
+  if (!ok) tap_diag("%s", err->data);
   st_free(&f);
 
-  /* no tensors at all */
   const char *p0 = tpath("empty.safetensors");
-  ok = st_write(p0, NULL, 0, NULL, NULL, 0, &err) == 0 && st_read(p0, &f, &err) == 0 && f.n == 0 && f.nmeta == 0;
+  ok = st_write(p0, NULL, 0, NULL, NULL, 0, err) == 0 && st_read(p0, &f, err) == 0 && f.n == 0 && f.nmeta == 0;
   tap_result(ok, "file without tensors round-trips");
   st_free(&f);
   const char *mk[] = {"only"}, *mv[] = {"meta"};
-  ok = st_write(p0, NULL, 0, mk, mv, 1, &err) == 0 && st_read(p0, &f, &err) == 0 && f.n == 0 && f.nmeta == 1 &&
+  ok = st_write(p0, NULL, 0, mk, mv, 1, err) == 0 && st_read(p0, &f, err) == 0 && f.n == 0 && f.nmeta == 1 &&
        !strcmp(f.meta_values[0], "meta");
   tap_result(ok, "file with only metadata round-trips");
   st_free(&f);
 
-  /* a larger tensor, more than one write chunk */
   size_t big_n = 70000;
   float *big = malloc(big_n * sizeof *big);
   for (size_t i = 0; i < big_n; i++) big[i] = (float)i / 3.0f;
   st_tensor bt = {.name = "big", .ndim = 3, .shape = {7, 100, 100}, .data = big};
-  ok = st_write(path, &bt, 1, NULL, NULL, 0, &err) == 0 && st_read(path, &f, &err) == 0 && f.n == 1 &&
+  ok = st_write(path, &bt, 1, NULL, NULL, 0, err) == 0 && st_read(path, &f, err) == 0 && f.n == 1 &&
        same_bits(f.tensors[0].data, big, big_n);
   tap_result(ok, "70000-float tensor round-trips bit-exact");
   st_free(&f);
   free(big);
+}
+
+static void test_round_trip(void) {
+  const char *path = model_path = tpath("model.safetensors");
+  sample_tensors s;
+  sample_init(&s);
+  strbuf err;
+  strbuf_init(&err);
+  int rc = st_write(path, s.t, 5, sample_keys, sample_values, 3, &err);
+  tap_result(rc == 0, "write 5 tensors with metadata");
+  if (rc) tap_diag("%s", err.data);
+  char tmp[300];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  tap_result(exists(path) && !exists(tmp), "file renamed into place, no .tmp left");
+  check_raw_layout(path);
+  check_read_back(path, s.t, &err);
+  round_trip_other_sizes(path, &err);
   strbuf_free(&err);
 }
 
@@ -369,14 +398,10 @@ static void test_write_errors(void) {
 
 #define T(dtype, shape, offs) "{\"dtype\":\"" dtype "\",\"shape\":" shape ",\"data_offsets\":" offs "}"
 
-static void test_corrupt(void) {
-  static const unsigned char d16[16] = {0};
-  char *deep;
+static const unsigned char d16[16]; /* data sections of up to 16 bytes */
 
-  expect_read_fail("missing file", tpath("does-not-exist.safetensors"), "cannot read: No such file");
-  expect_read_fail("a directory", dir, "cannot read");
-
-  const char *p = tpath("short.safetensors");
+/* The file's length and the header length in its first 8 bytes. */
+static void corrupt_lengths(const char *p) {
   write_bytes(p, "", 0);
   expect_read_fail("empty file", p, "truncated: file has 0 bytes");
   write_bytes(p, "\x10\0\0\0\0", 5);
@@ -394,8 +419,10 @@ static void test_corrupt(void) {
   write_st(p, 0, "", 0, d16, 16);
   expect_read_fail("header length 0", p, "empty header");
   free(junk);
+}
 
-  /* JSON syntax */
+/* Header text that is not the JSON the reader accepts. */
+static void corrupt_json_syntax(const char *p) {
   corrupt("header not JSON", "hello world", NULL, 0, "header is not valid JSON: at header byte 0: unexpected 'h'");
   corrupt("random text after the object", "{} x", NULL, 0, "unexpected data after the JSON object");
   write_st(p, 8, "{}\0\0\0\0\0\0", 8, NULL, 0);
@@ -417,6 +444,11 @@ static void test_corrupt(void) {
   corrupt("overlong UTF-8", "{\"\xC0\xAF\":1}", NULL, 0, "invalid UTF-8 in a string");
   corrupt("UTF-8 surrogate", "{\"\xED\xA0\x80\":1}", NULL, 0, "invalid UTF-8 in a string");
   corrupt("byte outside a string", "{\xE2\x80\x9C" "a\":1}", NULL, 0, "found byte 0xE2");
+}
+
+/* JSON values outside the subset safetensors needs: non-integers, true and
+ * null, deep nesting, repeated keys. */
+static void corrupt_json_values(void) {
   corrupt("float in shape", "{\"a\":" T("F32", "[1.5]", "[0,4]") "}", d16, 4, "only integers are supported");
   corrupt("exponent in offsets", "{\"a\":" T("F32", "[1]", "[0,4e0]") "}", d16, 4, "only integers are supported");
   corrupt("true", "{\"a\":true}", NULL, 0, "unsupported JSON value");
@@ -425,7 +457,7 @@ static void test_corrupt(void) {
   corrupt("integer overflow", "{\"a\":" T("F32", "[1]", "[0,99999999999999999999]") "}", d16, 4,
           "integer out of range");
   corrupt("lone minus", "{\"a\":" T("F32", "[-]", "[0,4]") "}", d16, 4, "'-' not followed by a digit");
-  deep = calloc(1, 300);
+  char *deep = calloc(1, 300);
   strcpy(deep, "{\"a\":");
   for (int i = 0; i < 200; i++) strcat(deep, "[");
   corrupt("nesting 200 deep", deep, NULL, 0, "nested more than 16 deep");
@@ -433,8 +465,10 @@ static void test_corrupt(void) {
   corrupt("duplicate tensor name", "{\"a\":" T("F32", "[1]", "[0,4]") ",\"a\":" T("F32", "[1]", "[4,8]") "}", d16, 8,
           "duplicate key 'a'");
   corrupt("duplicate metadata key", "{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"}}", NULL, 0, "duplicate key 'k'");
+}
 
-  /* structure */
+/* Tensor entries: their keys, dtype and shape. */
+static void corrupt_tensor_entries(void) {
   corrupt("missing dtype", "{\"x\":{\"shape\":[1],\"data_offsets\":[0,4]}}", d16, 4, "tensor 'x': missing key 'dtype'");
   corrupt("missing shape", "{\"x\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", d16, 4, "tensor 'x': missing key 'shape'");
   corrupt("missing data_offsets", "{\"x\":{\"dtype\":\"F32\",\"shape\":[1]}}", d16, 4,
@@ -459,6 +493,10 @@ static void test_corrupt(void) {
           "tensor 'x': shape product overflows");
   corrupt("shape product overflow before a 0", "{\"x\":" T("F32", "[4294967296,4294967296,0]", "[0,0]") "}", NULL, 0,
           "tensor 'x': shape product overflows");
+}
+
+/* Where the tensors lie in the data section: offsets, overlaps, gaps. */
+static void corrupt_data_offsets(void) {
   corrupt("one data offset", "{\"x\":" T("F32", "[1]", "[4]") "}", d16, 4, "data_offsets must be an array [begin, end]");
   corrupt("data_offsets an object", "{\"x\":" T("F32", "[1]", "{}") "}", d16, 4,
           "data_offsets must be an array [begin, end]");
@@ -484,9 +522,25 @@ static void test_corrupt(void) {
   corrupt("trailing data", "{\"a\":" T("F32", "[1]", "[0,4]") "}", d16, 8,
           "data section has 8 bytes but the tensors cover 4 (trailing bytes)");
   corrupt("data but no tensors", "{}", d16, 4, "data section has 4 bytes but the tensors cover 0");
+}
+
+static void corrupt_metadata(void) {
   corrupt("metadata not an object", "{\"__metadata__\":[\"a\"]}", NULL, 0, "__metadata__ is an array, not an object");
   corrupt("metadata value not a string", "{\"__metadata__\":{\"epoch\":3}}", NULL, 0,
           "__metadata__ value for 'epoch' is an integer, not a string");
+}
+
+static void test_corrupt(void) {
+  expect_read_fail("missing file", tpath("does-not-exist.safetensors"), "cannot read: No such file");
+  expect_read_fail("a directory", dir, "cannot read");
+  const char *p = tpath("short.safetensors");
+  corrupt_lengths(p);
+  corrupt_json_syntax(p);
+  corrupt_json_values();
+  corrupt_tensor_entries();
+  corrupt_data_offsets();
+  corrupt_metadata();
+  /* names in messages are shown with control bytes escaped */
   corrupt("control bytes shown escaped", "{\"a\\n\\u0001\":" T("F16", "[1]", "[0,2]") "}", d16, 2,
           "tensor 'a\\x0A\\x01' has dtype F16");
 }

@@ -8,7 +8,7 @@
 
 #include "compiler/internal.h"
 
-grammar_node *node_new(compiler *c, grammar_node_kind kind) {
+grammar_node *compiler_node_new(compiler *c, grammar_node_kind kind) {
   grammar_node *n = arena_alloc(&c->g->mem, sizeof *n);
   n->kind = kind;
   n->decision = -1;
@@ -16,7 +16,7 @@ grammar_node *node_new(compiler *c, grammar_node_kind kind) {
   return n;
 }
 
-void node_add(compiler *c, grammar_node *parent, grammar_node *child) {
+void compiler_node_add(compiler *c, grammar_node *parent, grammar_node *child) {
   grammar_node **more = arena_alloc(&c->g->mem, sizeof *more * (size_t)(parent->nchildren + 1));
   if (parent->nchildren) memcpy(more, parent->children, sizeof *more * (size_t)parent->nchildren);
   more[parent->nchildren++] = child;
@@ -35,7 +35,7 @@ static int find_head(compiler *c, const char *name, grammar_decision_kind kind,
     same_name++;
     if (h->kind != kind || h->vocab_len != n) continue;
     int eq = 1;
-    for (int k = 0; k < n && eq; k++) eq = values_equal(&h->vocab[k], &vocab[k]);
+    for (int k = 0; k < n && eq; k++) eq = compiler_values_equal(&h->vocab[k], &vocab[k]);
     if (eq) return i;
   }
   grammar_head *h = arena_alloc(&c->g->mem, sizeof *h);
@@ -61,7 +61,7 @@ static grammar_decision *decision_new(compiler *c, const char *path, grammar_dec
   return d;
 }
 
-int decision_categorical(compiler *c, const char *path, const char *head,
+int compiler_decision_categorical(compiler *c, const char *path, const char *head,
                          const grammar_value *vocab, int n) {
   grammar_decision *d = decision_new(c, path, GRAMMAR_CATEGORICAL);
   d->head = find_head(c, head, GRAMMAR_CATEGORICAL, vocab, n);
@@ -70,7 +70,7 @@ int decision_categorical(compiler *c, const char *path, const char *head,
   return d->id;
 }
 
-int decision_anchor(compiler *c, const char *path, int first, int ncand) {
+int compiler_decision_anchor(compiler *c, const char *path, int first, int ncand) {
   grammar_decision *d = decision_new(c, path, GRAMMAR_ANCHOR);
   d->head = find_head(c, "inputs", GRAMMAR_ANCHOR, NULL, 0);
   d->first_candidate = first;
@@ -78,7 +78,7 @@ int decision_anchor(compiler *c, const char *path, int first, int ncand) {
   return d->id;
 }
 
-int decision_pointer(compiler *c, const char *path, const char *head, int first, int ncand) {
+int compiler_decision_pointer(compiler *c, const char *path, const char *head, int first, int ncand) {
   grammar_decision *d = decision_new(c, path, GRAMMAR_POINTER);
   d->head = find_head(c, head, GRAMMAR_POINTER, NULL, 0);
   d->first_candidate = first;
@@ -86,7 +86,7 @@ int decision_pointer(compiler *c, const char *path, const char *head, int first,
   return d->id;
 }
 
-void finish_grammar(compiler *c) {
+void compiler_finish_grammar(compiler *c) {
   grammar *g = c->g;
   g->ndecisions = c->decisions.n;
   g->decisions = arena_alloc(&g->mem, sizeof *g->decisions * (size_t)(g->ndecisions + 1));
@@ -218,7 +218,7 @@ static const char *u128_text(arena *a, unsigned __int128 v) {
   return arena_strdup(a, buf + i);
 }
 
-void compute_sizes(compiler *c) {
+void compiler_compute_sizes(compiler *c) {
   grammar *g = c->g;
   count r = node_size(g, g->program);
   if (g->head) r = count_mul(r, node_size(g, g->head));

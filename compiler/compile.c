@@ -19,8 +19,8 @@ static grammar *compile(const char *path, const char *text, size_t len, const na
   c.check_builtin = opt ? opt->check_builtin : NULL;
   int errors = d->errors;
 
-  load_main(&c, path, text, len);
-  declare_ops(&c);
+  compiler_load_main(&c, path, text, len);
+  compiler_declare_ops(&c);
   if (c.spaces.n == 0) {
     int main_file = d->nsources - 1;
     for (int i = 0; i < d->nsources; i++)
@@ -36,15 +36,15 @@ static grammar *compile(const char *path, const char *text, size_t len, const na
     }
     ast_decl *space = c.spaces.items[0];
     g->name = arena_strdup(&g->mem, space->name);
-    if (space->kind == DE_SPACE) lower_space(&c, space);
-    else lower_cell(&c, space);
+    if (space->kind == DE_SPACE) compiler_lower_space(&c, space);
+    else compiler_lower_cell(&c, space);
     if (!g->program && d->errors == errors)
       nasl_error(d, space->name_loc, "'%s' describes nothing to search", space->name);
   }
-  fill_recipes(&c); /* even after errors, to report the recipes' own */
+  compiler_fill_recipes(&c); /* even after errors, to report the recipes' own */
   if (d->errors == errors && g->program) {
-    finish_grammar(&c);
-    compute_sizes(&c);
+    compiler_finish_grammar(&c);
+    compiler_compute_sizes(&c);
   }
   arena_free(&c.ast);
   if (d->errors > errors || !g->program) {

@@ -13,13 +13,13 @@
 static const char *const role_names[] = {"layer", "activation", "combine", "edge", "internal"};
 #define NROLES 5
 
-const char *role_name(grammar_op_role r) { return role_names[r]; }
+const char *compiler_role_name(grammar_op_role r) { return role_names[r]; }
 
-const char *role_article(grammar_op_role r) {
+const char *compiler_role_article(grammar_op_role r) {
   return (r == OP_ROLE_ACTIVATION || r == OP_ROLE_EDGE || r == OP_ROLE_INTERNAL) ? "an" : "a";
 }
 
-int values_equal(const grammar_value *a, const grammar_value *b) {
+int compiler_values_equal(const grammar_value *a, const grammar_value *b) {
   if (a->kind != b->kind) return 0;
   switch (a->kind) {
     case GV_INT:
@@ -31,19 +31,19 @@ int values_equal(const grammar_value *a, const grammar_value *b) {
   return 0;
 }
 
-int const_number(compiler *c, const ast_expr *e, double *out, int *is_int) {
+int compiler_const_number(compiler *c, const ast_expr *e, double *out, int *is_int) {
   double l, r;
   int li, ri;
   switch (e->kind) {
     case EX_INT: *out = (double)e->i; *is_int = 1; return 1;
     case EX_FLOAT: *out = e->f; *is_int = 0; return 1;
     case EX_NEG:
-      if (!const_number(c, e->lhs, &l, &li)) return 0;
+      if (!compiler_const_number(c, e->lhs, &l, &li)) return 0;
       *out = -l;
       *is_int = li;
       return 1;
     case EX_BINOP:
-      if (!const_number(c, e->lhs, &l, &li) || !const_number(c, e->rhs, &r, &ri)) return 0;
+      if (!compiler_const_number(c, e->lhs, &l, &li) || !compiler_const_number(c, e->rhs, &r, &ri)) return 0;
       *is_int = li && ri && e->op != '/' && e->op != '^';
       switch (e->op) {
         case '+': *out = l + r; break;
@@ -83,7 +83,7 @@ static void range_text(const grammar_param *p, char *buf, int n) {
   else snprintf(buf, (size_t)n, "%g..%g", p->lo, p->hi);
 }
 
-int check_value(compiler *c, const ast_expr *e, const grammar_param *p, grammar_value *out) {
+int compiler_check_value(compiler *c, const ast_expr *e, const grammar_param *p, grammar_value *out) {
   memset(out, 0, sizeof *out);
   out->kind = p->type;
   double v;
@@ -91,7 +91,7 @@ int check_value(compiler *c, const ast_expr *e, const grammar_param *p, grammar_
   switch (p->type) {
     case GV_INT:
     case GV_FLOAT:
-      if (!const_number(c, e, &v, &is_int)) {
+      if (!compiler_const_number(c, e, &v, &is_int)) {
         if (e->kind == EX_INT || e->kind == EX_FLOAT || e->kind == EX_NEG || e->kind == EX_BINOP)
           return 0; /* already reported */
         nasl_error(c->d, e->loc, "'%s' expects %s, not %s", p->name, type_name(p->type),
@@ -178,7 +178,7 @@ static choice_outcome add_choice_value(compiler *c, const ast_expr *list, const 
                                        const grammar_param *p, choice_values *cv,
                                        const grammar_value *v) {
   for (int j = 0; j < cv->n; j++)
-    if (values_equal(&cv->vals[j], v)) {
+    if (compiler_values_equal(&cv->vals[j], v)) {
       char buf[64];
       grammar_value_format(v, buf, sizeof buf);
       nasl_error(c->d, e->loc, "%s appears twice in the choice for '%s'", buf, p->name);
@@ -210,7 +210,7 @@ static int choice_range_size(compiler *c, const ast_expr *e, const grammar_param
                p->name, type_name(p->type));
     return 0;
   }
-  if (!const_number(c, e->lhs, lo, &lo_int) || !const_number(c, e->rhs, &hi, &hi_int) ||
+  if (!compiler_const_number(c, e->lhs, lo, &lo_int) || !compiler_const_number(c, e->rhs, &hi, &hi_int) ||
       !lo_int || !hi_int) {
     nasl_error(c->d, e->loc, "a range in a choice is written lo..hi with integers");
     return 0;
@@ -264,13 +264,13 @@ static choice_outcome add_choice_literal(compiler *c, const ast_expr *list, cons
     nasl_error(c->d, e->loc, "a choice cannot contain a list");
     return CHOICE_REFUSED;
   }
-  if (!check_value(c, e, p, &v)) return CHOICE_REFUSED;
+  if (!compiler_check_value(c, e, p, &v)) return CHOICE_REFUSED;
   return add_choice_value(c, list, e, p, cv, &v);
 }
 
 /* expr -> [ exprs ] as the values a decision chooses from: every element is
  * checked before giving up, so one run reports all the bad ones. */
-int check_choices(compiler *c, const ast_expr *list, const grammar_param *p,
+int compiler_check_choices(compiler *c, const ast_expr *list, const grammar_param *p,
                   grammar_value **out) {
   if (list->items.n == 0) {
     nasl_error(c->d, list->loc, "an empty choice for '%s'; list at least one value", p->name);
@@ -291,7 +291,7 @@ int check_choices(compiler *c, const ast_expr *list, const grammar_param *p,
   return cv.n;
 }
 
-int bind_args(compiler *c, const ast_expr *call, const char *what,
+int compiler_bind_args(compiler *c, const ast_expr *call, const char *what,
               const grammar_param *params, int nparams, bound_arg *out) {
   for (int i = 0; i < nparams; i++) {
     out[i].expr = NULL;
@@ -362,7 +362,7 @@ required:
   return 1;
 }
 
-const grammar_opdecl *find_op(compiler *c, const char *name, nasl_loc loc, int report) {
+const grammar_opdecl *compiler_find_op(compiler *c, const char *name, nasl_loc loc, int report) {
   for (int i = 0; i < c->nops; i++)
     if (!strcmp(c->ops[i].name, name)) return &c->ops[i];
   if (!report) return NULL;
@@ -376,7 +376,7 @@ const grammar_opdecl *find_op(compiler *c, const char *name, nasl_loc loc, int r
   return NULL;
 }
 
-int op_index(compiler *c, const grammar_opdecl *op) { return (int)(op - c->ops); }
+int compiler_op_index(compiler *c, const grammar_opdecl *op) { return (int)(op - c->ops); }
 
 static int declare_param(compiler *c, const ast_param *ap, grammar_param *p) {
   memset(p, 0, sizeof *p);
@@ -416,8 +416,8 @@ static int declare_param(compiler *c, const ast_param *ap, grammar_param *p) {
       nasl_error(c->d, ap->range->loc, "only int and float parameters take a range");
       return 0;
     }
-    if (ap->range->kind != EX_RANGE || !const_number(c, ap->range->lhs, &lo, &li) ||
-        !const_number(c, ap->range->rhs, &hi, &hi_i)) {
+    if (ap->range->kind != EX_RANGE || !compiler_const_number(c, ap->range->lhs, &lo, &li) ||
+        !compiler_const_number(c, ap->range->rhs, &hi, &hi_i)) {
       nasl_error(c->d, ap->range->loc, "a parameter range is written 'in lo..hi' with numbers");
       return 0;
     }
@@ -430,7 +430,7 @@ static int declare_param(compiler *c, const ast_param *ap, grammar_param *p) {
     p->hi = hi;
   }
   if (ap->def) {
-    if (!check_value(c, ap->def, p, &p->def)) return 0;
+    if (!compiler_check_value(c, ap->def, p, &p->def)) return 0;
   } else {
     p->required = 1;
   }
@@ -479,7 +479,7 @@ static grammar_extern *declare_extern(compiler *c, ast_decl *d) {
       ok = 0;
       continue;
     }
-    v = arena_strdup(&c->g->mem, k == 0 ? resolve_path(c, s->value->loc, v) : v);
+    v = arena_strdup(&c->g->mem, k == 0 ? compiler_resolve_path(c, s->value->loc, v) : v);
     if (k == 0) x->library = v;
     else if (k == 1) x->forward = v;
     else if (k == 2) x->backward = v;
@@ -524,7 +524,7 @@ static int check_builtin(compiler *c, const ast_decl *d, const grammar_opdecl *o
   return 1;
 }
 
-void declare_ops(compiler *c) {
+void compiler_declare_ops(compiler *c) {
   c->cap_ops = c->op_decls.n + 1;
   c->ops = arena_alloc(&c->g->mem, sizeof *c->ops * (size_t)c->cap_ops);
   ptrvec accepted = {0};
@@ -567,7 +567,7 @@ void declare_ops(compiler *c) {
          edge would need another calling convention */
       if (role >= 0 && role != OP_ROLE_LAYER && role != OP_ROLE_ACTIVATION) {
         nasl_error(c->d, d->role_loc, "an extern op is a layer or an activation; a plug-in cannot be %s %s",
-                   role_article((grammar_op_role)role), role_names[role]);
+                   compiler_role_article((grammar_op_role)role), role_names[role]);
         ok = 0;
       }
     } else if (d->settings.n) {

@@ -2,7 +2,7 @@
  *
  * load.c     reads files, follows imports, gathers declarations
  * declare.c  checks operation declarations and binds arguments to parameters
- * lower_space.c, lower_cell.c   turn a space or cell into the program
+ * compiler_lower_space.c, compiler_lower_cell.c   turn a space or cell into the program
  * recipe.c   fills the training and search recipes
  * build.c    decisions, heads and sizes of the grammar being built */
 #ifndef NASLC_COMPILER_INTERNAL_H
@@ -37,18 +37,18 @@ typedef struct compiler {
 } compiler;
 
 /* load.c */
-void load_main(compiler *c, const char *path, const char *text, size_t len);
+void compiler_load_main(compiler *c, const char *path, const char *text, size_t len);
 /* Directory of the file a location is in ("." if unknown). */
-const char *loc_dir(compiler *c, nasl_loc loc);
+const char *compiler_loc_dir(compiler *c, nasl_loc loc);
 /* path made relative to the file at loc when it is not absolute. */
-const char *resolve_path(compiler *c, nasl_loc loc, const char *path);
+const char *compiler_resolve_path(compiler *c, nasl_loc loc, const char *path);
 
 /* declare.c */
-void declare_ops(compiler *c);
-const grammar_opdecl *find_op(compiler *c, const char *name, nasl_loc loc, int report);
-int op_index(compiler *c, const grammar_opdecl *op);
-const char *role_name(grammar_op_role r);
-const char *role_article(grammar_op_role r); /* "a" or "an" */
+void compiler_declare_ops(compiler *c);
+const grammar_opdecl *compiler_find_op(compiler *c, const char *name, nasl_loc loc, int report);
+int compiler_op_index(compiler *c, const grammar_opdecl *op);
+const char *compiler_role_name(grammar_op_role r);
+const char *compiler_role_article(grammar_op_role r); /* "a" or "an" */
 
 /* A bound argument: what was written for one parameter. */
 typedef struct bound_arg {
@@ -58,30 +58,30 @@ typedef struct bound_arg {
 
 /* Matches call's arguments (EX_CALL or EX_IDENT) to params; reports unknown,
  * repeated, missing and surplus arguments. Returns 0 on error. */
-int bind_args(compiler *c, const ast_expr *call, const char *what,
+int compiler_bind_args(compiler *c, const ast_expr *call, const char *what,
               const grammar_param *params, int nparams, bound_arg *out);
 /* Converts a literal to a value of param's type, checking the range.
  * Returns 0 (after reporting) when it cannot. */
-int check_value(compiler *c, const ast_expr *e, const grammar_param *p, grammar_value *out);
+int compiler_check_value(compiler *c, const ast_expr *e, const grammar_param *p, grammar_value *out);
 /* Values of a choice list (ranges expanded), deduplicated; n returned. */
-int check_choices(compiler *c, const ast_expr *list, const grammar_param *p,
+int compiler_check_choices(compiler *c, const ast_expr *list, const grammar_param *p,
                   grammar_value **out);
 /* Evaluates a numeric literal expression (with + - * / ^). */
-int const_number(compiler *c, const ast_expr *e, double *out, int *is_int);
-int values_equal(const grammar_value *a, const grammar_value *b);
+int compiler_const_number(compiler *c, const ast_expr *e, double *out, int *is_int);
+int compiler_values_equal(const grammar_value *a, const grammar_value *b);
 
 /* build.c */
-grammar_node *node_new(compiler *c, grammar_node_kind kind);
-void node_add(compiler *c, grammar_node *parent, grammar_node *child);
+grammar_node *compiler_node_new(compiler *c, grammar_node_kind kind);
+void compiler_node_add(compiler *c, grammar_node *parent, grammar_node *child);
 /* Adds a decision in program order under the current guard and depth. */
-int decision_categorical(compiler *c, const char *path, const char *head,
+int compiler_decision_categorical(compiler *c, const char *path, const char *head,
                          const grammar_value *vocab, int n);
-int decision_anchor(compiler *c, const char *path, int first, int ncand);
-int decision_pointer(compiler *c, const char *path, const char *head, int first, int ncand);
-void finish_grammar(compiler *c);
-void compute_sizes(compiler *c);
+int compiler_decision_anchor(compiler *c, const char *path, int first, int ncand);
+int compiler_decision_pointer(compiler *c, const char *path, const char *head, int first, int ncand);
+void compiler_finish_grammar(compiler *c);
+void compiler_compute_sizes(compiler *c);
 
-/* lower_space.c, lower_cell.c */
+/* compiler_lower_space.c, compiler_lower_cell.c */
 /* Names of the operation instances of one layer: conv2d, conv2d_2, ... */
 typedef struct scope {
   const char *prefix;   /* "layer[3]", "head", "dag" */
@@ -91,15 +91,15 @@ typedef struct scope {
 } scope;
 /* op call -> GN_OP; in_layer: used in a layer body (not on a cell edge);
  * inst: the instance name, or NULL to make one. */
-grammar_node *lower_op_call(compiler *c, scope *s, const ast_expr *call, const char *inst,
+grammar_node *compiler_lower_op_call(compiler *c, scope *s, const ast_expr *call, const char *inst,
                             int in_layer);
-void lower_space(compiler *c, ast_decl *space);
-void lower_cell(compiler *c, ast_decl *cell);
+void compiler_lower_space(compiler *c, ast_decl *space);
+void compiler_lower_cell(compiler *c, ast_decl *cell);
 /* A slot for param p from a written argument: fixed or a new decision. */
-grammar_slot slot_from_arg(compiler *c, const bound_arg *arg, const grammar_param *p,
+grammar_slot compiler_slot_from_arg(compiler *c, const bound_arg *arg, const grammar_param *p,
                            const char *path, const char *head);
 
 /* recipe.c */
-void fill_recipes(compiler *c);
+void compiler_fill_recipes(compiler *c);
 
 #endif

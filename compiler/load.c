@@ -25,13 +25,13 @@ static const char *join(arena *a, const char *dir, const char *rel) {
   return arena_printf(a, "%s/%s", dir, rel);
 }
 
-const char *loc_dir(compiler *c, nasl_loc loc) {
+const char *compiler_loc_dir(compiler *c, nasl_loc loc) {
   if (loc.file < 0 || loc.file >= c->file_dirs.n) return ".";
   return c->file_dirs.items[loc.file];
 }
 
-const char *resolve_path(compiler *c, nasl_loc loc, const char *path) {
-  return join(&c->ast, loc_dir(c, loc), path);
+const char *compiler_resolve_path(compiler *c, nasl_loc loc, const char *path) {
+  return join(&c->ast, compiler_loc_dir(c, loc), path);
 }
 
 static void register_file(compiler *c, const char *path, int file) {
@@ -91,7 +91,7 @@ static void load_decls(compiler *c, ast_file *f) {
           nasl_error(c->d, d->str_loc, "empty import path");
           break;
         }
-        const char *path = resolve_path(c, d->str_loc, d->str);
+        const char *path = compiler_resolve_path(c, d->str_loc, d->str);
         if (!file_exists(path) && d->str[0] != '/' && c->stdlib_dir) {
           const char *in_std = join(&c->ast, c->stdlib_dir, d->str);
           if (file_exists(in_std)) path = in_std;
@@ -115,7 +115,7 @@ static void load_decls(compiler *c, ast_file *f) {
   }
 }
 
-void load_main(compiler *c, const char *path, const char *text, size_t len) {
+void compiler_load_main(compiler *c, const char *path, const char *text, size_t len) {
   if (c->stdlib_dir) {
     const char *std = join(&c->ast, c->stdlib_dir, "std.nasl");
     load_path(c, std, NASL_NOLOC, "the stdlib");

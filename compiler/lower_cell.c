@@ -1,4 +1,4 @@
-/* lower_cell.c: recurrent and DAG cells become the generation program.
+/* compiler_lower_cell.c: recurrent and DAG cells become the generation program.
  *
  * Three shapes of cell:
  *   tree(leaves: L) { ... } [inject { ... }]  the NAS-RNN search space
@@ -63,7 +63,7 @@ static int op_vocab(compiler *c, const ast_setting *s, grammar_op_role role, con
       const ast_expr *e = s->value->kind == EX_LIST ? s->value->items.items[i] : s->value;
       loc = e->loc;
       if (e->kind != EX_IDENT) {
-        nasl_error(c->d, e->loc, "'%s' lists %s operations by name, not %s", s->key, role_name(role),
+        nasl_error(c->d, e->loc, "'%s' lists %s operations by name, not %s", s->key, compiler_role_name(role),
                    ast_expr_describe(&c->ast, e));
         return 0;
       }
@@ -71,11 +71,11 @@ static int op_vocab(compiler *c, const ast_setting *s, grammar_op_role role, con
     } else {
       name = defaults[i];
     }
-    const grammar_opdecl *op = find_op(c, name, loc, s != NULL);
+    const grammar_opdecl *op = compiler_find_op(c, name, loc, s != NULL);
     if (!op) return s ? 0 : (nasl_error(c->d, NASL_NOLOC, "the stdlib lacks '%s'", name), 0);
     if (op->role != role) {
-      nasl_error(c->d, loc, "'%s' is %s %s operation; '%s' takes %s operations", name, role_article(op->role),
-                 role_name(op->role), s->key, role_name(role));
+      nasl_error(c->d, loc, "'%s' is %s %s operation; '%s' takes %s operations", name, compiler_role_article(op->role),
+                 compiler_role_name(op->role), s->key, compiler_role_name(role));
       return 0;
     }
     for (int k = 0; k < op->nparams; k++)
@@ -97,7 +97,7 @@ static int op_vocab(compiler *c, const ast_setting *s, grammar_op_role role, con
 static grammar_slot vocab_slot(compiler *c, grammar_value *v, int n, const char *path,
                                const char *head) {
   grammar_slot s = {-1, v[0]};
-  if (n > 1) s.decision = decision_categorical(c, path, head, v, n);
+  if (n > 1) s.decision = compiler_decision_categorical(c, path, head, v, n);
   return s;
 }
 
@@ -114,10 +114,10 @@ static int node_choice(compiler *c, const ast_setting *s, int nnodes, const char
     v = arena_alloc(&c->g->mem, sizeof *v * (size_t)n);
     for (int i = 0; i < n; i++) v[i] = (grammar_value){GV_INT, i, i, NULL};
   } else if (s->value->kind == EX_LIST) {
-    if (!(n = check_choices(c, s->value, &p, &v))) return 0;
+    if (!(n = compiler_check_choices(c, s->value, &p, &v))) return 0;
   } else {
     v = arena_alloc(&c->g->mem, sizeof *v);
-    if (!check_value(c, s->value, &p, v)) return 0;
+    if (!compiler_check_value(c, s->value, &p, v)) return 0;
     n = 1;
   }
   *out = vocab_slot(c, v, n, path, head);
@@ -132,8 +132,8 @@ static void lower_tree(compiler *c, const ast_block *tree, const ast_block *inje
   ast_expr call = {.kind = EX_CALL, .loc = tree->loc, .s = "tree", .args = tree->args};
   bound_arg leaves_arg;
   grammar_value leaves;
-  if (!bind_args(c, &call, "'tree'", &leaves_param, 1, &leaves_arg)) return;
-  if (!check_value(c, leaves_arg.expr, &leaves_param, &leaves)) return;
+  if (!compiler_bind_args(c, &call, "'tree'", &leaves_param, 1, &leaves_arg)) return;
+  if (!compiler_check_value(c, leaves_arg.expr, &leaves_param, &leaves)) return;
   int L = (int)leaves.i;
   if (L & (L - 1)) {
     nasl_error(c->d, leaves_arg.expr->loc, "a tree has 2, 4, 8 or 16 leaves, not %d", L);
@@ -145,7 +145,7 @@ static void lower_tree(compiler *c, const ast_block *tree, const ast_block *inje
   int ncomb = op_vocab(c, find_setting(&tree->settings, "combine"), OP_ROLE_COMBINE, default_combine, 2, &comb);
   int nact = op_vocab(c, find_setting(&tree->settings, "activation"), OP_ROLE_ACTIVATION, default_activation, 4, &act);
   if (!ncomb || !nact) return;
-  grammar_node *t = node_new(c, GN_TREE);
+  grammar_node *t = compiler_node_new(c, GN_TREE);
   t->leaves = L;
   t->nnodes = 2 * L - 1;
   t->combine = arena_alloc(&c->g->mem, sizeof(grammar_slot) * (size_t)t->nnodes);
@@ -222,12 +222,12 @@ static int term_of(compiler *c, fixed_cell *f, const ast_expr *e, int depth) {
                ast_expr_describe(&c->ast, e));
     return -1;
   }
-  const grammar_opdecl *op = find_op(c, e->s, e->loc, 1);
+  const grammar_opdecl *op = compiler_find_op(c, e->s, e->loc, 1);
   if (!op) return -1;
   int arity = op->role == OP_ROLE_ACTIVATION ? 1 : op->role == OP_ROLE_COMBINE ? 2 : 0;
   if (!arity) {
     nasl_error(c->d, e->loc, "'%s' is %s %s operation; cell equations use activation and combine operations",
-               op->name, role_article(op->role), role_name(op->role));
+               op->name, compiler_role_article(op->role), compiler_role_name(op->role));
     return -1;
   }
   for (int k = 0; k < op->nparams; k++)
@@ -315,7 +315,7 @@ static void lower_fixed(compiler *c, const ast_decl *cell) {
     nasl_error(c->d, cell->name_loc, "cell '%s' defines no nodes", cell->name);
     return;
   }
-  grammar_node *n = node_new(c, GN_FIXED_CELL);
+  grammar_node *n = compiler_node_new(c, GN_FIXED_CELL);
   n->terms = f.terms;
   n->nterms = f.nterms;
   n->ncell_nodes = f.names.n;
@@ -341,7 +341,7 @@ static int int_setting(compiler *c, const ptrvec *settings, const char *key, int
   const ast_setting *s = find_setting(settings, key);
   grammar_param p = {key, GV_INT, 1, lo, hi, 0, NULL, 0, {GV_INT, def, def, NULL}, NULL};
   grammar_value v = p.def;
-  if (s && !check_value(c, s->value, &p, &v)) return 0;
+  if (s && !compiler_check_value(c, s->value, &p, &v)) return 0;
   *out = (int)v.i;
   return 1;
 }
@@ -360,7 +360,7 @@ static int dag_edges(compiler *c, const ast_block *dag, grammar_node *n) {
     nasl_error(c->d, edges->value->loc, "'edges' is 'all' or the number of inputs each node picks");
     return 0;
   }
-  if (!check_value(c, edges->value, &p, &v)) return 0;
+  if (!compiler_check_value(c, edges->value, &p, &v)) return 0;
   n->dag_pick = (int)v.i;
   return 1;
 }
@@ -372,7 +372,7 @@ static int dag_output(compiler *c, const ast_block *dag, grammar_node *n) {
   static const char *const outs[] = {"last", "concat", "unused"};
   grammar_param p = {"output", GV_SYMBOL, 0, 0, 0, 3, (const char **)outs, 0, {GV_SYMBOL, 0, 0, NULL}, NULL};
   grammar_value v;
-  if (!check_value(c, out->value, &p, &v)) return 0;
+  if (!compiler_check_value(c, out->value, &p, &v)) return 0;
   n->dag_output = !strcmp(v.sym, "last") ? DAG_OUTPUT_LAST : !strcmp(v.sym, "concat") ? DAG_OUTPUT_CONCAT
                                                                                        : DAG_OUTPUT_UNUSED;
   return 1;
@@ -395,7 +395,7 @@ static int edge_op_listed(const grammar_node *n, const grammar_node *op, int bef
   for (int k = 0; k < before; k++) {
     const grammar_node *prev = n->children[k];
     int same = prev->op == op->op;
-    for (int a = 0; same && a < op->op->nparams; a++) same = values_equal(&prev->args[a].fixed, &op->args[a].fixed);
+    for (int a = 0; same && a < op->op->nparams; a++) same = compiler_values_equal(&prev->args[a].fixed, &op->args[a].fixed);
     if (same) return 1;
   }
   return 0;
@@ -411,7 +411,7 @@ static int add_edge_op(compiler *c, scope *sc, const ast_expr *e, grammar_node *
                    "arguments of an edge operation are fixed; list each variant as its own operation");
         return 0;
       }
-  grammar_node *op = lower_op_call(c, sc, e, NULL, 0);
+  grammar_node *op = compiler_lower_op_call(c, sc, e, NULL, 0);
   if (!op) return 0;
   if (edge_op_listed(n, op, i)) {
     nasl_error(c->d, e->loc, "this edge operation is listed twice");
@@ -421,7 +421,7 @@ static int add_edge_op(compiler *c, scope *sc, const ast_expr *e, grammar_node *
     nasl_error(c->d, e->loc, "'%s' combines two inputs and cannot sit on an edge", op->op->name);
     return 0;
   }
-  node_add(c, n, op);
+  compiler_node_add(c, n, op);
   n->dag_ops[i] = op->name;
   vocab[i] = (grammar_value){GV_SYMBOL, 0, 0, op->name};
   return 1;
@@ -467,14 +467,14 @@ static void dag_decisions(compiler *c, grammar_node *n, const grammar_value *voc
     if (!n->dag_pick) {
       for (int j = 0; j < i; j++)
         n->dag_decisions[i * per + j] =
-            decision_categorical(c, arena_printf(&c->ast, "node[%d].edge[%d]", i, j), "edge", vocab, n->dag_nops);
+            compiler_decision_categorical(c, arena_printf(&c->ast, "node[%d].edge[%d]", i, j), "edge", vocab, n->dag_nops);
     } else {
       for (int m = 0; m < n->dag_pick; m++)
         n->dag_decisions[i * per + 2 * m] =
-            decision_pointer(c, arena_printf(&c->ast, "node[%d].input[%d]", i, m), "input", 0, i);
+            compiler_decision_pointer(c, arena_printf(&c->ast, "node[%d].input[%d]", i, m), "input", 0, i);
       for (int m = 0; m < n->dag_pick; m++)
         n->dag_decisions[i * per + 2 * m + 1] =
-            decision_categorical(c, arena_printf(&c->ast, "node[%d].op[%d]", i, m), "op", vocab, n->dag_nops);
+            compiler_decision_categorical(c, arena_printf(&c->ast, "node[%d].op[%d]", i, m), "op", vocab, n->dag_nops);
     }
   }
   c->layer = -1;
@@ -484,7 +484,7 @@ static void dag_decisions(compiler *c, grammar_node *n, const grammar_value *voc
 static void lower_dag(compiler *c, const ast_block *dag) {
   static const char *const keys[] = {"inputs", "nodes", "edges", "ops", "output"};
   if (!known_settings(c, &dag->settings, "dag", keys, 5)) return;
-  grammar_node *n = node_new(c, GN_DAG);
+  grammar_node *n = compiler_node_new(c, GN_DAG);
   if (!dag_shape(c, dag, n)) return;
   grammar_value *vocab = dag_edge_ops(c, dag, n);
   if (!vocab) return;
@@ -493,7 +493,7 @@ static void lower_dag(compiler *c, const ast_block *dag) {
   c->g->program = n;
 }
 
-void lower_cell(compiler *c, ast_decl *cell) {
+void compiler_lower_cell(compiler *c, ast_decl *cell) {
   const ast_block *tree = NULL, *inject = NULL, *dag = NULL, *node = NULL;
   for (int i = 0; i < cell->blocks.n; i++) {
     const ast_block *b = cell->blocks.items[i];

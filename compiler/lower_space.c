@@ -1,4 +1,4 @@
-/* lower_space.c: a CNN search space becomes the generation program.
+/* compiler_lower_space.c: a CNN search space becomes the generation program.
  *
  * Stacks of layers are unrolled to their largest depth, so every decision has
  * a fixed dotted path (layer[3].conv2d.height) and the controller sees a fixed
@@ -44,13 +44,13 @@ static int unique_labels(compiler *c, grammar_value *labels, const char **bases,
   return 1;
 }
 
-grammar_slot slot_from_arg(compiler *c, const bound_arg *arg, const grammar_param *p,
+grammar_slot compiler_slot_from_arg(compiler *c, const bound_arg *arg, const grammar_param *p,
                            const char *path, const char *head) {
   grammar_slot s = {-1, p->def};
   if (!arg->expr) return s;
   if (arg->expr->kind == EX_LIST) {
     grammar_value *vals;
-    int n = check_choices(c, arg->expr, p, &vals);
+    int n = compiler_check_choices(c, arg->expr, p, &vals);
     if (n == 0) return s;
     if (n == 1) {
       if (!c->quiet)
@@ -59,7 +59,7 @@ grammar_slot slot_from_arg(compiler *c, const bound_arg *arg, const grammar_para
       s.fixed = vals[0];
       return s;
     }
-    s.decision = decision_categorical(c, path, head, vals, n);
+    s.decision = compiler_decision_categorical(c, path, head, vals, n);
     return s;
   }
   if (arg->expr->kind == EX_RANGE && (p->type == GV_INT || p->type == GV_FLOAT)) {
@@ -67,7 +67,7 @@ grammar_slot slot_from_arg(compiler *c, const bound_arg *arg, const grammar_para
                "a range is not a value; to let the controller choose, write it as a choice: [lo..hi]");
     return s;
   }
-  check_value(c, arg->expr, p, &s.fixed);
+  compiler_check_value(c, arg->expr, p, &s.fixed);
   return s;
 }
 
@@ -82,14 +82,14 @@ static const char *call_name(const ast_expr *e) {
   return (e->kind == EX_CALL || e->kind == EX_IDENT) ? e->s : NULL;
 }
 
-grammar_node *lower_op_call(compiler *c, scope *s, const ast_expr *call, const char *inst,
+grammar_node *compiler_lower_op_call(compiler *c, scope *s, const ast_expr *call, const char *inst,
                             int in_layer) {
   const char *name = call_name(call);
   if (!name) {
     nasl_error(c->d, call->loc, "expected an operation, found %s", ast_expr_describe(&c->ast, call));
     return NULL;
   }
-  const grammar_opdecl *op = find_op(c, name, call->loc, 1);
+  const grammar_opdecl *op = compiler_find_op(c, name, call->loc, 1);
   if (!op) return NULL;
   if (op->role == OP_ROLE_INTERNAL) {
     nasl_error(c->d, call->loc, "'%s' is an internal operation that the runtime inserts; it cannot be written in a space",
@@ -98,14 +98,14 @@ grammar_node *lower_op_call(compiler *c, scope *s, const ast_expr *call, const c
   }
   if (in_layer && op->role != OP_ROLE_LAYER && op->role != OP_ROLE_ACTIVATION) {
     nasl_error(c->d, call->loc, "'%s' is %s %s operation; a layer holds layer and activation operations",
-               op->name, role_article(op->role), role_name(op->role));
+               op->name, compiler_role_article(op->role), compiler_role_name(op->role));
     return NULL;
   }
   if (!inst) inst = instance_name(c, s, op->name);
   bound_arg *args = arena_alloc(&c->ast, sizeof *args * (size_t)(op->nparams + 1));
   const char *what = arena_printf(&c->ast, "'%s'", op->name);
-  if (!bind_args(c, call, what, op->params, op->nparams, args)) return NULL;
-  grammar_node *n = node_new(c, GN_OP);
+  if (!compiler_bind_args(c, call, what, op->params, op->nparams, args)) return NULL;
+  grammar_node *n = compiler_node_new(c, GN_OP);
   n->op = op;
   n->name = inst;
   n->args = arena_alloc(&c->g->mem, sizeof *n->args * (size_t)(op->nparams + 1));
@@ -113,7 +113,7 @@ grammar_node *lower_op_call(compiler *c, scope *s, const ast_expr *call, const c
     const grammar_param *p = &op->params[i];
     const char *path = arena_printf(&c->ast, "%s.%s.%s", s->prefix, inst, p->name);
     const char *head = arena_printf(&c->ast, "%s.%s", op->name, p->name);
-    n->args[i] = slot_from_arg(c, &args[i], p, path, head);
+    n->args[i] = compiler_slot_from_arg(c, &args[i], p, path, head);
   }
   return n;
 }
@@ -127,7 +127,7 @@ static grammar_node *seq_under_guard(compiler *c, scope *s, const ptrvec *items,
   c->guard = decision;
   c->guard_token = token;
   s->top = 0;
-  grammar_node *seq = node_new(c, GN_SEQ);
+  grammar_node *seq = compiler_node_new(c, GN_SEQ);
   lower_items(c, s, items, seq, NULL);
   c->guard = guard;
   c->guard_token = gtok;
@@ -171,12 +171,12 @@ static grammar_node *lower_either(compiler *c, scope *s, const ast_item *it, con
   if (!unique_labels(c, labels, bases, given, locs, n)) return NULL;
   if (!inst) inst = instance_name(c, s, "either");
   const char *path = arena_printf(&c->ast, "%s.%s", s->prefix, inst);
-  grammar_node *br = node_new(c, GN_BRANCH);
+  grammar_node *br = compiler_node_new(c, GN_BRANCH);
   br->name = inst;
-  br->decision = decision_categorical(c, path, labels_head(c, "either", labels, n), labels, n);
+  br->decision = compiler_decision_categorical(c, path, labels_head(c, "either", labels, n), labels, n);
   for (int i = 0; i < n; i++) {
     const ast_branch *b = it->branches.items[i];
-    node_add(c, br, seq_under_guard(c, s, &b->items, br->decision, i));
+    compiler_node_add(c, br, seq_under_guard(c, s, &b->items, br->decision, i));
   }
   return br;
 }
@@ -207,11 +207,11 @@ static grammar_node *lower_choice(compiler *c, scope *s, const ast_item *it, con
   if (n == 1 && !c->quiet)
     nasl_warning(c->d, list->loc, "a choice of one operation is a fixed operation; drop the brackets");
   if (!inst) inst = instance_name(c, s, "choice");
-  grammar_node *br = node_new(c, GN_BRANCH);
+  grammar_node *br = compiler_node_new(c, GN_BRANCH);
   br->name = inst;
   if (n > 1) {
     const char *path = arena_printf(&c->ast, "%s.%s", s->prefix, inst);
-    br->decision = decision_categorical(c, path, labels_head(c, "choice", labels, n), labels, n);
+    br->decision = compiler_decision_categorical(c, path, labels_head(c, "choice", labels, n), labels, n);
   }
   int guard = c->guard, gtok = c->guard_token;
   for (int i = 0; i < n; i++) {
@@ -219,13 +219,13 @@ static grammar_node *lower_choice(compiler *c, scope *s, const ast_item *it, con
       c->guard = br->decision;
       c->guard_token = i;
     }
-    grammar_node *op = lower_op_call(c, s, list->items.items[i], NULL, 1);
+    grammar_node *op = compiler_lower_op_call(c, s, list->items.items[i], NULL, 1);
     c->guard = guard;
     c->guard_token = gtok;
     if (!op) return NULL;
-    grammar_node *seq = node_new(c, GN_SEQ);
-    node_add(c, seq, op);
-    node_add(c, br, seq);
+    grammar_node *seq = compiler_node_new(c, GN_SEQ);
+    compiler_node_add(c, seq, op);
+    compiler_node_add(c, br, seq);
   }
   if (n == 1) return br->children[0];
   return br;
@@ -233,7 +233,7 @@ static grammar_node *lower_choice(compiler *c, scope *s, const ast_item *it, con
 
 static grammar_node *lower_inputs(compiler *c, scope *s, const ast_setting *st) {
   const ast_expr *v = st->value;
-  grammar_node *n = node_new(c, GN_INPUTS);
+  grammar_node *n = compiler_node_new(c, GN_INPUTS);
   const char *name = call_name(v);
   if (name && !strcmp(name, "previous") && v->kind == EX_IDENT) {
     n->inputs = INPUTS_PREVIOUS;
@@ -247,14 +247,14 @@ static grammar_node *lower_inputs(compiler *c, scope *s, const ast_setting *st) 
   static const grammar_param window = {"window", GV_INT, 1, 1, MAX_LAYERS, 0, NULL, 0,
                                        {GV_INT, 0, 0, NULL}, "latest layers to choose from"};
   bound_arg arg;
-  if (!bind_args(c, v, "'anchor'", &window, 1, &arg)) return NULL;
+  if (!compiler_bind_args(c, v, "'anchor'", &window, 1, &arg)) return NULL;
   grammar_value w = window.def;
-  if (arg.expr && !check_value(c, arg.expr, &window, &w)) return NULL;
+  if (arg.expr && !compiler_check_value(c, arg.expr, &window, &w)) return NULL;
   n->window = (int)w.i;
   int L = c->layer;
   int ncand = (n->window && n->window < L) ? n->window : L;
   if (ncand > 0)
-    n->decision = decision_anchor(c, arena_printf(&c->ast, "%s.inputs", s->prefix), L - ncand, ncand);
+    n->decision = compiler_decision_anchor(c, arena_printf(&c->ast, "%s.inputs", s->prefix), L - ncand, ncand);
   return n;
 }
 
@@ -264,7 +264,7 @@ static void lower_items(compiler *c, scope *s, const ptrvec *items, grammar_node
     const ast_item *it = items->items[i];
     grammar_node *n = NULL;
     switch (it->kind) {
-      case IT_OP: n = lower_op_call(c, s, it->call, NULL, 1); break;
+      case IT_OP: n = compiler_lower_op_call(c, s, it->call, NULL, 1); break;
       case IT_EITHER: n = lower_either(c, s, it, NULL); break;
       case IT_CHOICE: n = lower_choice(c, s, it, NULL); break;
       case IT_MAYBE: {
@@ -275,28 +275,28 @@ static void lower_items(compiler *c, scope *s, const ptrvec *items, grammar_node
         }
         const char *base = in->kind == IT_OP ? call_name(in->call)
                            : in->kind == IT_EITHER ? "either" : "choice";
-        if (in->kind == IT_OP && !find_op(c, base, in->call->loc, 1)) break;
+        if (in->kind == IT_OP && !compiler_find_op(c, base, in->call->loc, 1)) break;
         const char *inst = instance_name(c, s, base);
         const char *path = arena_printf(&c->ast, "%s.%s.use", s->prefix, inst);
         const char *head = arena_printf(&c->ast, "%s.use", base);
-        grammar_node *br = node_new(c, GN_BRANCH);
+        grammar_node *br = compiler_node_new(c, GN_BRANCH);
         br->name = arena_printf(&c->g->mem, "%s.use", inst);
-        br->decision = decision_categorical(c, path, head, bool_vocab(c), 2);
-        node_add(c, br, node_new(c, GN_SEQ));
+        br->decision = compiler_decision_categorical(c, path, head, bool_vocab(c), 2);
+        compiler_node_add(c, br, compiler_node_new(c, GN_SEQ));
         int guard = c->guard, gtok = c->guard_token, top = s->top;
         c->guard = br->decision;
         c->guard_token = 1;
         s->top = 0;
-        grammar_node *body = in->kind == IT_OP ? lower_op_call(c, s, in->call, inst, 1)
+        grammar_node *body = in->kind == IT_OP ? compiler_lower_op_call(c, s, in->call, inst, 1)
                              : in->kind == IT_EITHER ? lower_either(c, s, in, inst)
                                                      : lower_choice(c, s, in, inst);
         c->guard = guard;
         c->guard_token = gtok;
         s->top = top;
         if (!body) break;
-        grammar_node *present = node_new(c, GN_SEQ);
-        node_add(c, present, body);
-        node_add(c, br, present);
+        grammar_node *present = compiler_node_new(c, GN_SEQ);
+        compiler_node_add(c, present, body);
+        compiler_node_add(c, br, present);
         n = br;
         break;
       }
@@ -327,28 +327,28 @@ static void lower_items(compiler *c, scope *s, const ptrvec *items, grammar_node
         break;
       }
     }
-    if (n) node_add(c, seq, n);
+    if (n) compiler_node_add(c, seq, n);
   }
 }
 
 static grammar_node *lower_layer(compiler *c, const ast_block *b, int layer, int is_head) {
   scope s = {.prefix = is_head ? "head" : arena_printf(&c->ast, "layer[%d]", layer), .top = 1};
-  grammar_node *n = node_new(c, GN_LAYER);
+  grammar_node *n = compiler_node_new(c, GN_LAYER);
   n->layer = is_head ? -1 : layer;
   n->is_head = is_head;
   c->layer = is_head ? -1 : layer;
-  grammar_node *body = node_new(c, GN_SEQ);
+  grammar_node *body = compiler_node_new(c, GN_SEQ);
   int inputs_seen = 0;
   lower_items(c, &s, &b->items, body, is_head ? NULL : &inputs_seen);
   if (!is_head && !inputs_seen) {
-    grammar_node *in = node_new(c, GN_INPUTS);
+    grammar_node *in = compiler_node_new(c, GN_INPUTS);
     in->inputs = INPUTS_PREVIOUS;
-    grammar_node *seq = node_new(c, GN_SEQ);
-    node_add(c, seq, in);
-    for (int i = 0; i < body->nchildren; i++) node_add(c, seq, body->children[i]);
+    grammar_node *seq = compiler_node_new(c, GN_SEQ);
+    compiler_node_add(c, seq, in);
+    for (int i = 0; i < body->nchildren; i++) compiler_node_add(c, seq, body->children[i]);
     body = seq;
   }
-  node_add(c, n, body);
+  compiler_node_add(c, n, body);
   c->layer = -1;
   return n;
 }
@@ -356,7 +356,7 @@ static grammar_node *lower_layer(compiler *c, const ast_block *b, int layer, int
 static int int_expr(compiler *c, const ast_expr *e, const char *what, int lo, int hi, int *out) {
   double v;
   int is_int;
-  if (!const_number(c, e, &v, &is_int) || !is_int) {
+  if (!compiler_const_number(c, e, &v, &is_int) || !is_int) {
     nasl_error(c->d, e->loc, "%s is an integer", what);
     return 0;
   }
@@ -405,7 +405,7 @@ static int stack_depth_range(compiler *c, const ast_block *b, grammar_node *st) 
     st->depth_kind = DEPTH_FIXED;
   } else {
     st->depth_kind = DEPTH_DECIDED;
-    st->decision = decision_categorical(c, "depth", "depth", depth_vocab(c, lo, hi), hi - lo + 1);
+    st->decision = compiler_decision_categorical(c, "depth", "depth", depth_vocab(c, lo, hi), hi - lo + 1);
   }
   return 1;
 }
@@ -415,7 +415,7 @@ static int stack_depth_choice(compiler *c, const ast_block *b, grammar_node *st)
   static const grammar_param depth = {"layers", GV_INT, 1, 1, MAX_LAYERS, 0, NULL, 0,
                                       {GV_INT, 0, 0, NULL}, NULL};
   grammar_value *v;
-  int n = check_choices(c, b->count, &depth, &v);
+  int n = compiler_check_choices(c, b->count, &depth, &v);
   if (!n) return 0;
   st->min_layers = MAX_LAYERS;
   for (int i = 0; i < n; i++) {
@@ -426,7 +426,7 @@ static int stack_depth_choice(compiler *c, const ast_block *b, grammar_node *st)
     st->depth_kind = DEPTH_FIXED;
   } else {
     st->depth_kind = DEPTH_DECIDED;
-    st->decision = decision_categorical(c, "depth", "depth", v, n);
+    st->decision = compiler_decision_categorical(c, "depth", "depth", v, n);
   }
   if (b->grow) {
     nasl_error(c->d, b->grow->loc, "a curriculum needs a depth range: layers 6..15 grow 2 every 1600");
@@ -456,7 +456,7 @@ static int unroll_stack(compiler *c, const ast_block *b, grammar_node *st, int f
   int variable = st->depth_kind != DEPTH_FIXED;
   for (int k = 0; k < st->max_layers; k++) {
     c->min_depth = (variable && k >= st->min_layers) ? first_layer + k + 1 : 0; /* in layers of the space */
-    node_add(c, st, lower_layer(c, b, first_layer + k, 0));
+    compiler_node_add(c, st, lower_layer(c, b, first_layer + k, 0));
     c->quiet = 1;
     if (c->d->errors > errors) break; /* the same body would fail again */
   }
@@ -467,7 +467,7 @@ static int unroll_stack(compiler *c, const ast_block *b, grammar_node *st, int f
 
 /* layers COUNT [grow K every N] { items } | layer { items } */
 static grammar_node *lower_stack(compiler *c, const ast_block *b, int first_layer) {
-  grammar_node *st = node_new(c, GN_STACK);
+  grammar_node *st = compiler_node_new(c, GN_STACK);
   st->first_layer = first_layer;
   int ok = 1;
   if (b->kind == BL_LAYER) {
@@ -489,29 +489,29 @@ static grammar_node *lower_stack(compiler *c, const ast_block *b, int first_laye
 }
 
 static grammar_node *default_head(compiler *c) {
-  grammar_node *n = node_new(c, GN_LAYER);
+  grammar_node *n = compiler_node_new(c, GN_LAYER);
   n->layer = -1;
   n->is_head = 1;
-  grammar_node *body = node_new(c, GN_SEQ);
+  grammar_node *body = compiler_node_new(c, GN_SEQ);
   static const char *const ops[] = {"global_avgpool", "dense"};
   for (int i = 0; i < 2; i++) {
-    const grammar_opdecl *op = find_op(c, ops[i], NASL_NOLOC, 0);
+    const grammar_opdecl *op = compiler_find_op(c, ops[i], NASL_NOLOC, 0);
     if (!op) continue;
-    grammar_node *o = node_new(c, GN_OP);
+    grammar_node *o = compiler_node_new(c, GN_OP);
     o->op = op;
     o->name = op->name;
     o->args = arena_alloc(&c->g->mem, sizeof *o->args * (size_t)(op->nparams + 1));
     for (int k = 0; k < op->nparams; k++) o->args[k] = (grammar_slot){-1, op->params[k].def};
-    node_add(c, body, o);
+    compiler_node_add(c, body, o);
   }
-  node_add(c, n, body);
+  compiler_node_add(c, n, body);
   return n;
 }
 
-void lower_space(compiler *c, ast_decl *space) {
+void compiler_lower_space(compiler *c, ast_decl *space) {
   grammar *g = c->g;
   g->space_kind = SPACE_CNN;
-  g->program = node_new(c, GN_SEQ);
+  g->program = compiler_node_new(c, GN_SEQ);
   int next_layer = 0, failed = 0;
   const ast_block *variable = NULL, *head = NULL;
   for (int i = 0; i < space->blocks.n; i++) {
@@ -530,7 +530,7 @@ void lower_space(compiler *c, ast_decl *space) {
           failed = 1;
           break;
         }
-        node_add(c, g->program, st);
+        compiler_node_add(c, g->program, st);
         next_layer += st->max_layers;
         if (st->depth_kind != DEPTH_FIXED) {
           variable = b;

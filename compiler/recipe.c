@@ -108,10 +108,10 @@ static const call_schema *bind_call(compiler *c, const ast_expr *e, const char *
   }
   bound_arg args[8];
   const char *what = arena_printf(&c->ast, "'%s'", s->name);
-  if (!bind_args(c, e, what, s->params, s->nparams, args)) return NULL;
+  if (!compiler_bind_args(c, e, what, s->params, s->nparams, args)) return NULL;
   for (int i = 0; i < s->nparams; i++) {
     values[i] = s->params[i].def;
-    if (args[i].expr && !check_value(c, args[i].expr, &s->params[i], &values[i])) return NULL;
+    if (args[i].expr && !compiler_check_value(c, args[i].expr, &s->params[i], &values[i])) return NULL;
   }
   return s;
 }
@@ -151,13 +151,13 @@ static int fill_dataset(compiler *c, const ast_expr *e, const char *name, gramma
   ds->loader = s->name;
   switch (s->tag) {
     case L_FASHION: case L_MNIST: case L_CIFAR10: case L_CIFAR100: case L_PTB:
-      ds->dir = arena_strdup(&c->g->mem, resolve_path(c, e->loc, v[0].sym));
+      ds->dir = arena_strdup(&c->g->mem, compiler_resolve_path(c, e->loc, v[0].sym));
       if (s->tag == L_PTB) ds->vocab = (int)v[1].i;
       break;
     case L_TEXT:
-      ds->train = arena_strdup(&c->g->mem, resolve_path(c, e->loc, v[0].sym));
-      ds->valid = v[1].sym[0] ? arena_strdup(&c->g->mem, resolve_path(c, e->loc, v[1].sym)) : NULL;
-      ds->test = v[2].sym[0] ? arena_strdup(&c->g->mem, resolve_path(c, e->loc, v[2].sym)) : NULL;
+      ds->train = arena_strdup(&c->g->mem, compiler_resolve_path(c, e->loc, v[0].sym));
+      ds->valid = v[1].sym[0] ? arena_strdup(&c->g->mem, compiler_resolve_path(c, e->loc, v[1].sym)) : NULL;
+      ds->test = v[2].sym[0] ? arena_strdup(&c->g->mem, compiler_resolve_path(c, e->loc, v[2].sym)) : NULL;
       ds->vocab = (int)v[3].i;
       break;
     case L_KJV: ds->vocab = (int)v[0].i; break;
@@ -254,10 +254,10 @@ static grammar_reward *lower_reward(compiler *c, const ast_expr *e, int depth) {
           P_INT("last", 1, 1000000, 0, "epochs at the end to reduce over")};
       bound_arg args[2];
       const char *what = arena_printf(&c->ast, "'%s'", e->s);
-      if (!bind_args(c, e, what, params, fn == REDUCE_LAST ? 1 : 2, args)) return NULL;
+      if (!compiler_bind_args(c, e, what, params, fn == REDUCE_LAST ? 1 : 2, args)) return NULL;
       grammar_value series, last = {GV_INT, 0, 0, NULL};
-      if (!check_value(c, args[0].expr, &params[0], &series)) return NULL;
-      if (fn != REDUCE_LAST && args[1].expr && !check_value(c, args[1].expr, &params[1], &last)) return NULL;
+      if (!compiler_check_value(c, args[0].expr, &params[0], &series)) return NULL;
+      if (fn != REDUCE_LAST && args[1].expr && !compiler_check_value(c, args[1].expr, &params[1], &last)) return NULL;
       r = reward_node(c, RW_REDUCE);
       r->reduce = (grammar_reduce)fn;
       r->last = fn == REDUCE_LAST ? 1 : (int)last.i;
@@ -361,19 +361,19 @@ static void fill_number(compiler *c, const ast_expr *value, const recipe_key *k,
   switch (k->kind) {
     case K_FLOAT:
       p.type = GV_FLOAT;
-      if (check_value(c, value, &p, &v)) *(double *)at = v.f;
+      if (compiler_check_value(c, value, &p, &v)) *(double *)at = v.f;
       break;
     case K_BOOL:
       p.type = GV_BOOL;
-      if (check_value(c, value, &p, &v)) *(int *)at = (int)v.i;
+      if (compiler_check_value(c, value, &p, &v)) *(int *)at = (int)v.i;
       break;
-    case K_SEED: /* up to 2^53 - 1: check_value reads numbers as doubles */
+    case K_SEED: /* up to 2^53 - 1: compiler_check_value reads numbers as doubles */
       p.lo = 0;
       p.hi = 9007199254740991.0;
-      if (check_value(c, value, &p, &v)) *(int64_t *)at = v.i;
+      if (compiler_check_value(c, value, &p, &v)) *(int64_t *)at = v.i;
       break;
     default:
-      if (check_value(c, value, &p, &v)) *(int *)at = (int)v.i;
+      if (compiler_check_value(c, value, &p, &v)) *(int *)at = (int)v.i;
       break;
   }
 }
@@ -418,7 +418,7 @@ static void fill_evaluator(compiler *c, const ast_expr *value, grammar_search *s
   if (!sc) return;
   se->evaluator = (grammar_evaluator)sc->tag;
   if (se->evaluator == EVAL_TABLE) {
-    se->table_file = arena_strdup(&c->g->mem, resolve_path(c, value->loc, ev[0].sym));
+    se->table_file = arena_strdup(&c->g->mem, compiler_resolve_path(c, value->loc, ev[0].sym));
     se->table_column = ev[1].sym;
     se->table_key = ev[2].sym;
   }
@@ -647,7 +647,7 @@ static int reward_reads_table(const grammar_reward *reward) {
 /* train { settings } and search NAME { settings }, written over the
  * defaults; settings that only fail together are checked once each block
  * is clean on its own. */
-void fill_recipes(compiler *c) {
+void compiler_fill_recipes(compiler *c) {
   grammar *g = c->g;
   int cell = g->space_kind != SPACE_CNN;
   default_train(&g->train, cell);

@@ -1,9 +1,19 @@
 /* eval.c: `naslc eval FILE [--arch A.json] --weights W`: the test accuracy
  * (or perplexity) of saved weights. */
+#include <math.h>
+
 #include "cli/cli.h"
 #include "runtime/search/search.h"
 #include "runtime/train/lm_train.h"
 #include "runtime/train/train.h"
+
+/* Weights read from a file must be finite; 1 after saying which is not. */
+static int nonfinite(const nn_params *p, const char *path) {
+  const tensor *t = nn_params_nonfinite(p);
+  if (t) fprintf(stderr, "naslc: %s: weight '%s' holds a value that is not finite (NaN or infinity); "
+                         "these weights cannot be evaluated\n", path, t->name);
+  return t != NULL;
+}
 
 int cmd_eval(cli *c) {
   if (!(c->given & O_WEIGHTS)) return cli_bad_usage("%s needs --weights W (and --arch A.json unless the space has no decisions)", "eval");
@@ -38,8 +48,13 @@ int cmd_eval(cli *c) {
         if (nn_params_load(&m.params, cli_text(c, O_WEIGHTS), &err)) {
           fprintf(stderr, "naslc: %s\n", err.data);
           status = EXIT_IO;
+        } else if (nonfinite(&m.params, cli_text(c, O_WEIGHTS))) {
+          status = EXIT_TRAIN;
         } else if (lm_evaluate(&m, ld.test, ld.ntest, g->train.batch, g->train.bptt, threads, &ppl, &err)) {
           fprintf(stderr, "naslc: %s\n", err.data);
+          status = EXIT_TRAIN;
+        } else if (!isfinite(ppl)) {
+          fprintf(stderr, "naslc: the test perplexity is not finite (%g): these weights overflow\n", ppl);
           status = EXIT_TRAIN;
         } else {
           printf("test perplexity %.4f (%lld words)\n", ppl, (long long)ld.ntest);
@@ -60,8 +75,13 @@ int cmd_eval(cli *c) {
       if (nn_params_load(&ch.params, cli_text(c, O_WEIGHTS), &err)) {
         fprintf(stderr, "naslc: %s\n", err.data);
         status = EXIT_IO;
+      } else if (nonfinite(&ch.params, cli_text(c, O_WEIGHTS))) {
+        status = EXIT_TRAIN;
       } else if (train_evaluate(&ch, &d.test, 256, threads, &acc, &loss, &err)) {
         fprintf(stderr, "naslc: %s\n", err.data);
+        status = EXIT_TRAIN;
+      } else if (!isfinite(loss)) {
+        fprintf(stderr, "naslc: the test loss is not finite (%g): these weights overflow\n", loss);
         status = EXIT_TRAIN;
       } else {
         printf("test accuracy %.4f, test loss %.4f (%d images)\n", acc, loss, d.test.n);

@@ -31,6 +31,8 @@ static void on_interrupt(int sig) {
 
 int cmd_run(cli *c) {
   if ((c->given & O_DIR) && (c->given & O_RESUME)) return cli_bad_usage("%s: give --dir or --resume, not both", "run");
+  if ((c->given & O_SEED) && (c->given & O_RESUME))
+    return cli_bad_usage("%s: --seed starts a new run; a resumed run keeps the seed in its checkpoint", "run");
   int status;
   grammar *g = cli_compile_runnable(c, &status);
   if (!g) return status;

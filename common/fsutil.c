@@ -14,6 +14,10 @@
 
 int fs_mkdirs(const char *dir) {
   char buf[PATH_MAX];
+  if (!dir || !dir[0]) {
+    errno = ENOENT; /* as mkdir("") says */
+    return -1;
+  }
   if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
     errno = ENAMETOOLONG;
     return -1;

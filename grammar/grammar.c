@@ -50,7 +50,11 @@ int grammar_stack_depths(const grammar *g, const grammar_node *n, int *out, int 
 
 int grammar_curriculum_depth(const grammar_node *n, long samples_seen) {
   if (n->depth_kind != DEPTH_CURRICULUM) return n->max_layers;
+  if (samples_seen < 0) samples_seen = 0;
   long steps = n->every > 0 ? samples_seen / n->every : 0;
+  /* once the stack could have grown to its maximum, it has: no product to overflow */
+  long to_max = n->grow > 0 ? (n->max_layers - n->min_layers + n->grow - 1) / n->grow : 0;
+  if (n->grow <= 0 || steps >= to_max) return n->grow > 0 ? n->max_layers : n->min_layers;
   long depth = n->min_layers + steps * (long)n->grow;
   return depth < n->max_layers ? (int)depth : n->max_layers;
 }

@@ -226,3 +226,12 @@ void nn_init_glorot(tensor *t, rng *r, int fan_in, int fan_out) {
 void nn_init_const(tensor *t, float v) {
   for (int64_t i = 0; i < t->n; i++) t->data[i] = v;
 }
+
+const tensor *nn_params_nonfinite(const nn_params *p) {
+  for (int i = 0; i < p->items.n; i++) {
+    const tensor *t = p->items.items[i];
+    for (int64_t k = 0; k < t->n; k++)
+      if (!isfinite(t->data[k])) return t;
+  }
+  return NULL;
+}

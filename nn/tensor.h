@@ -123,6 +123,9 @@ tensor *nn_param(nn_params *p, const char *name, int ndim, const int *ne);
 void nn_params_zero_grad(nn_params *p);
 int64_t nn_params_count(const nn_params *p);
 tensor *nn_params_find(const nn_params *p, const char *name);
+/* The first parameter holding a NaN or an infinity, or NULL when every value
+ * is finite (weights read from a file are checked with it). */
+const tensor *nn_params_nonfinite(const nn_params *p);
 
 /* Weights on disk (safetensors, F32): every tensor of the store under its
  * name, plus metadata pairs. Names follow PyTorch's module conventions so a

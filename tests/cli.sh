@@ -71,6 +71,9 @@ run 0 "sample with another seed" sample examples/quickstart.nasl -n 5 --seed 43
 if cmp -s "$tmp.out" "$tmp.first"; then fail "another seed, other records"; else ok "another seed, other records"; fi
 run 0 "sample the v1 space at sample 3200" sample examples/cnn_v1.nasl --at 3200
 has "$tmp.out" '"depth":10,' "the curriculum gives 10 layers at sample 3200"
+sed 's/layers 6..15 grow 2 every 1600/layers 6..15 grow 2 every 1/' examples/cnn_v1.nasl > "$tmp.grow.nasl"
+run 0 "a depth curriculum at the largest sample number" sample "$tmp.grow.nasl" --at 9223372036854775807
+has "$tmp.out" '"depth":15,' "the stack has grown to its maximum (no overflow)"
 run 0 "sample the NAS-Bench-201 space" sample examples/nb201.nasl -n 3
 has "$tmp.out" '"string":"|' "cells carry their NAS-Bench-201 string"
 run 0 "sample the NAS-RNN space" sample examples/nas_rnn.nasl
@@ -131,8 +134,23 @@ if [ -n "$acc" ] && [ "$again" = "$acc" ]; then
 else
   fail "the same seed gives the same result"
 fi
+# nan_first FILE OUT: OUT is FILE with the first float of its first tensor set to NaN
+nan_first() {
+  /usr/bin/env python3 - "$1" "$2" <<'PY'
+import json, struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+first = min(v["data_offsets"][0] for k, v in h.items() if k != "__metadata__")
+struct.pack_into("<f", b, 8 + n + first, float("nan"))
+open(sys.argv[2], "wb").write(b)
+PY
+}
 run 0 "eval the saved weights" eval "$tmp.train.nasl" --arch "$tmp.run/arch.json" --weights "$tmp.run/weights.safetensors"
 has "$tmp.out" "test accuracy $acc" "eval reproduces the test accuracy of training"
+nan_first "$tmp.run/weights.safetensors" "$tmp.nan.safetensors"
+run 4 "eval of weights holding a NaN" eval "$tmp.train.nasl" --arch "$tmp.run/arch.json" --weights "$tmp.nan.safetensors"
+says_like "naslc: $tmp.nan.safetensors: weight '[a-z0-9_.]+' holds a value that is not finite \\(NaN or infinity\\); these weights cannot be evaluated" "the weight is named"
 run 3 "eval with missing weights" eval "$tmp.train.nasl" --arch "$tmp.arch.json" --weights "$tmp.none"
 run 2 "eval of a space with decisions needs --arch" eval "$tmp.train.nasl" --weights "$tmp.run/weights.safetensors"
 says "naslc: space 's' has 5 decisions; name an architecture with --arch A.json (a record from 'naslc sample')" "the missing --arch is explained"
@@ -217,6 +235,15 @@ cp -r "$tmp.whole" "$tmp.ckpt"
 sed -i 's/"samples":"40"/"samples":"-8"/' "$tmp.ckpt/checkpoint.safetensors"
 run 3 "resume from a checkpoint with a negative sample count" run "$tmp.search.nasl" --resume "$tmp.ckpt" --threads 1 --quiet
 says "naslc: $tmp.ckpt/checkpoint.safetensors: the checkpoint's 'samples' is damaged ('-8'); the run cannot be resumed from it" "it is refused with the field named"
+cp -r "$tmp.whole" "$tmp.nanckpt"
+nan_first "$tmp.whole/checkpoint.safetensors" "$tmp.nanckpt/checkpoint.safetensors"
+run 3 "resume from a checkpoint whose controller holds a NaN" run "$tmp.search.nasl" --resume "$tmp.nanckpt" --threads 1 --quiet
+says_like "naslc: $tmp.nanckpt/checkpoint.safetensors: '[a-z0-9_.]+' holds a value that is not finite; the run cannot be resumed from it" "it is refused"
+run 2 "--seed with --resume" run "$tmp.search.nasl" --resume "$tmp.whole" --seed 3
+says "naslc: run: --seed starts a new run; a resumed run keeps the seed in its checkpoint
+run 'naslc --help' for usage" "it is refused, not ignored"
+run 3 "an empty --dir" run "$tmp.search.nasl" --dir "" --threads 1 --quiet
+says_line "naslc: cannot create the run directory '': No such file or directory" "its message"
 cp -r "$tmp.whole" "$tmp.neg"
 sed -i '2s/"sample":1,/"sample":-1,/' "$tmp.neg/log.jsonl"
 run 3 "resume with a negative sample number in the log" run "$tmp.search.nasl" --resume "$tmp.neg" --threads 1 --quiet

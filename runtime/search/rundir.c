@@ -141,6 +141,12 @@ int rundir_read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_op
           break;
         }
         memcpy(dst, st->data, sizeof(float) * (size_t)n);
+        for (int64_t j = 0; j < n && rc == 0; j++)
+          if (!isfinite(dst[j])) {
+            strbuf_printf(err, "%s: '%s' holds a value that is not finite; the run cannot be resumed from it", path,
+                          name);
+            rc = -1;
+          }
       }
     }
   }

@@ -9,6 +9,20 @@
 #include "runtime/train/lm_train.h"
 #include "runtime/train/train.h"
 
+/* --save DIR: the trained model kept (train_save); EXIT_OK, or EXIT_IO after
+ * saying why. */
+static int save(const cli *c, const arch *a, const nn_params *params, const train_report *rep) {
+  const char *dir = cli_text(c, O_SAVE);
+  if (!dir) return EXIT_OK;
+  strbuf err;
+  strbuf_init(&err);
+  int rc = train_save(dir, a, c->file, params, rep, &err);
+  if (rc) fprintf(stderr, "naslc: %s\n", err.data);
+  else if (!(c->given & O_QUIET)) fprintf(stderr, "saved %s/arch.json, %s/weights.safetensors and %s/history.json\n", dir, dir, dir);
+  strbuf_free(&err);
+  return rc ? EXIT_IO : EXIT_OK;
+}
+
 static int train_lm(cli *c, grammar *g, const arch *a) {
   int quiet = (c->given & O_QUIET) != 0, status = EXIT_OK;
   int threads = cli_threads(c);
@@ -36,13 +50,7 @@ static int train_lm(cli *c, grammar *g, const arch *a) {
            rep.epochs ? rep.valid_metric[rep.epochs - 1] : NAN, best, rep.test_metric, rep.rate,
            rep.seconds);
     if (rep.reward_ok) printf("reward %.6f (%s)\n", rep.reward, g->search.reward_text);
-    const char *dir = cli_text(c, O_SAVE);
-    if (dir && train_save(dir, a, c->file, &m.params, &rep, &err)) {
-      fprintf(stderr, "naslc: %s\n", err.data);
-      status = EXIT_IO;
-    } else if (dir && !quiet) {
-      fprintf(stderr, "saved %s/arch.json, %s/weights.safetensors and %s/history.json\n", dir, dir, dir);
-    }
+    status = save(c, a, &m.params, &rep);
     lm_free(&m);
   }
   train_report_free(&rep);
@@ -109,13 +117,7 @@ int cmd_train(cli *c) {
     printf("valid accuracy %.4f (best %.4f), test accuracy %.4f, %.1f s\n",
            rep.epochs ? rep.valid_metric[rep.epochs - 1] : 0, best, rep.test_metric, rep.seconds);
     if (rep.reward_ok) printf("reward %.6f (%s)\n", rep.reward, g->search.reward_text);
-    const char *dir = cli_text(c, O_SAVE);
-    if (dir && train_save(dir, &a, c->file, &ch.params, &rep, &err)) {
-      fprintf(stderr, "naslc: %s\n", err.data);
-      status = EXIT_IO;
-    } else if (dir && !quiet) {
-      fprintf(stderr, "saved %s/arch.json, %s/weights.safetensors and %s/history.json\n", dir, dir, dir);
-    }
+    status = save(c, &a, &ch.params, &rep);
     child_free(&ch);
     train_report_free(&rep);
   }

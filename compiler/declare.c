@@ -10,14 +10,7 @@
 
 #include "compiler/internal.h"
 
-static const char *const role_names[] = {"layer", "activation", "combine", "edge", "internal"};
-#define NROLES 5
-
-const char *compiler_role_name(grammar_op_role r) { return role_names[r]; }
-
-const char *compiler_role_article(grammar_op_role r) {
-  return (r == OP_ROLE_ACTIVATION || r == OP_ROLE_EDGE || r == OP_ROLE_INTERNAL) ? "an" : "a";
-}
+#define NROLES (OP_ROLE_INTERNAL + 1)
 
 int compiler_values_equal(const grammar_value *a, const grammar_value *b) {
   if (a->kind != b->kind) return 0;
@@ -540,9 +533,9 @@ void compiler_declare_ops(compiler *c) {
       }
     int role = -1;
     for (int r = 0; r < NROLES; r++)
-      if (!strcmp(d->role, role_names[r])) role = r;
+      if (!strcmp(d->role, grammar_role_names[r])) role = r;
     if (role < 0) {
-      const char *s = nasl_suggest(d->role, role_names, NROLES);
+      const char *s = nasl_suggest(d->role, grammar_role_names, NROLES);
       if (s) nasl_error(c->d, d->role_loc, "unknown role '%s'; did you mean '%s'?", d->role, s);
       else nasl_error(c->d, d->role_loc, "unknown role '%s'; an operation is a layer, activation, combine, edge or internal", d->role);
       ok = 0;
@@ -567,7 +560,7 @@ void compiler_declare_ops(compiler *c) {
          edge would need another calling convention */
       if (role >= 0 && role != OP_ROLE_LAYER && role != OP_ROLE_ACTIVATION) {
         nasl_error(c->d, d->role_loc, "an extern op is a layer or an activation; a plug-in cannot be %s %s",
-                   compiler_role_article((grammar_op_role)role), role_names[role]);
+                   grammar_role_article((grammar_op_role)role), grammar_role_names[role]);
         ok = 0;
       }
     } else if (d->settings.n) {

@@ -47,8 +47,6 @@ const char *compiler_resolve_path(compiler *c, nasl_loc loc, const char *path);
 void compiler_declare_ops(compiler *c);
 const grammar_opdecl *compiler_find_op(compiler *c, const char *name, nasl_loc loc, int report);
 int compiler_op_index(compiler *c, const grammar_opdecl *op);
-const char *compiler_role_name(grammar_op_role r);
-const char *compiler_role_article(grammar_op_role r); /* "a" or "an" */
 
 /* A bound argument: what was written for one parameter. */
 typedef struct bound_arg {

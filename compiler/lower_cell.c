@@ -63,7 +63,7 @@ static int op_vocab(compiler *c, const ast_setting *s, grammar_op_role role, con
       const ast_expr *e = s->value->kind == EX_LIST ? s->value->items.items[i] : s->value;
       loc = e->loc;
       if (e->kind != EX_IDENT) {
-        nasl_error(c->d, e->loc, "'%s' lists %s operations by name, not %s", s->key, compiler_role_name(role),
+        nasl_error(c->d, e->loc, "'%s' lists %s operations by name, not %s", s->key, grammar_role_names[role],
                    ast_expr_describe(&c->ast, e));
         return 0;
       }
@@ -74,8 +74,8 @@ static int op_vocab(compiler *c, const ast_setting *s, grammar_op_role role, con
     const grammar_opdecl *op = compiler_find_op(c, name, loc, s != NULL);
     if (!op) return s ? 0 : (nasl_error(c->d, NASL_NOLOC, "the stdlib lacks '%s'", name), 0);
     if (op->role != role) {
-      nasl_error(c->d, loc, "'%s' is %s %s operation; '%s' takes %s operations", name, compiler_role_article(op->role),
-                 compiler_role_name(op->role), s->key, compiler_role_name(role));
+      nasl_error(c->d, loc, "'%s' is %s %s operation; '%s' takes %s operations", name, grammar_role_article(op->role),
+                 grammar_role_names[op->role], s->key, grammar_role_names[role]);
       return 0;
     }
     for (int k = 0; k < op->nparams; k++)
@@ -227,7 +227,7 @@ static int term_of(compiler *c, fixed_cell *f, const ast_expr *e, int depth) {
   int arity = op->role == OP_ROLE_ACTIVATION ? 1 : op->role == OP_ROLE_COMBINE ? 2 : 0;
   if (!arity) {
     nasl_error(c->d, e->loc, "'%s' is %s %s operation; cell equations use activation and combine operations",
-               op->name, compiler_role_article(op->role), compiler_role_name(op->role));
+               op->name, grammar_role_article(op->role), grammar_role_names[op->role]);
     return -1;
   }
   for (int k = 0; k < op->nparams; k++)

@@ -98,7 +98,7 @@ grammar_node *compiler_lower_op_call(compiler *c, scope *s, const ast_expr *call
   }
   if (in_layer && op->role != OP_ROLE_LAYER && op->role != OP_ROLE_ACTIVATION) {
     nasl_error(c->d, call->loc, "'%s' is %s %s operation; a layer holds layer and activation operations",
-               op->name, compiler_role_article(op->role), compiler_role_name(op->role));
+               op->name, grammar_role_article(op->role), grammar_role_names[op->role]);
     return NULL;
   }
   if (!inst) inst = instance_name(c, s, op->name);

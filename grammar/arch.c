@@ -562,13 +562,16 @@ void arch_cnn_free(arch_cnn *c) {
   memset(c, 0, sizeof *c);
 }
 
+void arch_json_file(strbuf *out, const char *file) {
+  char buf[PATH_MAX];
+  strbuf_puts(out, ",\"file\":");
+  strbuf_json_string(out, realpath(file, buf) ? buf : file);
+}
+
 void arch_record_json(const arch *a, const char *file, strbuf *out) {
   arch_json(a, out);
-  char buf[PATH_MAX];
-  const char *abs = realpath(file, buf) ? buf : file;
   out->len--; /* reopen the object */
-  strbuf_puts(out, ",\"file\":");
-  strbuf_json_string(out, abs);
+  arch_json_file(out, file);
   strbuf_putc(out, '}');
 }
 

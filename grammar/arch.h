@@ -81,6 +81,9 @@ void arch_json(const arch *a, strbuf *out);
  * alone is enough for `naslc show`. The record of `naslc sample`, of a run's
  * best.json and of a saved model's arch.json. */
 void arch_record_json(const arch *a, const char *file, strbuf *out);
+/* Appends the "file" member of a record (,"file":"/abs/path") to an object
+ * being written. */
+void arch_json_file(strbuf *out, const char *file);
 
 /* Reads a record (text[0..len), one JSON object as arch_json writes it) back
  * into *a for grammar g: its tokens, and in a curriculum space its depth,

@@ -69,3 +69,9 @@ long grammar_curriculum_position(const grammar_node *stack, int depth) {
 int grammar_is_lm(const grammar *g) {
   return g->space_kind == SPACE_TREE_CELL || g->space_kind == SPACE_FIXED_CELL;
 }
+
+const char *const grammar_role_names[OP_ROLE_INTERNAL + 1] = {"layer", "activation", "combine", "edge", "internal"};
+
+const char *grammar_role_article(grammar_op_role r) {
+  return (r == OP_ROLE_ACTIVATION || r == OP_ROLE_EDGE || r == OP_ROLE_INTERNAL) ? "an" : "a";
+}

@@ -360,6 +360,11 @@ void grammar_free(grammar *g);
  * them test_perplexity and valid_perplexity). */
 int grammar_is_lm(const grammar *g);
 
+/* The roles as a .nasl file writes them ("layer", "activation", ...), in
+ * grammar_op_role order, and the article that goes before one. */
+extern const char *const grammar_role_names[OP_ROLE_INTERNAL + 1];
+const char *grammar_role_article(grammar_op_role r); /* "a" or "an" */
+
 /* The depths a GN_STACK can take (one for DEPTH_FIXED); returns how many. */
 int grammar_stack_depths(const grammar *g, const grammar_node *stack, int *out, int max);
 /* The depth of a DEPTH_CURRICULUM stack after samples_seen architectures

@@ -79,16 +79,12 @@ const stdlib_op *stdlib_find_decl(const grammar_opdecl *decl, strbuf *err) {
   return op;
 }
 
-static const char *const role_names[] = {"layer", "activation", "combine", "edge", "internal"};
-static_assert(sizeof role_names / sizeof role_names[0] == OP_ROLE_INTERNAL + 1, "one name per grammar_op_role");
-
 int stdlib_check_decl(const grammar_opdecl *decl, char *why, size_t size) {
   const stdlib_op *op = stdlib_find(decl->name);
   if (!op) return 1;
   if (op->role != decl->role) {
-    snprintf(why, size, "naslc runs '%s' as %s %s, not as %s %s", op->name,
-             op->role == OP_ROLE_LAYER || op->role == OP_ROLE_COMBINE ? "a" : "an", role_names[op->role],
-             decl->role == OP_ROLE_LAYER || decl->role == OP_ROLE_COMBINE ? "a" : "an", role_names[decl->role]);
+    snprintf(why, size, "naslc runs '%s' as %s %s, not as %s %s", op->name, grammar_role_article(op->role),
+             grammar_role_names[op->role], grammar_role_article(decl->role), grammar_role_names[decl->role]);
     return -1;
   }
   int k = 0;

@@ -9,38 +9,54 @@
 
 #include "runtime/train/reward.h"
 
+/* A child that cannot be built or trained: it gets the failure reward, and
+ * the reason is its note. */
+static int rejected(search_result *res, const strbuf *why) {
+  res->ok = 0;
+  snprintf(res->note, sizeof res->note, "%s", why->data);
+  return 0;
+}
+
+/* The reward of a trained child; 1 when it beats the best so far, so that
+ * its test pass is worth its cost (a full pass over the test set). */
+static int take_reward(search_result *res, const train_report *rep) {
+  res->ok = rep->reward_ok;
+  res->reward = rep->reward_ok ? rep->reward : SEARCH_FAILED_REWARD;
+  return res->ok && res->reward > res->best_before;
+}
+
+/* The rest of the report: its test figure (test_ok: the pass ran; else NAN
+ * with the pass's error, if any, as the note), sizes, time and the
+ * validation series. */
+static void take_report(search_result *res, const train_report *rep, int test_ok, const strbuf *why) {
+  if (why->len) snprintf(res->note, sizeof res->note, "%s", why->data);
+  if (!rep->reward_ok) snprintf(res->note, sizeof res->note, "the reward could not be evaluated");
+  res->seconds = rep->seconds;
+  res->params = rep->params;
+  res->flops = rep->flops;
+  res->test_metric = test_ok ? rep->test_metric : NAN; /* the log names it by the metric */
+  res->epochs = rep->epochs < 64 ? rep->epochs : 64;
+  for (int i = 0; i < res->epochs; i++) res->valid_metric[i] = rep->valid_metric[i];
+}
+
 static int eval_train(void *p, const arch *a, const char *key, search_result *res, strbuf *err) {
-  (void)key;
+  (void)key, (void)err;
   search_evaluator *e = p;
   child ch;
   train_report rep;
   strbuf why;
   strbuf_init(&why);
   if (train_child(e->g, a, &e->data, &e->opts, &ch, &rep, &why)) {
-    res->ok = 0; /* this child cannot be built or trained: it gets the failure reward */
-    snprintf(res->note, sizeof res->note, "%s", why.data);
+    rejected(res, &why);
     strbuf_free(&why);
-    (void)err;
     return 0;
   }
-  res->ok = rep.reward_ok;
-  res->reward = rep.reward_ok ? rep.reward : SEARCH_FAILED_REWARD;
-  if (res->ok && res->reward > res->best_before) { /* the test set is for new bests only: it costs a full pass */
+  int test_ok = 0;
+  if (take_reward(res, &rep)) {
     double loss;
-    if (train_evaluate(&ch, &e->data.test, 256, e->opts.threads, &rep.test_metric, &loss, &why)) {
-      snprintf(res->note, sizeof res->note, "%s", why.data);
-      rep.test_metric = NAN;
-    }
-  } else {
-    rep.test_metric = NAN;
+    test_ok = !train_evaluate(&ch, &e->data.test, 256, e->opts.threads, &rep.test_metric, &loss, &why);
   }
-  if (!rep.reward_ok) snprintf(res->note, sizeof res->note, "the reward could not be evaluated");
-  res->seconds = rep.seconds;
-  res->params = rep.params;
-  res->flops = rep.flops;
-  res->test_metric = rep.test_metric;
-  res->epochs = rep.epochs < 64 ? rep.epochs : 64;
-  for (int i = 0; i < res->epochs; i++) res->valid_metric[i] = rep.valid_metric[i];
+  take_report(res, &rep, test_ok, &why);
   child_free(&ch);
   train_report_free(&rep);
   strbuf_free(&why);
@@ -48,39 +64,25 @@ static int eval_train(void *p, const arch *a, const char *key, search_result *re
 }
 
 static int eval_lm(void *p, const arch *a, const char *key, search_result *res, strbuf *err) {
-  (void)key;
-  (void)err;
+  (void)key, (void)err;
   search_evaluator *e = p;
   lm m;
   train_report rep;
   strbuf why;
   strbuf_init(&why);
   if (lm_train_child(e->g, a, &e->words, &e->opts, &m, &rep, &why)) {
-    res->ok = 0; /* this cell cannot be built or trained: it gets the failure reward */
-    snprintf(res->note, sizeof res->note, "%s", why.data);
+    rejected(res, &why);
     train_report_free(&rep);
     strbuf_free(&why);
     return 0;
   }
-  res->ok = rep.reward_ok;
-  res->reward = rep.reward_ok ? rep.reward : SEARCH_FAILED_REWARD;
-  if (res->ok && res->reward > res->best_before) { /* the test set for new bests only */
+  int test_ok = 0;
+  if (take_reward(res, &rep)) {
     const grammar_train *t = &e->g->train;
-    if (lm_evaluate(&m, e->words.test, e->words.ntest, t->batch, t->bptt, e->opts.threads, &rep.test_metric,
-                    &why)) {
-      snprintf(res->note, sizeof res->note, "%s", why.data);
-      rep.test_metric = NAN;
-    }
-  } else {
-    rep.test_metric = NAN;
+    test_ok = !lm_evaluate(&m, e->words.test, e->words.ntest, t->batch, t->bptt, e->opts.threads, &rep.test_metric,
+                           &why);
   }
-  if (!rep.reward_ok) snprintf(res->note, sizeof res->note, "the reward could not be evaluated");
-  res->seconds = rep.seconds;
-  res->params = rep.params;
-  res->flops = rep.flops;
-  res->test_metric = rep.test_metric; /* the log calls it test_perplexity */
-  res->epochs = rep.epochs < 64 ? rep.epochs : 64;
-  for (int i = 0; i < res->epochs; i++) res->valid_metric[i] = rep.valid_metric[i];
+  take_report(res, &rep, test_ok, &why);
   lm_free(&m);
   train_report_free(&rep);
   strbuf_free(&why);

@@ -265,11 +265,7 @@ int rundir_write_best(const char *dir, const char *file, const arch *a, const se
     strbuf_printf(&b, ",\"%s\":", grammar_is_lm(a->g) ? "test_perplexity" : "test_accuracy");
     strbuf_json_number(&b, "%.6f", res->test_metric);
   }
-  if (file) {
-    char abs[4096];
-    strbuf_puts(&b, ",\"file\":");
-    strbuf_json_string(&b, realpath(file, abs) ? abs : file);
-  }
+  if (file) arch_json_file(&b, file);
   strbuf_puts(&b, "}\n");
   int rc = fs_write_atomic(path, b.data, b.len, err);
   strbuf_free(&b);

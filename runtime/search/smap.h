@@ -15,7 +15,6 @@ typedef struct smap {
   strmap map;   /* key -> double* (in mem) */
   arena mem;    /* keys and values */
   int ready;    /* map and mem initialised (on the first put) */
-  size_t n;     /* keys in the map */
 } smap;
 
 static inline void smap_put(smap *m, const char *key, double v) {
@@ -27,7 +26,6 @@ static inline void smap_put(smap *m, const char *key, double v) {
   strmap_entry *e = strmap_add(&m->map, key, strlen(key), NULL);
   if (!e->value) e->value = arena_alloc(&m->mem, sizeof(double));
   *(double *)e->value = v;
-  m->n = m->map.n;
 }
 
 static inline int smap_get(const smap *m, const char *key, double *v) {

@@ -84,7 +84,7 @@ int search_table_load(const char *path, const char *key, const char *column, sea
     row++;
     line = nl ? nl + 1 : NULL;
   }
-  if (rc == 0 && t->rows.n == 0) {
+  if (rc == 0 && t->rows.map.n == 0) {
     strbuf_printf(err, "%s: the table has no rows", path);
     rc = -1;
   }

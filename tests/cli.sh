@@ -203,7 +203,9 @@ while [ "$(cat "$tmp.killed/log.jsonl" 2> /dev/null | wc -l)" -lt 6 ] && [ "$i" 
 kill -9 "$pid" 2> /dev/null
 wait "$pid" 2> /dev/null
 killed_at=$(wc -l < "$tmp.killed/log.jsonl")
-if [ "$killed_at" -lt 40 ]; then ok "killed with $killed_at of 40 children logged"; else fail "the kill came too late"; fi
+# on a loaded machine the run may end before the kill lands: then there is
+# nothing to resume from the middle, which is a skip, not a failure
+if [ "$killed_at" -lt 40 ]; then ok "killed with $killed_at of 40 children logged"; else n=$((n + 1)); echo "ok $n # SKIP the run ended before the kill landed"; fi
 wait "$pid" 2> /dev/null
 run 0 "resume after kill -9" run "$tmp.search.nasl" --resume "$tmp.killed" --threads 1 --quiet
 strip() { sed 's/"seconds":[0-9.]*,//' "$1"; }
@@ -215,15 +217,17 @@ else
 fi
 if grep -qxF -f "$tmp.whole.summary" "$tmp.out"; then ok "the resumed run's summary counts every child, as the run never stopped"; else fail "the resumed run's summary counts every child, as the run never stopped"; fi
 # ---- a run directory is used by one process at a time ----
-sed 's/samples: 40;/samples: 4000;/' "$tmp.search.nasl" > "$tmp.slow.nasl"
-"$NASLC" run "$tmp.slow.nasl" --dir "$tmp.busy" --threads 1 --quiet > /dev/null 2>&1 &
-pid=$!
-i=0
-while [ "$(cat "$tmp.busy/log.jsonl" 2> /dev/null | wc -l)" -lt 1 ] && [ "$i" -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-run 3 "a second process on a run directory in use" run "$tmp.slow.nasl" --resume "$tmp.busy" --threads 1 --quiet
-says "naslc: '$tmp.busy' is in use by another naslc (process $pid); wait for it to end, or stop it first" "it is refused, with the holder named"
-kill -9 "$pid" 2> /dev/null
-wait "$pid" 2> /dev/null
+# The holder here is flock(1) standing in for a naslc in the middle of a run
+# (it takes the same lock and writes a process id, 4242): no timing involved.
+if grep -qx '[0-9][0-9]*' "$tmp.whole/lock"; then ok "a run leaves its process id in DIR/lock"; else fail "a run leaves its process id in DIR/lock"; fi
+cp -r "$tmp.whole" "$tmp.busy"
+flock "$tmp.busy/lock" sh -c 'echo 4242 > "$1"; while [ ! -e "$2" ]; do sleep 0.05; done' sh "$tmp.busy/lock" "$tmp.release" &
+holder=$!
+while [ "$(cat "$tmp.busy/lock" 2> /dev/null)" != 4242 ] && kill -0 "$holder" 2> /dev/null; do sleep 0.05; done
+run 3 "a second process on a run directory in use" run "$tmp.search.nasl" --resume "$tmp.busy" --threads 1 --quiet
+says "naslc: '$tmp.busy' is in use by another naslc (process 4242); wait for it to end, or stop it first" "it is refused, with the holder named"
+touch "$tmp.release"
+wait "$holder" 2> /dev/null
 # ---- damage in the middle of a log is not what a crash leaves: nothing is cut ----
 cp -r "$tmp.whole" "$tmp.mid"
 sed -i '3a\\' "$tmp.mid/log.jsonl"

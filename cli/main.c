@@ -96,7 +96,8 @@ static void usage(FILE *f) {
           "  -h, --help     show this help;  --version  show the version\n"
           "threads: --threads N, else $NASLC_THREADS, else every core\n"
           "\nexit status: 0 ok, 1 the file has errors, 2 bad command line, 3 a file cannot be read,\n"
-          "4 the architecture cannot be built, training failed, or a gradient check failed\n"
+          "4 the architecture cannot be built, training failed, or a gradient check failed,\n"
+          "5 out of memory, 6 a run stopped by a signal (resume it)\n"
           "see naslc(1), nasl(5) and nasl-stdlib(7)\n");
 }
 

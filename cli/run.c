@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "runtime/search/evaluate.h"
@@ -19,14 +20,38 @@ static int exit_status(int error) {
     case SEARCH_E_UNSUPPORTED: return EXIT_USAGE;   /* a space this evaluator cannot search */
     case SEARCH_E_INTERNAL: return EXIT_TRAIN;
     case SEARCH_E_BUSY: return EXIT_IO;             /* another process has the run directory */
+    case SEARCH_E_EXISTS: return EXIT_USAGE;        /* a new run would overwrite one: --resume it */
     default: return EXIT_IO;                        /* files and directories */
   }
 }
 
-static volatile int stop_requested;
+static volatile sig_atomic_t stop_requested;
 static void on_interrupt(int sig) {
   (void)sig;
+  static const char say[] = "naslc: stopping after the child in flight; the same signal again stops at once\n";
+  if (!stop_requested) {
+    ssize_t w = write(2, say, sizeof say - 1); /* async-signal-safe; nothing to do if it fails */
+    (void)w;
+  }
   stop_requested = 1;
+}
+
+/* Ctrl-C, SIGTERM and SIGHUP ask the search to stop after the child in
+ * flight (search_opts.stop); each handler is reset when it runs, so the
+ * same signal a second time ends the process at once, which the run
+ * directory survives as it survives kill -9. A signal ignored when naslc
+ * starts (nohup ignores SIGHUP) stays ignored. */
+static void catch_stop_signals(void) {
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+    struct sigaction old, sa;
+    if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sigs[i], &sa, NULL);
+  }
 }
 
 int cmd_run(cli *c) {
@@ -54,21 +79,10 @@ int cmd_run(cli *c) {
   if (c->given & O_RESUME) snprintf(dir, sizeof dir, "%s", cli_text(c, O_RESUME));
   else if (c->given & O_DIR) snprintf(dir, sizeof dir, "%s", cli_text(c, O_DIR));
   else snprintf(dir, sizeof dir, "runs/%s", g->name);
-  char logp[4200];
-  snprintf(logp, sizeof logp, "%s/log.jsonl", dir);
-  struct stat lst;
-  if (!(c->given & O_RESUME) && stat(logp, &lst) == 0 && lst.st_size > 0) {
-    fprintf(stderr, "naslc: '%s' already holds a run; resume it with --resume %s or choose another --dir\n", dir, dir);
-    search_evaluator_close(&e);
-    grammar_free(g);
-    strbuf_free(&err);
-    return EXIT_USAGE;
-  }
   search_opts o = {dir, (c->given & O_RESUME) != 0, quiet, (long)cli_num(c, O_SAMPLES, 0), 0, c->file, &stop_requested,
                    NULL, NULL};
   if (g->ndecisions == 0 && !(c->given & O_SAMPLES)) o.samples = 1; /* one architecture: train it once */
-  signal(SIGINT, on_interrupt);
-  signal(SIGTERM, on_interrupt);
+  catch_stop_signals();
   if (!quiet)
     fprintf(stderr, "%s search of '%s' (%s architectures), run directory %s\n",
             s->strategy == STRATEGY_REINFORCE ? "REINFORCE" : "random", g->name,
@@ -79,8 +93,10 @@ int cmd_run(cli *c) {
     fprintf(stderr, "naslc: %s\n", err.data);
     status = exit_status(rc);
   } else {
-    if (sum.stopped) fprintf(stderr, "stopped at sample %ld; continue with: naslc run %s --resume %s\n", sum.samples,
-                             c->file, dir);
+    if (sum.stopped) {
+      fprintf(stderr, "stopped at sample %ld; continue with: naslc run %s --resume %s\n", sum.samples, c->file, dir);
+      status = EXIT_STOPPED;
+    }
     printf("samples %ld, children evaluated %ld, repeats %ld\n", sum.samples, sum.evaluated, sum.hits);
     printf("best reward %.6f: %s\n", sum.best_reward, sum.best_key);
     if (!isnan(sum.best_test))

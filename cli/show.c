@@ -42,11 +42,11 @@ int cmd_show(cli *c) {
     strbuf text, err;
     strbuf_init(&text);
     strbuf_init(&err);
-    int e = strbuf_read_file(&text, record);
+    int e = strbuf_read_file(&text, record, NASL_LIMIT_RECORD);
     char *nl = e ? NULL : memchr(text.data, '\n', text.len);
     json_value *v = e ? NULL : json_parse(&mem, text.data, nl ? (size_t)(nl - text.data) : text.len, &err);
     const json_value *f = json_get(v, "file");
-    if (e) fprintf(stderr, "naslc: cannot read '%s': %s\n", record, strerror(e));
+    if (e) fprintf(stderr, "naslc: cannot read '%s': %s\n", record, strbuf_read_error(e, NASL_LIMIT_RECORD));
     else if (!f || f->kind != JSON_STRING)
       fprintf(stderr, "naslc: '%s' is not an architecture record naming its space; use 'naslc show FILE --arch %s'\n",
               record, record);

@@ -15,26 +15,30 @@ struct arena_block {
   _Alignas(16) unsigned char data[];
 };
 
-static void out_of_memory(size_t size) {
-  fprintf(stderr, "naslc: out of memory (asked for %zu bytes)\n", size);
-  exit(70);
+void nasl_out_of_memory(size_t size) {
+  if (size)
+    fprintf(stderr, "naslc: out of memory (asked for %zu bytes); free memory, or use a smaller network, batch or data set\n",
+            size);
+  else
+    fprintf(stderr, "naslc: out of memory; free memory, or use a smaller network, batch or data set\n");
+  exit(NASL_EXIT_NOMEM);
 }
 
 void *xmalloc(size_t size) {
   void *p = malloc(size ? size : 1);
-  if (!p) out_of_memory(size);
+  if (!p) nasl_out_of_memory(size);
   return p;
 }
 
 void *xrealloc(void *p, size_t size) {
   void *q = realloc(p, size ? size : 1);
-  if (!q) out_of_memory(size);
+  if (!q) nasl_out_of_memory(size);
   return q;
 }
 
 void *xcalloc(size_t n, size_t size) {
   void *p = calloc(n ? n : 1, size ? size : 1);
-  if (!p) out_of_memory(n * size);
+  if (!p) nasl_out_of_memory(n * size);
   return p;
 }
 
@@ -62,9 +66,9 @@ static void *bump(arena *a, size_t size, size_t align) {
   if (!a->head || a->used + pad + size > a->head->size) {
     size_t bsize = size + align > ARENA_BLOCK_MIN ? size + align : ARENA_BLOCK_MIN;
     if (a->head && a->head->size * 2 > bsize && a->head->size < ((size_t)1 << 30)) bsize = a->head->size * 2;
-    if (bsize > SIZE_MAX - sizeof(arena_block)) out_of_memory(size);
+    if (bsize > SIZE_MAX - sizeof(arena_block)) nasl_out_of_memory(size);
     arena_block *b = malloc(sizeof(arena_block) + bsize);
-    if (!b) out_of_memory(size);
+    if (!b) nasl_out_of_memory(size);
     b->prev = a->head;
     b->size = bsize;
     a->head = b;
@@ -99,7 +103,7 @@ void arena_reset(arena *a) {
   if (total > keep->size) {
     free(keep);
     keep = malloc(sizeof(arena_block) + total);
-    if (!keep) out_of_memory(total);
+    if (!keep) nasl_out_of_memory(total);
     keep->size = total;
   }
   keep->prev = NULL;

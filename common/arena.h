@@ -3,11 +3,19 @@
  * The AST, the grammar and sampled architectures each live in one arena, so a
  * structure is released by a single arena_free() and nothing is freed piecemeal.
  * Allocation failure is the only fatal condition in naslc (there is no sensible
- * recovery when malloc fails), and it is reported before exiting. */
+ * recovery when malloc fails): nasl_out_of_memory() reports it and exits with
+ * NASL_EXIT_NOMEM (naslc(1), EXIT STATUS). */
 #ifndef NASLC_ARENA_H
 #define NASLC_ARENA_H
 
 #include <stddef.h>
+
+/* The exit status of a process that ran out of memory. */
+#define NASL_EXIT_NOMEM 5
+
+/* Prints "naslc: out of memory (asked for SIZE bytes); ..." on standard error
+ * and exits with NASL_EXIT_NOMEM. size 0: the size is not known. */
+_Noreturn void nasl_out_of_memory(size_t size);
 
 typedef struct arena_block arena_block;
 

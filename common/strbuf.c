@@ -4,9 +4,12 @@
 #include <math.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/arena.h"
 
@@ -93,13 +96,58 @@ char *strbuf_take(strbuf *b) {
   return p;
 }
 
-int strbuf_read_file(strbuf *b, const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return errno;
-  char chunk[65536];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) strbuf_add(b, chunk, n);
-  int err = ferror(f) ? (errno ? errno : EIO) : 0;
-  fclose(f);
+int strbuf_read_file(strbuf *b, const char *path, size_t limit) {
+  int fd;
+  do fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return errno;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return e;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return S_ISDIR(st.st_mode) ? EISDIR : STRBUF_E_NOTREG;
+  }
+  if ((unsigned long long)st.st_size > limit) {
+    close(fd);
+    return STRBUF_E_TOOBIG;
+  }
+  size_t start = b->len;
+  int err = 0;
+  reserve(b, (size_t)st.st_size + 1);
+  for (;;) { /* the size may change while reading: read to the end, to the limit */
+    reserve(b, 65536);
+    ssize_t r = read(fd, b->data + b->len, 65536);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      err = errno;
+      break;
+    }
+    if (r == 0) break;
+    b->len += (size_t)r;
+    if (b->len - start > limit) {
+      err = STRBUF_E_TOOBIG;
+      break;
+    }
+  }
+  close(fd);
+  if (err) b->len = start;
+  b->data[b->len] = 0;
   return err;
+}
+
+const char *strbuf_read_error(int e, size_t limit) {
+  static _Thread_local char text[128];
+  if (e == STRBUF_E_NOTREG) return "not a regular file (a device, a pipe or a socket)";
+  if (e != STRBUF_E_TOOBIG) return strerror(e);
+  if (limit >= ((size_t)1 << 30) && limit % ((size_t)1 << 30) == 0)
+    snprintf(text, sizeof text, "larger than %zu GiB, the limit for this kind of file (naslc(1), LIMITS)", limit >> 30);
+  else if (limit >= ((size_t)1 << 20) && limit % ((size_t)1 << 20) == 0)
+    snprintf(text, sizeof text, "larger than %zu MiB, the limit for this kind of file (naslc(1), LIMITS)", limit >> 20);
+  else
+    snprintf(text, sizeof text, "larger than %zu bytes, the limit for this kind of file (naslc(1), LIMITS)", limit);
+  return text;
 }

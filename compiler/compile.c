@@ -62,9 +62,9 @@ grammar *nasl_compile_text(const char *path, const char *text, size_t len, const
 grammar *nasl_compile_file(const char *path, const nasl_options *opt, nasl_diag *d) {
   strbuf b;
   strbuf_init(&b);
-  int err = strbuf_read_file(&b, path);
+  int err = strbuf_read_file(&b, path, NASL_LIMIT_SOURCE);
   if (err) {
-    nasl_error(d, NASL_NOLOC, "cannot read '%s': %s", path, strerror(err));
+    nasl_error(d, NASL_NOLOC, "cannot read '%s': %s", path, strbuf_read_error(err, NASL_LIMIT_SOURCE));
     strbuf_free(&b);
     return NULL;
   }

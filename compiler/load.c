@@ -55,9 +55,9 @@ static void load_path(compiler *c, const char *path, nasl_loc from, const char *
   if (already_loaded(c, path)) return;
   strbuf b;
   strbuf_init(&b);
-  int err = strbuf_read_file(&b, path);
+  int err = strbuf_read_file(&b, path, NASL_LIMIT_SOURCE);
   if (err) {
-    nasl_error(c->d, from, "cannot read %s '%s': %s", what, path, strerror(err));
+    nasl_error(c->d, from, "cannot read %s '%s': %s", what, path, strbuf_read_error(err, NASL_LIMIT_SOURCE));
     if (from.file < 0 || !strcmp(what, "the stdlib"))
       nasl_note(c->d, from, "the stdlib is found through --stdlib DIR, $NASLC_STDLIB or the installed copy");
     strbuf_free(&b);

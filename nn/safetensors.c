@@ -332,10 +332,10 @@ int st_read(const char *path, st_file *f, strbuf *err) {
   if (!path) return fail(err, path, "no input path");
   strbuf buf;
   strbuf_init(&buf);
-  int e = strbuf_read_file(&buf, path);
+  int e = strbuf_read_file(&buf, path, NASL_LIMIT_WEIGHTS);
   if (e) {
     strbuf_free(&buf);
-    return fail(err, path, "cannot read: %s", strerror(e));
+    return fail(err, path, "cannot read: %s", strbuf_read_error(e, NASL_LIMIT_WEIGHTS));
   }
   const unsigned char *s = (const unsigned char *)buf.data;
   int rc = -1;

@@ -37,6 +37,24 @@ run 3 "a missing file" check no/such/space.nasl
 says "naslc: cannot read 'no/such/space.nasl': No such file or directory" "missing file named with the reason"
 run 3 "a directory given as the file" check examples
 says "naslc: cannot read 'examples': Is a directory" "directory rejected with the reason"
+# files read whole must be regular files under a size cap (naslc(1), LIMITS)
+run 3 "a device given as the file" check /dev/zero
+says "naslc: cannot read '/dev/zero': not a regular file (a device, a pipe or a socket)" "it is refused at once, not read until memory runs out"
+mkfifo "$tmp.fifo"
+run 3 "a pipe given as the file" check "$tmp.fifo"
+says "naslc: cannot read '$tmp.fifo': not a regular file (a device, a pipe or a socket)" "it is refused without waiting for a writer"
+printf 'import "/dev/zero"\nspace s { layer { conv2d(filters: 8) } }\n' > "$tmp.imp.nasl"
+run 1 "an import of a device" check "$tmp.imp.nasl"
+says_line "$tmp.imp.nasl:1:8: error: cannot read imported file '/dev/zero': not a regular file (a device, a pipe or a socket)" "the import is named"
+head -c 16777217 /dev/zero > "$tmp.huge.nasl"
+run 3 "a source over 16 MiB" check "$tmp.huge.nasl"
+says "naslc: cannot read '$tmp.huge.nasl': larger than 16 MiB, the limit for this kind of file (naslc(1), LIMITS)" "the cap is named"
+rm -f "$tmp.huge.nasl"
+run 3 "a device as an architecture record" show examples/cnn_v1.nasl --arch /dev/zero
+says "naslc: cannot read '/dev/zero': not a regular file (a device, a pipe or a socket)" "the record is refused"
+mkdir "$tmp.devlog" && ln -s /dev/zero "$tmp.devlog/log.jsonl"
+run 3 "a run log that is a device" report "$tmp.devlog"
+says_like "naslc: cannot read '$tmp.devlog/log.jsonl': not a regular file \(a device, a pipe or a socket\).*" "the log is refused"
 printf 'space s { layer { conv2 } }\n' > "$tmp.bad.nasl"
 run 1 "an invalid file" check "$tmp.bad.nasl"
 says "$tmp.bad.nasl:1:19: error: unknown operation 'conv2'; did you mean 'conv2d'?
@@ -228,6 +246,43 @@ run 3 "a second process on a run directory in use" run "$tmp.search.nasl" --resu
 says "naslc: '$tmp.busy' is in use by another naslc (process 4242); wait for it to end, or stop it first" "it is refused, with the holder named"
 touch "$tmp.release"
 wait "$holder" 2> /dev/null
+# Two real searches on one directory: a run that cannot end during the test
+# (a million samples) holds it; each wait is for a state (the lock naming the
+# holder and a logged child), never for a time.
+sed 's/samples: 40;/samples: 1000000;/' "$tmp.search.nasl" > "$tmp.long.nasl"
+hold() { # DIR: starts a long run or resume on DIR in the background ($held)
+  if [ -d "$1" ]; then set -- --resume "$1"; else set -- --dir "$1"; fi
+  env --default-signal=INT "$NASLC" run "$tmp.long.nasl" "$@" --threads 1 --quiet > "$tmp.held.out" 2> "$tmp.held.err" &
+  held=$!
+  while { [ "$(cat "$2/lock" 2> /dev/null)" != "$held" ] || [ "$(wc -l < "$2/log.jsonl" 2> /dev/null || echo 0)" -lt 2 ]; } &&
+    kill -0 "$held" 2> /dev/null; do sleep 0.05; done
+}
+stop_held() { # SIGNAL: sends it to $held, waits, leaves its exit status and messages as a command's
+  kill -"$1" "$held"; wait "$held"; got=$?
+  cp "$tmp.held.out" "$tmp.out"; cp "$tmp.held.err" "$tmp.err"
+  if [ "$got" -eq 6 ]; then ok "SIG$1 stops the run (exit 6)"; else echo "# exit $got"; fail "SIG$1 stops the run (exit 6)"; fi
+}
+hold "$tmp.two"
+run 3 "two runs at once on one directory: the second" run "$tmp.long.nasl" --dir "$tmp.two" --threads 1 --quiet
+says "naslc: '$tmp.two' is in use by another naslc (process $held); wait for it to end, or stop it first" "the second run is refused, the first named"
+stop_held TERM
+says_like "stopped at sample [0-9]+; continue with: naslc run $tmp.long.nasl --resume $tmp.two" "it says how to continue"
+says_line "naslc: stopping after the child in flight; the same signal again stops at once" "it says what it does on the signal"
+hold "$tmp.two"
+run 3 "two resumes at once: the second" run "$tmp.long.nasl" --resume "$tmp.two" --threads 1 --quiet
+says "naslc: '$tmp.two' is in use by another naslc (process $held); wait for it to end, or stop it first" "the second resume is refused, the first named"
+stop_held HUP
+hold "$tmp.two"
+stop_held INT
+lines=$(wc -l < "$tmp.two/log.jsonl") whole=$(wc -l < "$tmp.whole/log.jsonl")
+[ "$lines" -lt "$whole" ] || lines=$whole # compared as far as both go
+strip "$tmp.two/log.jsonl" | head -n "$lines" > "$tmp.two.log"
+strip "$tmp.whole/log.jsonl" | head -n "$lines" > "$tmp.whole.head"
+if [ "$lines" -ge 2 ] && cmp -s "$tmp.two.log" "$tmp.whole.head"; then
+  ok "stopped by three signals and resumed twice, the log is the uninterrupted run's"
+else
+  fail "stopped by three signals and resumed twice, the log is the uninterrupted run's"
+fi
 # ---- damage in the middle of a log is not what a crash leaves: nothing is cut ----
 cp -r "$tmp.whole" "$tmp.mid"
 sed -i '3a\\' "$tmp.mid/log.jsonl"

@@ -198,12 +198,42 @@ static char tmpdir[256]; /* short enough for every path built from it */
 static int file_is(const char *path, const char *want) {
   strbuf b;
   strbuf_init(&b);
-  int ok = strbuf_read_file(&b, path) == 0 && b.len == strlen(want) && !memcmp(b.data, want, b.len);
+  int ok = strbuf_read_file(&b, path, (size_t)-1) == 0 && b.len == strlen(want) && !memcmp(b.data, want, b.len);
   strbuf_free(&b);
   return ok;
 }
 
 static int exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* strbuf_read_file: regular files only, at most the limit, b kept on error */
+static void test_read_file(void) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/ten", tmpdir);
+  strbuf err, b;
+  strbuf_init(&err);
+  strbuf_init(&b);
+  fs_write_atomic(path, "0123456789", 10, &err);
+  strbuf_puts(&b, "kept");
+  tap_result(strbuf_read_file(&b, path, 10) == 0 && b.len == 14 && !strcmp(b.data, "kept0123456789"),
+             "a file of exactly the limit is read, appended");
+  strbuf_clear(&b);
+  strbuf_puts(&b, "kept");
+  int e = strbuf_read_file(&b, path, 9);
+  tap_result(e == STRBUF_E_TOOBIG && b.len == 4 && !strcmp(b.data, "kept"), "one byte over the limit: too big, b as it was");
+  tap_result(!strcmp(strbuf_read_error(e, 9), "larger than 9 bytes, the limit for this kind of file (naslc(1), LIMITS)"),
+             "the reason names the limit: %s", strbuf_read_error(e, 9));
+  tap_result(!strcmp(strbuf_read_error(STRBUF_E_TOOBIG, (size_t)16 << 20),
+                     "larger than 16 MiB, the limit for this kind of file (naslc(1), LIMITS)"),
+             "a limit in MiB is given in MiB");
+  tap_result(strbuf_read_file(&b, "/dev/zero", 1 << 20) == STRBUF_E_NOTREG && b.len == 4, "a device is not read");
+  tap_result(strbuf_read_file(&b, tmpdir, 1 << 20) == EISDIR, "a directory: EISDIR");
+  snprintf(path, sizeof path, "%s/none", tmpdir);
+  tap_result(strbuf_read_file(&b, path, 1 << 20) == ENOENT, "a missing file: ENOENT");
+  snprintf(path, sizeof path, "%s/ten", tmpdir);
+  unlink(path);
+  strbuf_free(&b);
+  strbuf_free(&err);
+}
 
 static void test_atomic(void) {
   char path[300], tmp[320], sub[300], target[300], ro[300], inro[320];
@@ -468,6 +498,7 @@ int main(void) {
   test_json_options();
   test_json_numbers();
   test_atomic();
+  test_read_file();
   test_strmap();
   test_utf8();
   test_parse();

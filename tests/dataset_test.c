@@ -51,7 +51,7 @@ static void write_gz(const char *path, const void *data, size_t len) {
 static unsigned char *slurp(const char *path, size_t *len) {
   strbuf b;
   strbuf_init(&b);
-  if (strbuf_read_file(&b, path) != 0) fail_setup(path);
+  if (strbuf_read_file(&b, path, (size_t)-1) != 0) fail_setup(path);
   *len = b.len;
   unsigned char *p = (unsigned char *)strbuf_take(&b);
   strbuf_free(&b); /* strbuf_take leaves a fresh empty buffer behind */

@@ -172,7 +172,7 @@ static int fuzz_file(const char *path, int iterations) {
   strbuf_init(&src);
   strbuf_init(&text);
   strbuf_init(&diag);
-  if (strbuf_read_file(&src, path)) {
+  if (strbuf_read_file(&src, path, (size_t)-1)) {
     tap_result(0, "read %s", path);
     return 0;
   }

@@ -260,7 +260,7 @@ static int threads_with_env(const char *value, int requested, strbuf *said) {
   close(saved);
   close(fd);
   strbuf_clear(said);
-  strbuf_read_file(said, path);
+  strbuf_read_file(said, path, (size_t)-1);
   remove(path);
   if (said->len && said->data[said->len - 1] == '\n') said->data[--said->len] = 0; /* one TAP line */
   return n;

@@ -123,7 +123,7 @@ static void test_manual(void) {
   snprintf(path, sizeof path, "%s/man/nasl-stdlib.7", top ? top : ".");
   strbuf page;
   strbuf_init(&page);
-  if (strbuf_read_file(&page, path)) {
+  if (strbuf_read_file(&page, path, (size_t)-1)) {
     tap_result(0, "nasl-stdlib(7) can be read (%s)", path);
     strbuf_free(&page);
     return;

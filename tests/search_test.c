@@ -227,7 +227,7 @@ static int read_file(const char *dir, strbuf *out) {
   char path[512];
   snprintf(path, sizeof path, "%s/log.jsonl", dir);
   strbuf_clear(out);
-  return strbuf_read_file(out, path);
+  return strbuf_read_file(out, path, (size_t)-1);
 }
 
 /* the log without the timing field, which differs between runs */

@@ -107,9 +107,9 @@ static int read_text(const char *path, const char *hint, strbuf *b, strbuf *err)
     errf(err, "%s: is a directory, not a text file; %s", path, hint);
     return -1;
   }
-  int e = strbuf_read_file(b, path);
+  int e = strbuf_read_file(b, path, NASL_LIMIT_CORPUS);
   if (e) {
-    errf(err, "%s: cannot read: %s; %s", path, strerror(e), hint);
+    errf(err, "%s: cannot read: %s; %s", path, strbuf_read_error(e, NASL_LIMIT_CORPUS), hint);
     return -1;
   }
   if (b->len >= 2 && (unsigned char)b->data[0] == 0x1f && (unsigned char)b->data[1] == 0x8b) {

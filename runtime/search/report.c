@@ -69,9 +69,9 @@ int search_report_load(const char *dir, int quiet, search_report *r, strbuf *err
   strbuf_init(&path);
   strbuf_init(&text);
   strbuf_printf(&path, "%s/log.jsonl", dir);
-  int rc = 0, e = strbuf_read_file(&text, path.data);
+  int rc = 0, e = strbuf_read_file(&text, path.data, NASL_LIMIT_LOG);
   if (e) {
-    strbuf_printf(err, "cannot read '%s': %s (is '%s' a run directory?)", path.data, strerror(e), dir);
+    strbuf_printf(err, "cannot read '%s': %s (is '%s' a run directory?)", path.data, strbuf_read_error(e, NASL_LIMIT_LOG), dir);
     rc = -1;
   } else {
     read_lines(r, path.data, &text, quiet);

@@ -180,11 +180,11 @@ static int read_line(rundir_log *log, arena *mem, const char *line, size_t len) 
 int rundir_read_log(const char *path, rundir_log *log, int quiet, strbuf *err) {
   strbuf text;
   strbuf_init(&text);
-  int e = strbuf_read_file(&text, path);
+  int e = strbuf_read_file(&text, path, NASL_LIMIT_LOG);
   if (e) {
     strbuf_free(&text);
     if (e == ENOENT) return 0;
-    strbuf_printf(err, "cannot read the run log '%s': %s", path, strerror(e));
+    strbuf_printf(err, "cannot read the run log '%s': %s", path, strbuf_read_error(e, NASL_LIMIT_LOG));
     return -1;
   }
   arena mem;

@@ -78,8 +78,8 @@ static int open_run(run *r) {
     r->s.evaluated = r->known.lines; /* children logged after the checkpoint count too */
     if (!o->quiet) fprintf(stderr, "resuming %s at sample %ld of %ld\n", o->dir, r->s.samples, r->budget);
   } else if (stat(r->log_path, &st) == 0 && st.st_size > 0) {
-    strbuf_printf(r->err, "'%s' already holds a run; resume it with --resume or choose another directory", o->dir);
-    return SEARCH_E_FILE;
+    strbuf_printf(r->err, "'%s' already holds a run; resume it with --resume %s or choose another --dir", o->dir, o->dir);
+    return SEARCH_E_EXISTS;
   } else if (rundir_write_checkpoint(o->dir, &r->s, ctl, &r->opt, r->err)) {
     return SEARCH_E_FILE;
   }

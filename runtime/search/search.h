@@ -47,7 +47,8 @@ typedef enum search_error {
   SEARCH_E_REWARD = -2,      /* the reward formula cannot be evaluated */
   SEARCH_E_UNSUPPORTED = -3, /* the space cannot be searched with its evaluator */
   SEARCH_E_INTERNAL = -4,    /* the controller drew something the grammar rejects (a bug) */
-  SEARCH_E_BUSY = -5         /* another process holds the run directory */
+  SEARCH_E_BUSY = -5,        /* another process holds the run directory */
+  SEARCH_E_EXISTS = -6       /* a new run into a directory that holds one */
 } search_error;
 
 /* Evaluates one architecture; key is its canonical string. Returns 0 (with

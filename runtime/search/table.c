@@ -44,9 +44,9 @@ int search_table_load(const char *path, const char *key, const char *column, sea
   *out = NULL;
   strbuf text;
   strbuf_init(&text);
-  int e = strbuf_read_file(&text, path);
+  int e = strbuf_read_file(&text, path, NASL_LIMIT_TABLE);
   if (e) {
-    strbuf_printf(err, "cannot read the reward table '%s': %s", path, strerror(e));
+    strbuf_printf(err, "cannot read the reward table '%s': %s", path, strbuf_read_error(e, NASL_LIMIT_TABLE));
     strbuf_free(&text);
     return -1;
   }

@@ -23,6 +23,20 @@ static int save(const cli *c, const arch *a, const nn_params *params, const trai
   return rc ? EXIT_IO : EXIT_OK;
 }
 
+/* --save DIR checked before any training (train_save_check), so that a
+ * directory that cannot take the model is found before the work is done;
+ * EXIT_OK, or EXIT_IO after saying why. */
+static int check_save(const cli *c) {
+  const char *dir = cli_text(c, O_SAVE);
+  if (!dir) return EXIT_OK;
+  strbuf err;
+  strbuf_init(&err);
+  int rc = train_save_check(dir, &err);
+  if (rc) fprintf(stderr, "naslc: cannot save the model: %s; nothing was trained\n", err.data);
+  strbuf_free(&err);
+  return rc ? EXIT_IO : EXIT_OK;
+}
+
 static int train_lm(cli *c, grammar *g, const arch *a) {
   int quiet = (c->given & O_QUIET) != 0, status = EXIT_OK;
   int threads = cli_threads(c);
@@ -77,7 +91,8 @@ int cmd_train(cli *c) {
                        "train");
     }
     if (cli_arch(c, g, &a, &status) == 0) {
-      status = train_lm(c, g, &a);
+      status = check_save(c);
+      if (status == EXIT_OK) status = train_lm(c, g, &a);
       arch_free(&a);
     }
     grammar_free(g);
@@ -89,6 +104,7 @@ int cmd_train(cli *c) {
   }
   strbuf err;
   strbuf_init(&err);
+  if ((status = check_save(c)) != EXIT_OK) goto done;
   int threads = cli_threads(c);
   int quiet = (c->given & O_QUIET) != 0;
   if (c->given & O_SUBSET) g->train.subset = (int)cli_num(c, O_SUBSET, 0);

@@ -51,10 +51,11 @@ typedef struct st_tensor {
 } st_tensor;
 
 /* Writes tensors (and metadata pairs, may be NULL/0) to path atomically, as
- * fs_atomic does (common/fsutil.h): to "path.tmp", fsync, rename, then a
- * best-effort fsync of the directory.
- * Returns 0, or -1 with a message in err; on failure path is untouched and
- * path.tmp removed. Names must be unique, non-empty, valid UTF-8 and not
+ * fs_atomic does (common/fsutil.h): to "path.tmp", fsync, rename, then an
+ * fsync of the directory.
+ * Returns 0, or -1 with a message in err; on failure path.tmp is removed and
+ * path is untouched (unless only the directory's sync failed, see
+ * fsutil.h). Names must be unique, non-empty, valid UTF-8 and not
  * "__metadata__"; metadata keys must be unique and keys and values valid
  * UTF-8. */
 int st_write(const char *path, const st_tensor *tensors, int n, const char *const *meta_keys,

@@ -145,6 +145,16 @@ for f in arch.json weights.safetensors history.json; do
   if [ -s "$tmp.run/$f" ]; then ok "--save writes $f"; else fail "--save writes $f"; fi
 done
 cp "$tmp.out" "$tmp.train.out"
+# --save is checked before training, and what a directory holds is never mixed into a saved model
+: > "$tmp.notdir"
+run 3 "train --save into a directory that cannot be made" train "$tmp.train.nasl" --arch "$tmp.arch.json" --save "$tmp.notdir/model" --quiet
+says "naslc: cannot save the model: cannot create the directory '$tmp.notdir/model': Not a directory; nothing was trained" "the --save directory is checked before training"
+if [ ! -s "$tmp.out" ]; then ok "nothing was trained"; else fail "nothing was trained"; fi
+mkdir -p "$tmp.other" && echo keep > "$tmp.other/notes.txt"
+run 3 "train --save into a directory holding other files" train "$tmp.train.nasl" --arch "$tmp.arch.json" --save "$tmp.other" --quiet
+says "naslc: cannot save the model: '$tmp.other' holds 'notes.txt', which is not one of the files of the set (arch.json, history.json, weights.safetensors); nothing was trained" "the foreign file is named"
+if [ "$(ls "$tmp.other")" = notes.txt ] && [ ! -s "$tmp.out" ]; then ok "the other file is left alone, nothing trained"; else fail "the other file is left alone, nothing trained"; fi
+if [ -z "$(ls -d "$tmp.run".* 2> /dev/null)" ]; then ok "--save leaves nothing beside its directory"; else fail "--save leaves nothing beside its directory"; fi
 run 0 "train again with the same seed" train "$tmp.train.nasl" --arch "$tmp.arch.json" --quiet
 again=$(sed -n 's/.*test accuracy \([0-9.]*\).*/\1/p' "$tmp.out")
 if [ -n "$acc" ] && [ "$again" = "$acc" ]; then

@@ -303,8 +303,11 @@ int rundir_lock(const char *dir, strbuf *err) {
   }
   char pid[32];
   int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-  int written = ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)len, 0) == len;
-  (void)written; /* the process id only serves another process's message */
+  if (ftruncate(fd, 0) || fs_write_all(fd, pid, (size_t)len)) { /* a disk that takes no process id takes no run */
+    strbuf_printf(err, "cannot write '%s': %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
   return fd;
 }
 

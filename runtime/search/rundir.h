@@ -29,7 +29,8 @@ typedef struct run_state {
 
 /* Takes dir/lock (an advisory flock, which the kernel drops when the
  * process ends) and writes the process id into it: the file descriptor, or
- * -1 with a message naming the holder when another process has it. */
+ * -1 with a message naming the holder when another process has it, or the
+ * file and the reason when it cannot be opened or written. */
 int rundir_lock(const char *dir, strbuf *err);
 /* Releases it (fd < 0: nothing). */
 void rundir_unlock(int fd);

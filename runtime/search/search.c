@@ -4,6 +4,7 @@
 #include "runtime/search/search.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ typedef struct run {
   nn_optim opt;               /* REINFORCE: its optimizer */
   rundir_log known;           /* a resumed run: what its log holds */
   char log_path[4096];        /* dir/log.jsonl */
-  FILE *log;                  /* open for appending, or NULL */
+  int log;                    /* open for appending (fs_append_synced), or -1 */
   int lock;                   /* the run directory's lock (rundir_lock), or -1 */
   nn_ctx ctx;                 /* the controller's graph of the batch */
   controller_sample *batch;   /* the batch's samples */
@@ -54,6 +55,15 @@ typedef struct run {
   long start_samples;         /* samples settled before it */
   strbuf *err;                /* the first error */
 } run;
+
+/* A run directory whose run failed before its first checkpoint (which is
+ * written before any child is evaluated): no checkpoint, nothing logged. */
+static int never_started(const char *dir, const char *log_path) {
+  char path[4200];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/checkpoint.safetensors", dir);
+  return stat(path, &st) && errno == ENOENT && (stat(log_path, &st) || st.st_size == 0);
+}
 
 /* Opens or resumes the run directory: the state, the controller and the
  * log. 0, or a search_error. */
@@ -71,6 +81,11 @@ static int open_run(run *r) {
   if ((r->lock = rundir_lock(o->dir, r->err)) < 0) return SEARCH_E_BUSY;
   snprintf(r->log_path, sizeof r->log_path, "%s/log.jsonl", o->dir);
   controller *ctl = r->reinforce ? &r->ctl : NULL;
+  if (o->resume && never_started(o->dir, r->log_path)) {
+    strbuf_printf(r->err, "'%s' holds no checkpoint and no log: the run stopped before it began, so there is nothing "
+                  "to resume; start it again with --dir %s", o->dir, o->dir);
+    return SEARCH_E_FILE;
+  }
   if (o->resume) {
     if (rundir_read_checkpoint(o->dir, &r->s, ctl, &r->opt, r->err) ||
         rundir_read_log(r->log_path, &r->known, o->quiet, r->err))
@@ -83,7 +98,7 @@ static int open_run(run *r) {
   } else if (rundir_write_checkpoint(o->dir, &r->s, ctl, &r->opt, r->err)) {
     return SEARCH_E_FILE;
   }
-  if (!(r->log = fopen(r->log_path, "a"))) {
+  if ((r->log = open(r->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666)) < 0) {
     strbuf_printf(r->err, "cannot open the run log '%s': %s", r->log_path, strerror(errno));
     return SEARCH_E_FILE;
   }
@@ -113,7 +128,7 @@ static int evaluate_sample(run *r, long idx, const arch *a, search_result *res) 
   r->s.evaluated++;
   smap_put(&r->known.by_key, r->key.data, res->reward);
   rundir_log_line(&r->line, idx, r->key.data, res, 0, a);
-  if (fputs(r->line.data, r->log) < 0 || fflush(r->log) || fsync(fileno(r->log))) {
+  if (fs_append_synced(r->log, r->line.data, r->line.len)) {
     strbuf_printf(r->err, "cannot write the run log '%s': %s", r->log_path, strerror(errno));
     return SEARCH_E_FILE;
   }
@@ -254,6 +269,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
   r.eval_ctx = eval_ctx;
   r.err = err;
   r.lock = -1;
+  r.log = -1;
   r.budget = o->samples > 0 ? o->samples : r.cfg->samples;
   r.minutes = o->minutes > 0 ? o->minutes : r.cfg->minutes;
   r.reinforce = r.cfg->strategy == STRATEGY_REINFORCE;
@@ -275,7 +291,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
     rc = loop(&r, sum);
     nn_ctx_free(&r.ctx);
   }
-  if (r.log) fclose(r.log);
+  if (r.log >= 0) close(r.log);
   rundir_unlock(r.lock);
   sum->samples = r.s.samples;
   sum->evaluated = r.s.evaluated;

@@ -19,7 +19,15 @@
  *                      process ends, however it ends
  * A resumed run restores the checkpoint and re-draws the batch it was in: the
  * same seed gives the same samples, and those already in the log take their
- * logged reward instead of being trained again. */
+ * logged reward instead of being trained again.
+ *
+ * A write that fails (a full disk, an I/O error) stops the search with
+ * SEARCH_E_FILE and a message naming the file; what is on disk is still a
+ * state to resume from: a log line is appended whole or not at all
+ * (fs_append_synced), the checkpoint and best.json are replaced atomically.
+ * A run that fails before its first checkpoint (written before any child is
+ * evaluated) has nothing to resume; --resume says so, and the run starts
+ * again with --dir. */
 #ifndef NASLC_SEARCH_H
 #define NASLC_SEARCH_H
 

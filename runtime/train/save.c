@@ -20,19 +20,27 @@ static void json_series(strbuf *b, const char *name, const double *v, int n) {
   strbuf_putc(b, ']');
 }
 
+/* The files of a saved model, all of them: the set that is replaced. */
+static const char *const saved_files[] = {"arch.json", "history.json", "weights.safetensors"};
+enum { SAVED_FILES = 3 };
+
+int train_save_check(const char *dir, strbuf *err) { return fs_dirset_check(dir, saved_files, SAVED_FILES, err); }
+
 int train_save(const char *dir, const arch *a, const char *file, const nn_params *params, const train_report *rep,
                strbuf *err) {
   if (fs_mkdirs(dir)) {
-    strbuf_printf(err, "cannot create '%s': %s", dir, strerror(errno));
+    strbuf_printf(err, "cannot create the directory '%s': %s", dir, strerror(errno));
     return -1;
   }
+  fs_dirset set;
+  if (fs_dirset_begin(&set, dir, err)) return -1;
   char path[PATH_MAX];
   strbuf rec, hist;
   strbuf_init(&rec);
   strbuf_init(&hist);
   arch_record_json(a, file, &rec);
   strbuf_putc(&rec, '\n');
-  snprintf(path, sizeof path, "%s/arch.json", dir);
+  snprintf(path, sizeof path, "%s/arch.json", set.stage);
   int rc = fs_write_atomic(path, rec.data, rec.len, err);
   strbuf_printf(&hist, "{\"epochs\":%d,", rep->epochs);
   if (rep->metric == TRAIN_PERPLEXITY) { /* a language model */
@@ -56,13 +64,17 @@ int train_save(const char *dir, const arch *a, const char *file, const nn_params
     strbuf_json_number(&hist, "%.6f", rep->reward);
   }
   strbuf_puts(&hist, "}\n");
-  snprintf(path, sizeof path, "%s/history.json", dir);
+  snprintf(path, sizeof path, "%s/history.json", set.stage);
   if (!rc) rc = fs_write_atomic(path, hist.data, hist.len, err);
-  snprintf(path, sizeof path, "%s/weights.safetensors", dir);
+  snprintf(path, sizeof path, "%s/weights.safetensors", set.stage);
   rec.data[rec.len - 1] = 0;
   const char *keys[] = {"naslc.arch", "naslc.version"}, *vals[] = {rec.data, PACKAGE_VERSION};
   if (!rc) rc = nn_params_save(params, path, keys, vals, 2, err);
   strbuf_free(&rec);
   strbuf_free(&hist);
-  return rc;
+  if (rc) {
+    fs_dirset_abort(&set, saved_files, SAVED_FILES);
+    return -1;
+  }
+  return fs_dirset_commit(&set, saved_files, SAVED_FILES, err);
 }

@@ -43,9 +43,16 @@ int train_evaluate(child *c, const ds_images *d, int batch, int threads, double 
  * named for rep->metric: valid_accuracy, valid_loss, test_accuracy and
  * test_loss, or valid_perplexity, test_perplexity and words_per_second;
  * then params, flops, seconds and the reward) and weights.safetensors
- * (params, with the record and naslc's version in its metadata), each
- * replaced atomically. 0, or -1 with a reason. */
+ * (params, with the record and naslc's version in its metadata). The three
+ * are replaced as one set (fs_dirset, common/fsutil.h): a reader of dir, or
+ * dir after a crash or a failed write, holds the whole old set or the whole
+ * new one. 0, or -1 with a reason (the old set untouched, unless the reason
+ * says the new one is in place but its directory could not be synced). */
 int train_save(const char *dir, const arch *a, const char *file, const nn_params *params, const train_report *rep,
                strbuf *err);
+/* What train_save will need, checked before any training: dir exists or is
+ * created, holds nothing but the files of a saved model, and a new set can
+ * be written beside it (fs_dirset_check). 0, or -1 with a reason. */
+int train_save_check(const char *dir, strbuf *err);
 
 #endif

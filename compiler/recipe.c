@@ -62,9 +62,12 @@ static const grammar_param table_params[] = {P_STR_REQ("file", "CSV file of rewa
 static const call_schema evaluators[] = {{"train", EVAL_TRAIN, 0, NULL}, {"table", EVAL_TABLE, 3, table_params}};
 
 enum { L_FASHION, L_MNIST, L_CIFAR10, L_CIFAR100, L_TEXT, L_PTB, L_KJV };
+/* IDX labels are bytes: at most 256 classes */
 static const grammar_param fashion_params[] = {
-    P_STR("dir", "/usr/share/datasets/fashion-mnist", "directory of the IDX files")};
-static const grammar_param mnist_params[] = {P_STR("dir", "/usr/share/datasets/mnist", "directory of the IDX files")};
+    P_STR("dir", "/usr/share/datasets/fashion-mnist", "directory of the IDX files"),
+    P_INT("classes", 2, 256, 10, "classes of the labels, 0..classes-1")};
+static const grammar_param mnist_params[] = {P_STR("dir", "/usr/share/datasets/mnist", "directory of the IDX files"),
+                                             P_INT("classes", 2, 256, 10, "classes of the labels, 0..classes-1")};
 static const grammar_param cifar10_params[] = {P_STR("dir", "data/cifar-10-batches-bin", "directory of the batches")};
 static const grammar_param cifar100_params[] = {P_STR("dir", "data/cifar-100-binary", "directory of train.bin, test.bin")};
 static const grammar_param text_params[] = {
@@ -76,7 +79,7 @@ static const grammar_param ptb_params[] = {
     P_INT("vocab", 2, 10000000, 10000, "most frequent words kept")};
 static const grammar_param kjv_params[] = {P_INT("vocab", 2, 10000000, 10000, "most frequent words kept")};
 static const call_schema loaders[] = {
-    {"fashion_mnist", L_FASHION, 1, fashion_params}, {"mnist", L_MNIST, 1, mnist_params},
+    {"fashion_mnist", L_FASHION, 2, fashion_params}, {"mnist", L_MNIST, 2, mnist_params},
     {"cifar10", L_CIFAR10, 1, cifar10_params},       {"cifar100", L_CIFAR100, 1, cifar100_params},
     {"text", L_TEXT, 4, text_params},                {"ptb", L_PTB, 2, ptb_params},
     {"kjv", L_KJV, 1, kjv_params}};
@@ -153,6 +156,8 @@ static int fill_dataset(compiler *c, const ast_expr *e, const char *name, gramma
     case L_FASHION: case L_MNIST: case L_CIFAR10: case L_CIFAR100: case L_PTB:
       ds->dir = arena_strdup(&c->g->mem, compiler_resolve_path(c, e->loc, v[0].sym));
       if (s->tag == L_PTB) ds->vocab = (int)v[1].i;
+      if (s->tag == L_FASHION || s->tag == L_MNIST) ds->classes = (int)v[1].i;
+      if (s->tag == L_CIFAR10 || s->tag == L_CIFAR100) ds->classes = s->tag == L_CIFAR10 ? 10 : 100;
       break;
     case L_TEXT:
       ds->train = arena_strdup(&c->g->mem, compiler_resolve_path(c, e->loc, v[0].sym));

@@ -246,6 +246,7 @@ typedef struct grammar_dataset {
   const char *name;    /* as declared ("fashion"), or the loader name */
   const char *loader;  /* fashion_mnist, mnist, cifar10, cifar100, text, kjv */
   const char *dir;     /* image loaders: directory of the files */
+  int classes;         /* image loaders: labels are 0..classes-1 (MNIST's: as declared, CIFAR's: 10 or 100) */
   const char *train, *valid, *test;  /* text: corpus files (valid/test may be NULL) */
   int vocab;           /* text, kjv: vocabulary cap */
 } grammar_dataset;

@@ -126,7 +126,7 @@ write("train", 600, 1)
 write("t10k", 200, 2)
 PY
 cat > "$tmp.train.nasl" <<NASL
-dataset quads = mnist(dir: "$tmp.data")
+dataset quads = mnist(dir: "$tmp.data", classes: 4)
 space s {
   layers 2 { conv2d(height: [1, 3], filters: [4, 8]); batchnorm; relu; inputs: anchor }
   head { maxpool(size: 2, stride: 2); dense }
@@ -208,6 +208,49 @@ says_line "naslc: $tmp.nodata: cannot open the data set directory (No such file 
 printf 'garbage' | gzip > "$tmp.data/t10k-labels-idx1-ubyte.gz"
 run 3 "train with a corrupt data file" train "$tmp.train.nasl" --arch "$tmp.arch.json"
 says_line "naslc: $tmp.data/t10k-labels-idx1-ubyte.gz: wrong magic number 0x67617262 (not an IDX file), expected 0x00000801 for IDX unsigned-byte labels; check that the path names an MNIST-style labels file" "the corrupt file is named"
+
+# ---- training and test files that do not fit together or the declaration ----
+# idx_set DIR PREFIX N SIDE [INDEX LABEL]: N images of SIDE x SIDE, gzipped,
+# labels i % 4 except label LABEL at item INDEX
+idx_set() {
+  mkdir -p "$1"
+  /usr/bin/env python3 - "$@" <<'PY'
+import gzip, struct, sys
+d, prefix, n, side = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+labels = bytearray(i % 4 for i in range(n))
+if len(sys.argv) > 6:
+    labels[int(sys.argv[5])] = int(sys.argv[6])
+with gzip.open(f"{d}/{prefix}-images-idx3-ubyte.gz", "wb") as f:
+    f.write(struct.pack(">IIII", 0x803, n, side, side) + bytes(i % 251 for i in range(n * side * side)))
+with gzip.open(f"{d}/{prefix}-labels-idx1-ubyte.gz", "wb") as f:
+    f.write(struct.pack(">II", 0x801, n) + bytes(labels))
+PY
+}
+idx_set "$tmp.side" train 200 8
+idx_set "$tmp.side" t10k 50 4
+sed "s|$tmp.data|$tmp.side|" "$tmp.train.nasl" > "$tmp.side.nasl"
+run 3 "a test set of another image size" train "$tmp.side.nasl" --arch "$tmp.arch.json" --quiet
+says "naslc: $tmp.side/t10k-images-idx3-ubyte.gz: images are 4x4, the training images ($tmp.side/train-images-idx3-ubyte.gz) are 8x8; the test set must hold images of the training set's size" "both files and sizes are named"
+idx_set "$tmp.label" train 200 8
+idx_set "$tmp.label" t10k 50 8 17 200
+sed "s|$tmp.data|$tmp.label|" "$tmp.train.nasl" > "$tmp.label.nasl"
+run 3 "a test label outside the declared classes" train "$tmp.label.nasl" --arch "$tmp.arch.json" --quiet
+says "naslc: $tmp.label/t10k-labels-idx1-ubyte.gz: label 200 at item 17 is outside the 4 classes of the data set (labels 0..3); the labels do not belong to it, or it has more classes: declare them with 'classes: N' in its loader call" "the label, its item and the classes are named"
+run 3 "eval checks the test labels too" eval "$tmp.label.nasl" --arch "$tmp.run/arch.json" --weights "$tmp.run/weights.safetensors"
+idx_set "$tmp.label" train 200 8 5 4
+run 3 "a training label outside the declared classes" train "$tmp.label.nasl" --arch "$tmp.arch.json" --quiet
+says "naslc: $tmp.label/train-labels-idx1-ubyte.gz: label 4 at item 5 is outside the 4 classes of the data set (labels 0..3); the labels do not belong to it, or it has more classes: declare them with 'classes: N' in its loader call" "its message"
+sed "s|$tmp.data\", classes: 4|$tmp.side\"|" "$tmp.train.nasl" > "$tmp.ten.nasl"
+idx_set "$tmp.side" t10k 50 8 17 9
+run 0 "without 'classes', an IDX dataset has 10" train "$tmp.ten.nasl" --arch "$tmp.arch.json" --epochs 1
+has "$tmp.err" "100 training, 100 validation, 50 test images of 1x8x8, 10 classes" "the network has 10 outputs"
+"$NASLC" sample "$tmp.ten.nasl" --seed 4 > "$tmp.ten.json"
+run 0 "show takes the classes from the declaration too" show "$tmp.ten.json"
+has "$tmp.out" "dense(units: 10)" "the head's dense has the declared 10 outputs"
+sed 's/classes: 4/classes: 3/' "$tmp.train.nasl" > "$tmp.three.nasl"
+"$NASLC" sample "$tmp.three.nasl" --seed 4 > "$tmp.three.json"
+run 0 "show a space of 3 classes" show "$tmp.three.json"
+has "$tmp.out" "dense(units: 3)" "the head's dense has 3 outputs"
 
 # ---- the search: runs, kill -9 in the middle, resume, report ----
 sed 's/search reinforce {/search reinforce { batch: 4; samples: 40; seed: 5;/' "$tmp.train.nasl" > "$tmp.search.nasl"

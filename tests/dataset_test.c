@@ -142,16 +142,22 @@ static void check_fail(const char *label, int rc, const ds_images *d, const strb
   if (!ok) tap_diag("rc %d, message: %s (wanted prefix %s and %s)", rc, err->data, who, want);
 }
 
-static void expect_idx_fail(const char *label, const char *images, const char *labels, const char *who,
-                            const char *want) {
+static void expect_idx_fail_classes(const char *label, const char *images, const char *labels, int classes,
+                                    const char *who, const char *want) {
   ds_images d;
   memset(&d, 0xAB, sizeof d);
   strbuf err;
   strbuf_init(&err);
-  int rc = ds_load_idx(images, labels, &d, &err);
+  int rc = ds_load_idx(images, labels, classes, &d, &err);
   check_fail(label, rc, &d, &err, who, want);
   ds_free(&d);
   strbuf_free(&err);
+}
+
+/* The standard pair's 7 classes (most error tests are about the files). */
+static void expect_idx_fail(const char *label, const char *images, const char *labels, const char *who,
+                            const char *want) {
+  expect_idx_fail_classes(label, images, labels, 7, who, want);
 }
 
 /* ---- IDX ---------------------------------------------------------------- */
@@ -163,7 +169,7 @@ static void test_idx(void) {
 
   const char *im = tpath("im"), *lb = tpath("lb");
   write_idx_pair(im, lb, 0);
-  int rc = ds_load_idx(im, lb, &d, &err);
+  int rc = ds_load_idx(im, lb, 7, &d, &err);
   tap_result(rc == 0 && err.len == 0 && is_standard(&d), "idx: plain files: shape 1x4x3, 10 images, values, labels");
   ds_free(&d);
   tap_result(is_zeroed(&d), "ds_free zeroes the struct");
@@ -172,7 +178,7 @@ static void test_idx(void) {
 
   const char *gim = tpath("im.gz"), *glb = tpath("lb.gz");
   write_idx_pair(gim, glb, 1);
-  rc = ds_load_idx(gim, glb, &d, &err);
+  rc = ds_load_idx(gim, glb, 7, &d, &err);
   tap_result(rc == 0 && is_standard(&d), "idx: gzipped files give the same data");
   ds_free(&d);
 
@@ -181,7 +187,7 @@ static void test_idx(void) {
   strbuf b;
   idx_images(&b, 0x803, NI, ROWS, COLS);
   write_gz(gz_noext, b.data, b.len);
-  rc = ds_load_idx(gz_noext, lb, &d, &err);
+  rc = ds_load_idx(gz_noext, lb, 7, &d, &err);
   tap_result(rc == 0 && is_standard(&d), "idx: gzip detected by magic bytes, not the name");
   ds_free(&d);
 
@@ -197,7 +203,7 @@ static void test_idx(void) {
     strbuf_add(&c, (char *)p1, l1);
     strbuf_add(&c, (char *)p2, l2);
     write_bytes(cat, c.data, c.len);
-    rc = ds_load_idx(cat, glb, &d, &err);
+    rc = ds_load_idx(cat, glb, 7, &d, &err);
     tap_result(rc == 0 && is_standard(&d), "idx: multi-member gzip is read whole");
     ds_free(&d);
     strbuf_free(&c);
@@ -206,7 +212,7 @@ static void test_idx(void) {
   }
   strbuf_free(&b);
 
-  /* classes is at least 2 even when every label is 0 */
+  /* the classes are the caller's (the declaration's), not the labels' */
   {
     const char *lz = tpath("labels_zero");
     strbuf l;
@@ -215,14 +221,17 @@ static void test_idx(void) {
     put_be32(&l, NI);
     for (int i = 0; i < NI; i++) strbuf_putc(&l, 0);
     write_bytes(lz, l.data, l.len);
-    rc = ds_load_idx(im, lz, &d, &err);
-    tap_result(rc == 0 && d.classes == 2 && d.y[3] == 0, "idx: all labels 0 gives classes 2");
+    rc = ds_load_idx(im, lz, 2, &d, &err);
+    tap_result(rc == 0 && d.classes == 2 && d.y[3] == 0, "idx: all labels 0 with 2 classes");
     ds_free(&d);
-    /* label 255 gives 256 classes */
+    rc = ds_load_idx(im, lb, 10, &d, &err);
+    tap_result(rc == 0 && d.classes == 10 && d.y[6] == 6, "idx: 10 classes declared, labels 0..6 seen: 10 classes");
+    ds_free(&d);
+    /* label 255 is the 256th of 256 classes */
     l.data[8 + 4] = (char)255;
     write_bytes(lz, l.data, l.len);
-    rc = ds_load_idx(im, lz, &d, &err);
-    tap_result(rc == 0 && d.classes == 256 && d.y[4] == 255, "idx: classes is 1 + the largest label");
+    rc = ds_load_idx(im, lz, 256, &d, &err);
+    tap_result(rc == 0 && d.classes == 256 && d.y[4] == 255, "idx: label 255 of 256 classes");
     ds_free(&d);
     strbuf_free(&l);
   }
@@ -359,9 +368,26 @@ static void test_idx_errors(void) {
   idx_sizes_out_of_range(lb, p);
   idx_gzip_damage(lb, p);
 
+  {
+    const char *big = tpath("labels_200");
+    strbuf l;
+    idx_labels(&l, 0x801, NI);
+    l.data[8 + 7] = (char)200;
+    write_bytes(big, l.data, l.len);
+    strbuf_free(&l);
+    expect_idx_fail_classes("idx: a label outside the classes", im, big, 10, big,
+                    ": label 200 at item 7 is outside the 10 classes of the data set (labels 0..9); the labels do "
+                    "not belong to it, or it has more classes: declare them with 'classes: N' in its loader call");
+    expect_idx_fail_classes("idx: label 6 is outside 6 classes", im, lb, 6, lb,
+                            ": label 6 at item 6 is outside the 6 classes of the data set (labels 0..5)");
+    expect_idx_fail_classes("idx: 1 class", im, lb, 1, "ds_load_idx:",
+                            "1 classes; IDX labels are bytes, so a data set has 2 to 256 classes");
+    expect_idx_fail_classes("idx: 257 classes", im, lb, 257, "ds_load_idx:", "257 classes");
+  }
+
   /* err may be NULL */
   ds_images d;
-  tap_result(ds_load_idx(missing, lb, &d, NULL) == -1 && is_zeroed(&d), "error with err == NULL");
+  tap_result(ds_load_idx(missing, lb, 7, &d, NULL) == -1 && is_zeroed(&d), "error with err == NULL");
 }
 
 /* ---- MNIST directory ---------------------------------------------------- */
@@ -371,7 +397,7 @@ static void expect_dir_fail(const char *label, const char *d_path, int train, co
   memset(&d, 0xAB, sizeof d);
   strbuf err;
   strbuf_init(&err);
-  int rc = ds_load_mnist_dir(d_path, train, &d, &err);
+  int rc = ds_load_mnist_dir(d_path, train, 7, &d, &err);
   check_fail(label, rc, &d, &err, who, want);
   ds_free(&d);
   strbuf_free(&err);
@@ -398,16 +424,16 @@ static void mnist_dir_loads(const char *md) {
   strbuf err;
   strbuf_init(&err);
   ds_images d;
-  int rc = ds_load_mnist_dir(md, 1, &d, &err);
+  int rc = ds_load_mnist_dir(md, 1, 7, &d, &err);
   tap_result(rc == 0 && is_standard(&d), "mnist dir: train from .gz names");
   if (rc) tap_diag("%s", err.data);
   ds_free(&d);
-  rc = ds_load_mnist_dir(md, 0, &d, &err);
+  rc = ds_load_mnist_dir(md, 0, 7, &d, &err);
   tap_result(rc == 0 && is_standard(&d), "mnist dir: test from a plain name and a .gz name");
   ds_free(&d);
   char slash[600];
   snprintf(slash, sizeof slash, "%s/", md);
-  rc = ds_load_mnist_dir(slash, 1, &d, &err);
+  rc = ds_load_mnist_dir(slash, 1, 7, &d, &err);
   tap_result(rc == 0 && is_standard(&d), "mnist dir: trailing slash");
   ds_free(&d);
   strbuf_free(&err);
@@ -452,7 +478,7 @@ static void mnist_dir_package_hint(const char *empty) {
     ds_images d2;
     strbuf e2;
     strbuf_init(&e2);
-    ds_load_mnist_dir(empty, 1, &d2, &e2);
+    ds_load_mnist_dir(empty, 1, 7, &d2, &e2);
     tap_result(!strstr(e2.data, "apt-get"), "mnist dir: no apt-get hint for a user directory");
     strbuf_free(&e2);
   }
@@ -469,6 +495,75 @@ static void mnist_dir_package_hint(const char *empty) {
   }
 }
 
+/* ---- both sets of an MNIST directory ------------------------------------ */
+
+/* md in the MNIST layout, plain files: the standard training pair, and a
+ * test set of NI images of rows x cols whose label 3 is label3. */
+static void make_pair_dir(const char *md, uint32_t rows, uint32_t cols, int label3) {
+  mkdir_or_die(md);
+  char a[600], b[600];
+  snprintf(a, sizeof a, "%s/train-images-idx3-ubyte", md);
+  snprintf(b, sizeof b, "%s/train-labels-idx1-ubyte", md);
+  write_idx_pair(a, b, 0);
+  strbuf im, lb;
+  idx_images(&im, 0x803, NI, rows, cols);
+  idx_labels(&lb, 0x801, NI);
+  lb.data[8 + 3] = (char)label3;
+  snprintf(a, sizeof a, "%s/t10k-images-idx3-ubyte", md);
+  snprintf(b, sizeof b, "%s/t10k-labels-idx1-ubyte", md);
+  write_bytes(a, im.data, im.len);
+  write_bytes(b, lb.data, lb.len);
+  strbuf_free(&im);
+  strbuf_free(&lb);
+}
+
+/* ds_load_mnist fails with the message want (exact) and both outputs zeroed. */
+static void expect_pair_fail(const char *label, const char *md, int classes, const char *want) {
+  ds_images train, test;
+  memset(&train, 0xAB, sizeof train);
+  memset(&test, 0xAB, sizeof test);
+  strbuf err;
+  strbuf_init(&err);
+  int rc = ds_load_mnist(md, classes, &train, &test, &err);
+  int ok = rc == -1 && is_zeroed(&train) && is_zeroed(&test) && err.data && !strcmp(err.data, want);
+  tap_result(ok, "error: %s", label);
+  if (!ok) tap_diag("rc %d, message: %s (wanted %s)", rc, err.data, want);
+  strbuf_free(&err);
+}
+
+static void test_mnist_pair(const char *md) {
+  ds_images train, test;
+  strbuf err, want;
+  strbuf_init(&err);
+  strbuf_init(&want);
+  int rc = ds_load_mnist(md, 7, &train, &test, &err);
+  tap_result(rc == 0 && is_standard(&train) && is_standard(&test), "mnist pair: both sets load");
+  ds_free(&train);
+  ds_free(&test);
+
+  /* 3x4 test images hold as many values as the 4x3 training images */
+  const char *turned = tpath("mnist_turned");
+  make_pair_dir(turned, COLS, ROWS, label_of(3));
+  strbuf_printf(&want, "%s/t10k-images-idx3-ubyte: images are 3x4, the training images (%s/train-images-idx3-ubyte) "
+                "are 4x3; the test set must hold images of the training set's size", turned, turned);
+  expect_pair_fail("mnist pair: test images of another size", turned, 7, want.data);
+
+  const char *more = tpath("mnist_more");
+  make_pair_dir(more, ROWS, COLS, 9);
+  strbuf_clear(&want);
+  strbuf_printf(&want, "%s/t10k-labels-idx1-ubyte: label 9 at item 3 is outside the 7 classes of the data set "
+                "(labels 0..6); the labels do not belong to it, or it has more classes: declare them with "
+                "'classes: N' in its loader call", more);
+  expect_pair_fail("mnist pair: a test label outside the classes", more, 7, want.data);
+  rc = ds_load_mnist(more, 10, &train, &test, &err);
+  tap_result(rc == 0 && train.classes == 10 && test.classes == 10 && test.y[3] == 9,
+             "mnist pair: with 10 classes declared, the same files load");
+  ds_free(&train);
+  ds_free(&test);
+  strbuf_free(&err);
+  strbuf_free(&want);
+}
+
 static void test_mnist_dir(void) {
   const char *md = tpath("mnist"), *empty = tpath("mnist_empty");
   make_mnist_dir(md);
@@ -476,6 +571,7 @@ static void test_mnist_dir(void) {
   mnist_dir_loads(md);
   mnist_dir_missing_files(md, empty);
   mnist_dir_package_hint(empty);
+  test_mnist_pair(md);
 }
 
 /* ---- CIFAR -------------------------------------------------------------- */
@@ -636,7 +732,7 @@ static void test_real(void) {
   ds_images d;
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  int rc = ds_load_mnist_dir(DS_FASHION_MNIST_DIR, 1, &d, &err);
+  int rc = ds_load_mnist_dir(DS_FASHION_MNIST_DIR, 1, 10, &d, &err);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   int counts[10] = {0}, ok = rc == 0 && d.n == 60000 && d.c == 1 && d.h == 28 && d.w == 28 && d.classes == 10;
   for (int i = 0; ok && i < d.n; i++) counts[d.y[i]]++;
@@ -646,7 +742,7 @@ static void test_real(void) {
   if (rc) tap_diag("%s", err.data);
   tap_diag("fashion-mnist train loaded in %.3f s", (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
   ds_free(&d);
-  rc = ds_load_mnist_dir(DS_FASHION_MNIST_DIR, 0, &d, &err);
+  rc = ds_load_mnist_dir(DS_FASHION_MNIST_DIR, 0, 10, &d, &err);
   tap_result(rc == 0 && d.n == 10000 && d.h == 28 && d.w == 28 && d.classes == 10, "fashion-mnist: test 10000");
   ds_free(&d);
   strbuf_free(&err);

@@ -113,6 +113,12 @@ int widen_shape(const naslc_tensor *in, naslc_tensor *out, naslc_weight *w, int 
 int huge_shape(const naslc_tensor *in, naslc_tensor *out, naslc_weight *w, int *nw, char *msg) {
   (void)w, (void)msg; *out = *in; out->size[1] = 1 << 30; out->size[2] = 1 << 30; *nw = 0; return NASLC_OK;
 }
+int wide_shape(const naslc_tensor *in, naslc_tensor *out, naslc_weight *w, int *nw, char *msg) {
+  (void)w, (void)msg; *out = *in; out->ndim = 2; out->size[1] = 1 << 30; *nw = 0; return NASLC_OK;
+}
+int tall_shape(const naslc_tensor *in, naslc_tensor *out, naslc_weight *w, int *nw, char *msg) {
+  (void)w, (void)msg; *out = *in; out->ndim = 2; out->size[1] = 1 << 27; *nw = 0; return NASLC_OK;
+}
 int fail_shape(const naslc_tensor *in, naslc_tensor *out, naslc_weight *w, int *nw, char *msg) {
   (void)in, (void)out, (void)w, (void)nw;
   snprintf(msg, NASLC_MSG_LEN, "no shape for you");
@@ -191,6 +197,25 @@ says "naslc: $(at five): error: extern op 'five': shape function 'five_shape' ga
 space huge layer 'forward: "id_forward"; backward: "id_backward"; shape: "huge_shape"'
 run 4 "a shape too big to hold is rejected, without overflow" train "$tmp/huge.nasl" --quiet
 says "naslc: $(at huge): error: extern op 'huge': shape function 'huge_shape' gave output [1, 1073741824, 1073741824, 28] (4 dimensions) for input [1, 4, 28, 28]; an output has 1 to 4 dimensions, each at least 1, the first the batch size 1, and at most 2^30 values per example" "its message"
+
+# Outputs within what a plug-in may give but past what a network may keep:
+# refused before anything is allocated (under a memory limit, so that a
+# regression fails instead of exhausting the machine).
+space wide layer 'forward: "id_forward"; backward: "id_backward"; shape: "wide_shape"'
+cat > "$tmp/limited" <<SH
+#!/bin/sh
+ulimit -v 3000000 2> /dev/null
+exec "$NASLC" "\$@"
+SH
+chmod +x "$tmp/limited"
+naslc=$NASLC NASLC=$tmp/limited
+run 4 "show refuses an output of 2^30 values per example" show "$tmp/wide.nasl"
+run 4 "gradcheck refuses it too, as show does" gradcheck "$tmp/wide.nasl" wide
+says "naslc: gradcheck of 'wide' cannot run: the network keeps 4096 MB of activations per example; that is more than this machine can train" "its message"
+space tall layer 'forward: "id_forward"; backward: "id_backward"; shape: "tall_shape"'
+run 4 "gradcheck refuses a batch whose output is too large" gradcheck "$tmp/tall.nasl" tall --shape 4,3,8,8
+says "naslc: gradcheck of 'tall' cannot run: on a batch of 4 its output holds 536870912 values (2048 MB), more than the 1024 MB a check holds; check it on a batch of at most 2 (--shape N,C,H,W)" "its message"
+NASLC=$naslc
 
 space widen activation 'forward: "id_forward"; shape: "widen_shape"'
 run 4 "an activation that changes the shape is rejected" train "$tmp/widen.nasl" --quiet

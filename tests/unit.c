@@ -222,6 +222,26 @@ static void test_curriculum(void) {
   strbuf_free(&diag);
 }
 
+/* The classes of a dataset come from its declaration: the loader's
+ * `classes` for IDX data, the format's for CIFAR. */
+static void test_dataset_classes(void) {
+  static const struct { const char *decl; int classes; } cases[] = {
+      {"mnist(dir: \"/d\", classes: 12)", 12}, {"fashion_mnist(classes: 256)", 256}, {"mnist()", 10},
+      {"cifar10()", 10}, {"cifar100()", 100}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    strbuf diag, text;
+    strbuf_init(&diag);
+    strbuf_init(&text);
+    strbuf_printf(&text, "dataset x = %s\nspace s { layer { relu } }\n", cases[i].decl);
+    grammar *g = compile_text(text.data, &diag);
+    tap_result(g && g->train.data.classes == cases[i].classes, "dataset %s has %d classes", cases[i].decl,
+               cases[i].classes);
+    if (g) grammar_free(g);
+    strbuf_free(&diag);
+    strbuf_free(&text);
+  }
+}
+
 static void test_recipes(void) {
   strbuf diag;
   strbuf_init(&diag);
@@ -239,9 +259,9 @@ static void test_recipes(void) {
     return;
   }
   const grammar_train *t = &g->train;
-  tap_result(!strcmp(t->data.loader, "fashion_mnist") && !strcmp(t->data.dir, "/data/f") && t->valid == 5000 &&
-                 t->epochs == 50 && t->batch == 64,
-             "train: data, valid, epochs, batch");
+  tap_result(!strcmp(t->data.loader, "fashion_mnist") && !strcmp(t->data.dir, "/data/f") && t->data.classes == 10 &&
+                 t->valid == 5000 && t->epochs == 50 && t->batch == 64,
+             "train: data (10 classes unless given), valid, epochs, batch");
   tap_result(t->optimizer.kind == OPTIM_SGD && t->optimizer.lr == 0.1 && t->optimizer.momentum == 0.9 &&
                  t->optimizer.nesterov && t->optimizer.weight_decay == 1e-4,
              "train: sgd with momentum, nesterov and weight decay");
@@ -305,6 +325,7 @@ int main(void) {
   test_reproducible();
   test_curriculum();
   test_recipes();
+  test_dataset_classes();
   test_multiple_errors();
   return tap_done();
 }

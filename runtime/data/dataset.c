@@ -370,8 +370,26 @@ static int check_idx_labels(const char *path, const blob *b, uint32_t *n, strbuf
   return 0;
 }
 
-int ds_load_idx(const char *images_path, const char *labels_path, ds_images *out, strbuf *err) {
+/* 0 when every one of the n labels (bytes) is below classes, else -1 naming
+ * the first that is not. */
+static int check_idx_classes(const char *path, const unsigned char *labels, uint32_t n, int classes, strbuf *err) {
+  for (uint32_t i = 0; i < n; i++)
+    if (labels[i] >= classes) {
+      errf(err,
+           "%s: label %d at item %u is outside the %d classes of the data set (labels 0..%d); the labels do not "
+           "belong to it, or it has more classes: declare them with 'classes: N' in its loader call",
+           path, labels[i], i, classes, classes - 1);
+      return -1;
+    }
+  return 0;
+}
+
+int ds_load_idx(const char *images_path, const char *labels_path, int classes, ds_images *out, strbuf *err) {
   zero_images(out);
+  if (classes < 2 || classes > 256) {
+    errf(err, "ds_load_idx: %d classes; IDX labels are bytes, so a data set has 2 to 256 classes", classes);
+    return -1;
+  }
   blob im, lb;
   uint32_t n = 0, rows = 0, cols = 0, nl = 0;
   if (load_file(images_path, &im, err) != 0) return -1;
@@ -397,25 +415,25 @@ int ds_load_idx(const char *images_path, const char *labels_path, ds_images *out
     blob_free(&lb);
     return -1;
   }
+  if (check_idx_classes(labels_path, lb.p + 8, n, classes, err) != 0) {
+    blob_free(&im);
+    blob_free(&lb);
+    return -1;
+  }
   float lut[256];
   fill_lut(lut);
   size_t values = (size_t)n * rows * cols;
   float *x = xmalloc(values * sizeof(float));
   int *y = xmalloc((size_t)n * sizeof(int));
   bytes_to_floats(lut, im.p + 16, values, x);
-  int maxl = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    int l = lb.p[8 + i];
-    y[i] = l;
-    if (l > maxl) maxl = l;
-  }
+  for (uint32_t i = 0; i < n; i++) y[i] = lb.p[8 + i];
   blob_free(&im);
   blob_free(&lb);
   out->n = (int)n;
   out->c = 1;
   out->h = (int)rows;
   out->w = (int)cols;
-  out->classes = maxl + 1 < 2 ? 2 : maxl + 1;
+  out->classes = classes;
   out->x = x;
   out->y = y;
   return 0;
@@ -477,8 +495,11 @@ static char *find_plain_or_gz(const char *dir, const char *name, const char *hin
   return NULL;
 }
 
-int ds_load_mnist_dir(const char *dir, int train, ds_images *out, strbuf *err) {
-  zero_images(out);
+/* The images and labels files of the training (train != 0) or test set in
+ * an MNIST-layout directory, malloc'd: 0, or -1 with a message and both
+ * NULL. */
+static int mnist_paths(const char *dir, int train, char **images, char **labels, strbuf *err) {
+  *images = *labels = NULL;
   const char *prefix = train ? "train" : "t10k";
   const char *hint = is_fashion_dir(dir)
                          ? FASHION_HINT
@@ -489,16 +510,48 @@ int ds_load_mnist_dir(const char *dir, int train, ds_images *out, strbuf *err) {
   snprintf(labels_name, sizeof labels_name, "%s-labels-idx1-ubyte", prefix);
   snprintf(what, sizeof what, "%s[.gz] and %s[.gz]", images_name, labels_name);
   if (check_dir(dir, what, hint, err) != 0) return -1;
-  char *images = find_plain_or_gz(dir, images_name, hint, err);
-  if (!images) return -1;
-  char *labels = find_plain_or_gz(dir, labels_name, hint, err);
-  if (!labels) {
-    free(images);
+  if (!(*images = find_plain_or_gz(dir, images_name, hint, err))) return -1;
+  if (!(*labels = find_plain_or_gz(dir, labels_name, hint, err))) {
+    free(*images);
+    *images = NULL;
     return -1;
   }
-  int rc = ds_load_idx(images, labels, out, err);
+  return 0;
+}
+
+int ds_load_mnist_dir(const char *dir, int train, int classes, ds_images *out, strbuf *err) {
+  zero_images(out);
+  char *images, *labels;
+  if (mnist_paths(dir, train, &images, &labels, err) != 0) return -1;
+  int rc = ds_load_idx(images, labels, classes, out, err);
   free(images);
   free(labels);
+  return rc;
+}
+
+int ds_load_mnist(const char *dir, int classes, ds_images *train, ds_images *test, strbuf *err) {
+  zero_images(train);
+  zero_images(test);
+  char *im = NULL, *lb = NULL, *tim = NULL, *tlb = NULL;
+  int rc = mnist_paths(dir, 1, &im, &lb, err) != 0 || ds_load_idx(im, lb, classes, train, err) != 0 ||
+                   mnist_paths(dir, 0, &tim, &tlb, err) != 0 || ds_load_idx(tim, tlb, classes, test, err) != 0
+               ? -1
+               : 0;
+  if (rc == 0 && (test->c != train->c || test->h != train->h || test->w != train->w)) {
+    errf(err,
+         "%s: images are %dx%d, the training images (%s) are %dx%d; the test set must hold images of the "
+         "training set's size",
+         tim, test->h, test->w, im, train->h, train->w);
+    rc = -1;
+  }
+  if (rc != 0) {
+    ds_free(train);
+    ds_free(test);
+  }
+  free(im);
+  free(lb);
+  free(tim);
+  free(tlb);
   return rc;
 }
 

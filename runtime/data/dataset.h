@@ -57,22 +57,37 @@ typedef struct ds_images {
 /* Loads a pair of IDX files (MNIST / Fashion-MNIST layout), each gzipped or
  * not: images_path holds big-endian magic 0x00000803, then u32 n, rows, cols
  * and n*rows*cols unsigned bytes (row-major); labels_path holds magic
- * 0x00000801, u32 n and n label bytes. The result has c = 1, h = rows,
- * w = cols and classes = 1 + the largest label, at least 2.
- * Checks: magic numbers (a swapped images/labels pair is named as such), the
- * two counts are equal, each file's size matches its header exactly
- * (truncated or trailing data is an error), rows and cols in 1..DS_MAX_SIDE,
- * n in 1..DS_MAX_EXAMPLES, n*rows*cols <= DS_MAX_VALUES. */
-int ds_load_idx(const char *images_path, const char *labels_path, ds_images *out, strbuf *err);
+ * 0x00000801, u32 n and n label bytes. The data set has `classes` classes
+ * (2..256, as its declaration says; see nasl(5)), so every label must be
+ * below it. The result has c = 1, h = rows, w = cols and that many classes.
+ * Checks: classes in 2..256, magic numbers (a swapped images/labels pair is
+ * named as such), the two counts are equal, each file's size matches its
+ * header exactly (truncated or trailing data is an error), rows and cols in
+ * 1..DS_MAX_SIDE, n in 1..DS_MAX_EXAMPLES, n*rows*cols <= DS_MAX_VALUES,
+ * and the labels, the first one too large named with its item (from 0):
+ *   "/d/t10k-labels-idx1-ubyte: label 200 at item 17 is outside the 10
+ *    classes of the data set (labels 0..9); the labels do not belong to it,
+ *    or it has more classes: declare them with 'classes: N' in its loader
+ *    call". */
+int ds_load_idx(const char *images_path, const char *labels_path, int classes, ds_images *out, strbuf *err);
 
 /* Loads the training set (train != 0: train-images-idx3-ubyte and
  * train-labels-idx1-ubyte) or the test set (t10k-images-idx3-ubyte,
  * t10k-labels-idx1-ubyte) from a directory in the MNIST layout, as
- * ds_load_idx. For each file the plain name is tried first, then the name
- * with ".gz". When the directory or a file is missing, the message names the
- * file looked for (both spellings) and, for DS_FASHION_MNIST_DIR, suggests
- * `apt-get install dataset-fashion-mnist`. */
-int ds_load_mnist_dir(const char *dir, int train, ds_images *out, strbuf *err);
+ * ds_load_idx with `classes`. For each file the plain name is tried first,
+ * then the name with ".gz". When the directory or a file is missing, the
+ * message names the file looked for (both spellings) and, for
+ * DS_FASHION_MNIST_DIR, suggests `apt-get install dataset-fashion-mnist`. */
+int ds_load_mnist_dir(const char *dir, int train, int classes, ds_images *out, strbuf *err);
+
+/* Loads both sets of an MNIST-layout directory, the training set first (as
+ * ds_load_mnist_dir), and checks that they fit together: the test images
+ * must have the training images' size, else the message names both files,
+ *   "/d/t10k-images-idx3-ubyte: images are 14x14, the training images
+ *    (/d/train-images-idx3-ubyte) are 28x28; the test set must hold images
+ *    of the training set's size".
+ * On failure both outputs are left zeroed. */
+int ds_load_mnist(const char *dir, int classes, ds_images *train, ds_images *test, strbuf *err);
 
 /* Loads CIFAR-10 in its binary version from dir (the extracted
  * cifar-10-batches-bin directory): data_batch_1.bin .. data_batch_5.bin in

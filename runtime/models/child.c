@@ -42,6 +42,17 @@ static child_shape concat_shape(const child *c, const arch_layer *l) {
   return s;
 }
 
+/* The memory cap of a child, checked on its shapes before any weight or map
+ * is allocated: show, train and gradcheck refuse the same networks. */
+static int check_activations(const child *c, strbuf *err) {
+  if (c->activations > CHILD_MAX_ACTIVATIONS) {
+    strbuf_printf(err, "the network keeps %lld MB of activations per example; that is more than this machine can train",
+                  (long long)(c->activations * 4 >> 20));
+    return -1;
+  }
+  return 0;
+}
+
 static int build(child *c, nn_params *p, rng *r, strbuf *err) {
   c->nparams = c->flops = c->activations = 0;
   for (int i = 0; i < c->cnn.nlayers; i++) {
@@ -68,12 +79,7 @@ static int build(child *c, nn_params *p, rng *r, strbuf *err) {
                   s.c, s.h, s.w, c->classes);
     return -1;
   }
-  if (c->activations > ((int64_t)1 << 28)) {
-    strbuf_printf(err, "the network keeps %lld MB of activations per example; that is more than this machine can train",
-                  (long long)(c->activations * 4 >> 20));
-    return -1;
-  }
-  return 0;
+  return check_activations(c, err);
 }
 
 int child_build(child *c, const arch *a, child_shape input, int classes, rng *r, strbuf *err) {
@@ -161,9 +167,14 @@ int child_unit_build(child *c, const grammar_opdecl *op, const grammar_value *ar
   c->head = xcalloc(1, sizeof(child_layer));
   c->used = xcalloc(1, sizeof(int));
   nn_params_init(&c->params);
-  child_shape s = input;
   c->classes = 1;
-  if (resolve(c, &c->layers[0].ops[0], &c->cnn.layers[0].ops[0], "unit", &s, &c->params, r, err)) {
+  /* shapes first, as child_build: nothing is allocated for a unit too large to hold */
+  child_shape s = input;
+  int rc = resolve(c, &c->layers[0].ops[0], &c->cnn.layers[0].ops[0], "unit", &s, NULL, r, err) ||
+           check_activations(c, err);
+  c->nparams = c->flops = c->activations = 0;
+  s = input;
+  if (rc || resolve(c, &c->layers[0].ops[0], &c->cnn.layers[0].ops[0], "unit", &s, &c->params, r, err)) {
     child_free(c);
     return -1;
   }

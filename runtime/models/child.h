@@ -40,9 +40,14 @@ typedef struct child {
   int64_t activations;     /* floats kept per example for backward */
 } child;
 
+/* The most floats a network may keep per example for backward (1 GB): a
+ * child or a unit past it is refused, "the network keeps N MB of
+ * activations per example; that is more than this machine can train". */
+#define CHILD_MAX_ACTIVATIONS ((int64_t)1 << 28)
+
 /* Builds the network of a (CNN) architecture for images of shape input and
  * `classes` outputs, initialising weights from r. Returns 0, or -1 with the
- * reason in err (nothing to free then). */
+ * reason in err (nothing to free then), e.g. past CHILD_MAX_ACTIVATIONS. */
 int child_build(child *c, const arch *a, child_shape input, int classes, rng *r, strbuf *err);
 void child_free(child *c);
 
@@ -53,7 +58,8 @@ tensor *child_forward(nn_ctx *ctx, child *c, tensor *images);
 /* One operation on its own, for `naslc gradcheck`: op with arguments
  * args (one per parameter, copied) on maps of shape input, its weights
  * named unit.op.<tensor>. Release with child_free. 0, or -1 with the reason
- * in err. */
+ * in err; as child_build, the shapes are worked out first and a unit past
+ * CHILD_MAX_ACTIVATIONS is refused before anything is allocated. */
 int child_unit_build(child *c, const grammar_opdecl *op, const grammar_value *args, child_shape input, rng *r,
                      strbuf *err);
 /* The operation's output for x [N, C, H, W]. */

@@ -73,6 +73,20 @@ static int compare(check *k, tensor *t, const char *name, strbuf *report) {
   return bad ? 1 : 0;
 }
 
+/* The unit's output over the whole batch is held several times (the output,
+ * its gradient, the loss weights R), so the batch's output is capped as one
+ * example's is (child_unit_build), before the input or any map is
+ * allocated: whatever show and train accept can be checked on a batch of 1. */
+static int too_large(const child *unit, const int in[4], strbuf *err) {
+  int64_t values = (int64_t)in[0] * unit->activations;
+  if (values <= CHILD_MAX_ACTIVATIONS) return 0;
+  strbuf_printf(err, "on a batch of %d its output holds %lld values (%lld MB), more than the %lld MB a check holds; "
+                "check it on a batch of at most %lld (--shape N,C,H,W)", in[0], (long long)values,
+                (long long)(values * 4 >> 20), (long long)(CHILD_MAX_ACTIVATIONS * 4 >> 20),
+                (long long)(CHILD_MAX_ACTIVATIONS / unit->activations));
+  return -1;
+}
+
 int opcheck_run(const grammar_opdecl *op, const grammar_value *args, const int in[4], uint64_t seed,
                 strbuf *report, strbuf *err) {
   check k;
@@ -81,6 +95,10 @@ int opcheck_run(const grammar_opdecl *op, const grammar_value *args, const int i
   rng_seed(&r, seed);
   child_shape s = {in[1], in[2], in[3]};
   if (child_unit_build(&k.unit, op, args, s, &r, err)) return -1;
+  if (too_large(&k.unit, in, err)) {
+    child_free(&k.unit);
+    return -1;
+  }
   nn_params_init(&k.in);
   k.x = nn_param(&k.in, "input", 4, in);
   fill_input(k.x, &r);

@@ -20,7 +20,10 @@
  * in (N, C, H, W), drawing from seed. Writes one line per input and
  * weight (entries checked, max absolute and relative error, ok or FAIL)
  * into report. Returns 0 when every entry passes, 1 when one fails, -1
- * with the reason in err when the operation cannot run. */
+ * with the reason in err when the operation cannot run: among others when
+ * its output per example is past CHILD_MAX_ACTIVATIONS (as in show and
+ * train) or its output over the batch in[0] is, checked before anything
+ * large is allocated. */
 int opcheck_run(const grammar_opdecl *op, const grammar_value *args, const int in[4], uint64_t seed,
                 strbuf *report, strbuf *err);
 

@@ -13,8 +13,7 @@ int train_data_load(const grammar_train *recipe, train_data *d, strbuf *err) {
   ds_images all, test;
   int rc;
   if (!strcmp(ds->loader, "fashion_mnist") || !strcmp(ds->loader, "mnist")) {
-    rc = ds_load_mnist_dir(ds->dir, 1, &all, err);
-    if (!rc) rc = ds_load_mnist_dir(ds->dir, 0, &test, err);
+    rc = ds_load_mnist(ds->dir, ds->classes, &all, &test, err);
   } else if (!strcmp(ds->loader, "cifar10")) {
     rc = ds_load_cifar10(ds->dir, 1, &all, err);
     if (!rc) rc = ds_load_cifar10(ds->dir, 0, &test, err);
@@ -55,7 +54,7 @@ int train_data_load(const grammar_train *recipe, train_data *d, strbuf *err) {
   if (d->valid.n) ds_normalize(&d->valid, mean, std);
   ds_normalize(&d->test, mean, std);
   d->shape = (child_shape){d->train.c, d->train.h, d->train.w};
-  d->classes = d->train.classes > d->test.classes ? d->train.classes : d->test.classes;
+  d->classes = ds->classes; /* the declaration's, which every loader has checked the labels against */
   return 0;
 fail:
   ds_free(&all);
@@ -66,7 +65,7 @@ fail:
 void train_data_shape(const grammar_dataset *ds, child_shape *shape, int *classes) {
   int cifar = !strncmp(ds->loader, "cifar", 5);
   *shape = cifar ? (child_shape){3, 32, 32} : (child_shape){1, 28, 28};
-  *classes = !strcmp(ds->loader, "cifar100") ? 100 : 10;
+  *classes = ds->classes;
 }
 
 void train_data_free(train_data *d) {

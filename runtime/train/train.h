@@ -21,8 +21,14 @@ typedef struct train_data {
   int classes;                   /* labels are 0..classes-1 */
 } train_data;
 
+/* Loads the recipe's data: 0, or -1 with the reason in err (the loaders'
+ * messages, which name the file). The classes are the dataset's as declared
+ * (grammar_dataset.classes); a label outside them, in the training or the
+ * test file, is an error, and so are test images of another size than the
+ * training images. */
 int train_data_load(const grammar_train *recipe, train_data *d, strbuf *err);
-/* The shape and classes a dataset's images will have, without loading it. */
+/* The shape and classes a dataset's images will have, without loading it
+ * (the shape is the loader's standard one: 1x28x28 or 3x32x32). */
 void train_data_shape(const grammar_dataset *ds, child_shape *shape, int *classes);
 void train_data_free(train_data *d);
 

@@ -81,7 +81,8 @@ int cmd_eval(cli *c) {
         fprintf(stderr, "naslc: %s\n", err.data);
         status = EXIT_TRAIN;
       } else if (!isfinite(loss)) {
-        fprintf(stderr, "naslc: the test loss is not finite (%g): these weights overflow\n", loss);
+        fprintf(stderr, "naslc: the test loss is not finite (%s): the network's values overflow with these weights\n",
+                isnan(loss) ? "NaN" : "infinity");
         status = EXIT_TRAIN;
       } else {
         printf("test accuracy %.4f, test loss %.4f (%d images)\n", acc, loss, d.test.n);

@@ -49,8 +49,20 @@ const char *utf8_printable(char *out, size_t size, const char *s) {
       memcpy(out + o, "...", 4);
       return out;
     }
-    if (*p < 0x20 || *p == 0x7F) o += (size_t)snprintf(out + o, size - o, "\\x%02X", *p);
-    else out[o++] = (char)*p;
+    size_t n = *p < 0x80 ? 1 : utf8_sequence(p, strnlen((const char *)p, 4));
+    /* escaped: C0 controls and DEL, C1 controls (U+0080..U+009F, such as
+     * the terminal's CSI) and bytes that are not UTF-8 */
+    if (*p < 0x20 || *p == 0x7F || n == 0 || (p[0] == 0xC2 && p[1] < 0xA0)) {
+      o += (size_t)snprintf(out + o, size - o, "\\x%02X", *p);
+    } else {
+      if (o + n > limit) { /* this character does not fit */
+        memcpy(out + o, "...", 4);
+        return out;
+      }
+      memcpy(out + o, p, n);
+      o += n;
+      p += n - 1;
+    }
   }
   out[o] = 0;
   return out;

@@ -14,7 +14,8 @@ size_t utf8_sequence(const unsigned char *s, size_t n);
 /* 1 when the NUL-terminated s is valid UTF-8, else 0. */
 int utf8_valid(const char *s);
 /* A printable copy of s for a message, written to out[0..size) and returned:
- * control bytes become \xNN, and a copy that would not fit is cut at a
+ * control bytes (C0, DEL and C1) and bytes that are not UTF-8 become \xNN,
+ * valid UTF-8 is kept, and a copy that would not fit is cut at a
  * character boundary and ends in "...". size >= 16. */
 const char *utf8_printable(char *out, size_t size, const char *s);
 

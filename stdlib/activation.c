@@ -22,7 +22,7 @@ static void relu_forward_part(void *arg, int ith, int nth) {
   int64_t b = t->n * ith / nth, e = t->n * (ith + 1) / nth;
   const float *restrict x = t->x;
   float *restrict y = t->y;
-  for (int64_t i = b; i < e; i++) y[i] = x[i] > 0 ? x[i] : 0.0f;
+  for (int64_t i = b; i < e; i++) y[i] = x[i] < 0 ? 0.0f : x[i]; /* a NaN passes, as in PyTorch */
 }
 
 static void relu_backward_part(void *arg, int ith, int nth) {

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
+
 #define MAX_PARAMS 16
 
 /* One libffi call description: fixed leading arguments, the parameters,
@@ -179,13 +181,15 @@ static int call(const nn_extern *x, const ext_cif *c, ext_args *a, const grammar
       default: a->str[i] = v->sym ? v->sym : ""; a->values[n++] = &a->str[i]; break;
     }
   }
-  msg[0] = 0;
-  a->msg = msg;
+  char raw[NASLC_MSG_LEN];
+  raw[0] = 0;
+  a->msg = raw;
   a->values[n++] = &a->msg;
   ffi_arg rc = 0;
   ffi_call((ffi_cif *)&c->cif, FFI_FN(c->fn), &rc, a->values);
-  msg[NASLC_MSG_LEN - 1] = 0;
-  if (!msg[0]) strcpy(msg, "no reason given");
+  raw[NASLC_MSG_LEN - 1] = 0;
+  /* the plug-in's words reach a terminal: escape sequences are shown, not run */
+  utf8_printable(msg, NASLC_MSG_LEN, raw[0] ? raw : "no reason given");
   return (int)rc;
 }
 

@@ -6,13 +6,17 @@
 
 #include "stdlib/kernels.h"
 
-static float row_logsumexp(const float *r, int k) {
+/* The row's maximum m and log(sum exp(r - m)): log-sum-exp is m plus the
+ * second, kept apart so that r - m is taken first (m + log(s) would round
+ * away log(s) next to a logit of 1e38). */
+static float row_max_logsum(const float *r, int k, float *logsum) {
   float m = r[0];
   for (int j = 1; j < k; j++)
     if (r[j] > m) m = r[j];
   double s = 0;
   for (int j = 0; j < k; j++) s += exp((double)(r[j] - m));
-  return m + (float)log(s);
+  *logsum = (float)log(s);
+  return m;
 }
 
 tensor *nn_softmax_xent(nn_ctx *ctx, tensor *logits, const int *labels) {
@@ -46,7 +50,7 @@ tensor *nn_softmax_xent(nn_ctx *ctx, tensor *logits, const int *labels) {
     for (int u = 0; u < 16; u++) s += part[u];
     float inv = (float)(1.0 / s);
     for (j = 0; j < K; j++) pr[j] *= inv;
-    loss += m + log(s) - r[labels[i]];
+    loss += log(s) - ((double)r[labels[i]] - m); /* r - m first: exact next to a huge m */
   }
   y->data[0] = (float)(loss / N);
   return y;
@@ -75,8 +79,8 @@ tensor *nn_log_softmax(nn_ctx *ctx, tensor *x) {
   int N = x->ne[0], K = x->ne[1];
   for (int i = 0; i < N; i++) {
     const float *r = x->data + (int64_t)i * K;
-    float lse = row_logsumexp(r, K);
-    for (int j = 0; j < K; j++) y->data[(int64_t)i * K + j] = r[j] - lse;
+    float ls, m = row_max_logsum(r, K, &ls);
+    for (int j = 0; j < K; j++) y->data[(int64_t)i * K + j] = (r[j] - m) - ls;
   }
   return y;
 }

@@ -45,7 +45,7 @@ tensor *nn_maxpool(nn_ctx *ctx, tensor *x, int size, int stride) {
             int ix = ox * stride - pl + kj;
             if (ix < 0 || ix >= W) continue;
             float v = xp[iy * W + ix];
-            if (where < 0 || v > best) {
+            if (where < 0 || v > best || (v != v && best == best)) { /* the first NaN wins, as in PyTorch */
               best = v;
               where = iy * W + ix;
             }

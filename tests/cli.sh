@@ -52,6 +52,20 @@ says "naslc: cannot read '$tmp.huge.nasl': larger than 16 MiB, the limit for thi
 rm -f "$tmp.huge.nasl"
 run 3 "a device as an architecture record" show examples/cnn_v1.nasl --arch /dev/zero
 says "naslc: cannot read '/dev/zero': not a regular file (a device, a pipe or a socket)" "the record is refused"
+# out of memory is exit 5 with a message (under a 150 MB address-space limit;
+# not under AddressSanitizer, which cannot start under one)
+if ldd "$NASLC" 2> /dev/null | grep -q libasan; then
+  n=$((n + 1)); echo "ok $n # SKIP out of memory: AddressSanitizer cannot run under ulimit -v"
+else
+  /usr/bin/env python3 -c 'print("space s { layer { conv2d(filters: [" + ",".join(["8"] * 2000000) + "]) } }")' > "$tmp.many.nasl"
+  printf '#!/bin/sh\nulimit -v 150000 || exit 99\nexec timeout 120 "$@"\n' > "$tmp.limited"
+  chmod +x "$tmp.limited"
+  naslc=$NASLC NASLC=$tmp.limited
+  run 5 "a file too large for the memory there is" "$naslc" check "$tmp.many.nasl"
+  NASLC=$naslc
+  says_like "naslc: out of memory \(asked for [0-9]+ bytes\); free memory, or use a smaller network, batch or data set" "out of memory is said, not a crash"
+  rm -f "$tmp.many.nasl"
+fi
 mkdir "$tmp.devlog" && ln -s /dev/zero "$tmp.devlog/log.jsonl"
 run 3 "a run log that is a device" report "$tmp.devlog"
 says_like "naslc: cannot read '$tmp.devlog/log.jsonl': not a regular file \(a device, a pipe or a socket\).*" "the log is refused"
@@ -179,6 +193,20 @@ has "$tmp.out" "test accuracy $acc" "eval reproduces the test accuracy of traini
 nan_first "$tmp.run/weights.safetensors" "$tmp.nan.safetensors"
 run 4 "eval of weights holding a NaN" eval "$tmp.train.nasl" --arch "$tmp.run/arch.json" --weights "$tmp.nan.safetensors"
 says_like "naslc: $tmp.nan.safetensors: weight '[a-z0-9_.]+' holds a value that is not finite \\(NaN or infinity\\); these weights cannot be evaluated" "the weight is named"
+# every weight 3e38: finite, but the logits overflow; the loss is not a number to report
+/usr/bin/env python3 - "$tmp.run/weights.safetensors" "$tmp.huge.safetensors" <<'PY'
+import json, struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+for k, v in h.items():
+    if k != "__metadata__":
+        for o in range(v["data_offsets"][0], v["data_offsets"][1], 4):
+            struct.pack_into("<f", b, 8 + n + o, 3e38)
+open(sys.argv[2], "wb").write(b)
+PY
+run 4 "eval of weights of 3e38" eval "$tmp.train.nasl" --arch "$tmp.run/arch.json" --weights "$tmp.huge.safetensors"
+says "naslc: the test loss is not finite (NaN): the network's values overflow with these weights" "the overflow is said, not a loss of 0"
 run 3 "eval with missing weights" eval "$tmp.train.nasl" --arch "$tmp.arch.json" --weights "$tmp.none"
 run 2 "eval of a space with decisions needs --arch" eval "$tmp.train.nasl" --weights "$tmp.run/weights.safetensors"
 says "naslc: space 's' has 5 decisions; name an architecture with --arch A.json (a record from 'naslc sample')" "the missing --arch is explained"

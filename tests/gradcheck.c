@@ -285,6 +285,13 @@ static void pooling_forward_checks(nn_ctx *ctx) {
   tap_result(y && close_to(y->data, wantavg, 9, 1e-5f), "avgpool 3x3 leaves padding out of the mean");
   y = nn_global_avgpool(ctx, from(ctx, 4, map3x3, one_to_nine));
   tap_result(y && y->n == 1 && fabsf(y->data[0] - 5) < 1e-6f, "global average pooling of 1..9 is 5");
+  float with_nan[9] = {1, 2, 3, 4, NAN, 6, 7, 8, 9};
+  y = nn_maxpool(ctx, from(ctx, 4, map3x3, with_nan), 2, 2);
+  tap_result(y && isnan(y->data[0]) && y->data[3] == 9, "maxpool: a NaN in a window is its maximum, as in PyTorch");
+  int l3[1] = {3};
+  float signs[3] = {-1, NAN, 2};
+  y = nn_relu(ctx, from(ctx, 1, l3, signs));
+  tap_result(y && y->data[0] == 0 && isnan(y->data[1]) && y->data[2] == 2, "relu passes a NaN on, as in PyTorch");
 }
 
 /* softmax cross-entropy on uniform, extreme, NaN and infinite logits, and
@@ -301,6 +308,13 @@ static void xent_forward_checks(nn_ctx *ctx) {
   float inf_logits[8] = {-INFINITY, 0, 0, 0, -1e30f, 0, 0, 0};
   y = nn_softmax_xent(ctx, from(ctx, 2, l4, inf_logits), labels);
   tap_result(y && isfinite(y->data[0]), "softmax cross-entropy with -inf and -1e30 logits stays finite");
+  float huge[8] = {3e38f, 3e38f, 3e38f, 3e38f, 3e38f, 3e38f, 3e38f, 3e38f};
+  y = nn_softmax_xent(ctx, from(ctx, 2, l4, huge), labels);
+  tap_result(y && fabsf(y->data[0] - logf(4)) < 1e-5f, "softmax cross-entropy of equal logits of 3e38 is log 4, not 0 (%g)",
+             y ? y->data[0] : -1);
+  y = nn_log_softmax(ctx, from(ctx, 2, l4, huge));
+  tap_result(y && fabsf(y->data[0] + logf(4)) < 1e-5f && fabsf(y->data[7] + logf(4)) < 1e-5f,
+             "log-softmax of equal logits of 3e38 is -log 4 (%g)", y ? y->data[0] : 0);
   float ex[6] = {-100, -87, -1, 0, 1, 88}, worst = 0;
   for (int i = 0; i < 6; i++) {
     float want = expf(ex[i] < -87 ? -87 : ex[i]), got = nn_fast_expf(ex[i]);

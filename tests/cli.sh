@@ -174,7 +174,8 @@ again=$(sed -n 's/.*test accuracy \([0-9.]*\).*/\1/p' "$tmp.out")
 if [ -n "$acc" ] && [ "$again" = "$acc" ]; then
   ok "the same seed gives the same result"
 else
-  fail "the same seed gives the same result"
+  fail "the same seed gives the same result (test accuracy '$acc', then '$again')"
+  sed 's/^/# first: /' "$tmp.train.out"
 fi
 # nan_first FILE OUT: OUT is FILE with the first float of its first tensor set to NaN
 nan_first() {

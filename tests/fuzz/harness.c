@@ -9,16 +9,12 @@
 #include <unistd.h>
 
 static char temp_dir[1024];
-static char names[16][64]; /* files written, removed at exit */
+static char names[16][64];      /* files written, removed at exit */
+static char path_buf[16][1100]; /* their paths */
 static int nnames;
-static char path_buf[16][1100];
 
 static void remove_temp_dir(void) {
-  char path[1100];
-  for (int i = 0; i < nnames; i++) {
-    snprintf(path, sizeof path, "%s/%s", temp_dir, names[i]);
-    unlink(path);
-  }
+  for (int i = 0; i < nnames; i++) unlink(path_buf[i]);
   rmdir(temp_dir);
 }
 
@@ -51,6 +47,9 @@ const char *fuzz_write_file(const char *name, const uint8_t *data, size_t size) 
   int i = slot(name);
   char *path = path_buf[i];
   snprintf(path, sizeof path_buf[i], "%s/%s", dir, name);
+  /* a new file rather than the old one truncated: ext4 flushes a file
+   * truncated and rewritten when it is closed, ten times the cost */
+  unlink(path);
   FILE *f = fopen(path, "wb");
   if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f)) {
     fprintf(stderr, "fuzz: cannot write %s: %s\n", path, strerror(errno));

@@ -27,6 +27,7 @@ struct nasl_parser {
   nasl_diag *d;                          /* where errors go */
   int file;                              /* source id being parsed */
   int offset;                            /* lexer position, in bytes */
+  int string_start;                      /* offset of the opening quote of the string being scanned */
   ast_file *result;                      /* the tree being built */
   int depth;                             /* open brackets */
   nasl_loc brackets[NASL_BRACKET_MAX];   /* where each open bracket is */

@@ -654,7 +654,7 @@ static void test_cifar10(void) {
   strbuf_free(&err);
 
   /* errors */
-  char want[700];
+  char want[4400];
   snprintf(path, sizeof path, "%s/data_batch_3.bin", cd);
   unsigned char l3[3] = {1, 2, 3};
   write_cifar(path, 3, 3, 1, l3, 1);
@@ -666,6 +666,12 @@ static void test_cifar10(void) {
                     "record 1 has label 10, but CIFAR-10 has 10 classes (0..9)");
   write_bytes(path, "", 0);
   expect_cifar_fail("cifar10: empty file", 0, cd, 1, path, "empty file (0 bytes)");
+  write_gz(path, "", 0);
+  snprintf(want, sizeof want,
+           "%s: no records: 0 bytes after decompression; the file is incomplete or not the CIFAR-10 binary version, "
+           "fetch it again",
+           path);
+  expect_cifar_fail("cifar10: gzip of nothing", 0, cd, 1, path, want);
   remove(path);
   snprintf(want, sizeof want, "%s: not found; pass the extracted cifar-10-batches-bin directory", path);
   expect_cifar_fail("cifar10: missing batch", 0, cd, 1, path, want);

@@ -588,7 +588,11 @@ static int load_cifar(const char *dir, const char *const *names, int nfiles, con
     } else {
       loaded++;
       blob *b = &files[f];
-      if (b->len % rec != 0) {
+      if (b->len == 0) { /* a gzip stream of nothing */
+        errf(err, "%s: no records: 0 bytes%s; the file is incomplete or not the %s binary version, fetch it again",
+             path, decomp(b), k->name);
+        rc = -1;
+      } else if (b->len % rec != 0) {
         errf(err,
              "%s: truncated: %zu bytes%s is not a whole number of %zu-byte records; the file is incomplete or not "
              "the %s binary version, fetch it again",

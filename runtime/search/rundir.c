@@ -162,19 +162,46 @@ static int read_line(rundir_log *log, arena *mem, const char *line, size_t len) 
   if (!ta) ta = json_get(v, "test_perplexity"); /* language models */
   if (!v || !s || s->kind != JSON_NUMBER || !k || k->kind != JSON_STRING || !r) return 0;
   if (!(s->number >= 0 && s->number <= (double)MAX_LOGGED_SAMPLE) || s->number != (double)(long)s->number) return 0;
-  long i = (long)s->number;
-  if (i >= log->n) {
-    long cap = i + 1024;
-    log->by_sample = xrealloc(log->by_sample, sizeof(double) * (size_t)cap);
-    log->test_by_sample = xrealloc(log->test_by_sample, sizeof(double) * (size_t)cap);
-    for (long j = log->n; j < cap; j++) log->by_sample[j] = log->test_by_sample[j] = NAN;
-    log->n = cap;
+  if (log->n == log->cap) {
+    log->cap = log->cap ? 2 * log->cap : 256;
+    log->entries = xrealloc(log->entries, sizeof *log->entries * (size_t)log->cap);
   }
-  log->by_sample[i] = r->number;
-  log->test_by_sample[i] = ta && ta->kind == JSON_NUMBER ? ta->number : NAN;
+  rundir_entry *e = &log->entries[log->n++];
+  e->sample = (long)s->number;
+  e->reward = r->number;
+  e->test = ta && ta->kind == JSON_NUMBER ? ta->number : NAN;
+  e->line = log->lines + 1;
   smap_put(&log->by_key, k->string, r->number);
   log->lines++;
   return 1;
+}
+
+/* By sample, then by line. */
+static int by_sample_then_line(const void *a, const void *b) {
+  const rundir_entry *x = a, *y = b;
+  if (x->sample != y->sample) return x->sample < y->sample ? -1 : 1;
+  return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Sorts the entries by sample and keeps the last line of each sample. */
+static void sort_entries(rundir_log *log) {
+  if (log->n > 1) qsort(log->entries, (size_t)log->n, sizeof *log->entries, by_sample_then_line);
+  long kept = 0;
+  for (long i = 0; i < log->n; i++) {
+    if (kept && log->entries[kept - 1].sample == log->entries[i].sample) kept--;
+    log->entries[kept++] = log->entries[i];
+  }
+  log->n = kept;
+}
+
+const rundir_entry *rundir_logged(const rundir_log *log, long sample) {
+  long lo = 0, hi = log->n;
+  while (lo < hi) {
+    long mid = lo + (hi - lo) / 2;
+    if (log->entries[mid].sample < sample) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < log->n && log->entries[lo].sample == sample ? &log->entries[lo] : NULL;
 }
 
 int rundir_read_log(const char *path, rundir_log *log, int quiet, strbuf *err) {
@@ -216,6 +243,7 @@ int rundir_read_log(const char *path, rundir_log *log, int quiet, strbuf *err) {
     }
     break;
   }
+  sort_entries(log);
   arena_free(&mem);
   strbuf_free(&text);
   return rc;
@@ -274,8 +302,7 @@ int rundir_write_best(const char *dir, const char *file, const arch *a, const se
 
 void rundir_log_free(rundir_log *log) {
   smap_free(&log->by_key);
-  free(log->by_sample);
-  free(log->test_by_sample);
+  free(log->entries);
   memset(log, 0, sizeof *log);
 }
 

@@ -42,12 +42,22 @@ int rundir_write_checkpoint(const char *dir, const run_state *s, controller *ctl
  * message naming the file and what is wrong with it. */
 int rundir_read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_optim *opt, strbuf *err);
 
-/* What a resumed run knows from its log. */
+/* One child of the log: what a resumed run takes instead of evaluating it. */
+typedef struct rundir_entry {
+  long sample;    /* its sample index */
+  double reward;  /* its reward */
+  double test;    /* its test accuracy or perplexity, or NAN */
+  long line;      /* the line it came from (1-based) */
+} rundir_entry;
+
+/* What a resumed run knows from its log. Sample numbers may be far apart
+ * (dedupe hits are not logged), so entries are a sorted list, not an array
+ * indexed by sample. */
 typedef struct rundir_log {
   smap by_key;            /* reward by canonical string (dedupe) */
-  double *by_sample;      /* reward by sample index, NAN where none (malloc'd) */
-  double *test_by_sample; /* test figure by sample index, NAN where none (malloc'd) */
-  long n;                 /* entries of the two arrays */
+  rundir_entry *entries;  /* by increasing sample, one per sample: the last line of it (malloc'd) */
+  long n;                 /* entries */
+  long cap;               /* entries allocated */
   long lines;             /* lines read: children evaluated in the run so far */
 } rundir_log;
 
@@ -57,6 +67,8 @@ typedef struct rundir_log {
  * as it is. 0, or -1 with a message. */
 int rundir_read_log(const char *path, rundir_log *log, int quiet, strbuf *err);
 void rundir_log_free(rundir_log *log);
+/* The entry of sample in log, or NULL when the log has none. */
+const rundir_entry *rundir_logged(const rundir_log *log, long sample);
 
 /* The log line of sample (one JSON object and a newline) into b. */
 void rundir_log_line(strbuf *b, long sample, const char *key, const search_result *res, int hit, const arch *a);

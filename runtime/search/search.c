@@ -158,10 +158,11 @@ static int settle_sample(run *r, int i, int *settled) {
   int hit = 0, rc = 0;
   double v;
   *settled = 0;
-  if (idx < r->known.n && !isnan(r->known.by_sample[idx])) { /* logged before a stop: not evaluated again */
-    res.reward = r->known.by_sample[idx];
+  const rundir_entry *logged = rundir_logged(&r->known, idx);
+  if (logged) { /* logged before a stop: not evaluated again */
+    res.reward = logged->reward;
     res.ok = 1;
-    res.test_metric = r->known.test_by_sample[idx];
+    res.test_metric = logged->test;
     res.epochs = !isnan(res.test_metric); /* so a logged best keeps its test figure */
   } else if (smap_get(&r->known.by_key, r->key.data, &v)) {
     res.reward = v;

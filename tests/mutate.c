@@ -1,4 +1,4 @@
-/* fuzz.c: the robustness test. Thousands of truncated and mutated versions
+/* mutate.c: the robustness test. Thousands of truncated and mutated versions
  * of the examples go through the compiler in-process (and, when accepted,
  * through the sampler). Nothing may crash (the sanitizer builds turn memory
  * errors into failures), every rejection must carry at least one
@@ -7,7 +7,7 @@
  * sample` prints, read back the way train, eval and show read --arch, gives
  * the same tokens, decisions and depth, and prints the same bytes again.
  *
- * usage: tests/fuzz [ITERATIONS_PER_FILE]  (default 400; $FUZZ_ITERATIONS too)
+ * usage: tests/mutate [ITERATIONS_PER_FILE]  (default 400; $FUZZ_ITERATIONS too)
  * $FUZZ_SEED picks another sequence of mutations (the default is fixed, so a
  * failure in CI can be replayed with the same seed and iteration count).
  * The examples are read from $top_srcdir/examples (default "."). */
@@ -237,12 +237,12 @@ int main(int argc, char **argv) {
   long iterations = 400, seed_value = 0;
   const char *count = argc > 1 ? argv[1] : getenv("FUZZ_ITERATIONS");
   if (count && count[0] && parse_long(count, 1, INT_MAX, &iterations)) {
-    fprintf(stderr, "fuzz: the iteration count must be a positive integer, not '%s'\n", count);
+    fprintf(stderr, "mutate: the iteration count must be a positive integer, not '%s'\n", count);
     return 2;
   }
   const char *seed = getenv("FUZZ_SEED");
   if (seed && seed[0] && parse_long(seed, LONG_MIN, LONG_MAX, &seed_value)) {
-    fprintf(stderr, "fuzz: FUZZ_SEED must be an integer, not '%s'\n", seed);
+    fprintf(stderr, "mutate: FUZZ_SEED must be an integer, not '%s'\n", seed);
     return 2;
   }
   if (seed_value) state ^= (unsigned long long)seed_value * 0x9e3779b97f4a7c15ULL;

@@ -8,11 +8,13 @@
  * measures nn.LSTM with the same setup; bench/run.sh (make bench) runs both.
  *
  * usage: lm_bench [--threads N] [--warmup W] [--steps S]
- * prints: naslc_lstm threads=N words_per_s=X step_ms=Y */
+ * prints: naslc_lstm threads=N words_per_s=X step_ms=Y params=P peak_rss_mb=M
+ * (peak_rss_mb: the process's peak resident memory, getrusage ru_maxrss) */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "common/clock.h"
 #include "common/parse.h"
@@ -106,8 +108,10 @@ int main(int argc, char **argv) {
     nn_optim_step(&opt, &m.params, 20);
   }
   double el = nasl_clock_seconds() - t0;
-  printf("naslc_lstm threads=%d words_per_s=%.1f step_ms=%.2f params=%lld\n", threads,
-         (double)steps * BATCH * BPTT / el, 1e3 * el / steps, (long long)m.nparams);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  printf("naslc_lstm threads=%d words_per_s=%.1f step_ms=%.2f params=%lld peak_rss_mb=%.1f\n", threads,
+         (double)steps * BATCH * BPTT / el, 1e3 * el / steps, (long long)m.nparams, ru.ru_maxrss / 1024.0);
   nn_ctx_free(&ctx);
   nn_optim_free(&opt);
   lm_free(&m);

@@ -1,46 +1,88 @@
 #!/bin/sh
-# run.sh (make bench): training throughput of the reference child network in
-# naslc and in PyTorch (Debian's python3-torch, /usr/bin/python3), same
-# network, batch and threads, in the same run; 1 and 2 threads; first with
-# the environment as it is, then with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
-# unset (in those commands only). Prints one table row per setting with the
-# ratio naslc / PyTorch.
+# run.sh (make bench): the reference child network in naslc and in PyTorch
+# (Debian's python3-torch, /usr/bin/python3), same network, batch and
+# threads, in the same run; 1 and 2 threads; first with the environment as
+# it is, then with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (in those
+# commands only). Two tables: training steps (batch 64) and evaluation
+# (forward only, batch 256 as naslc evaluates). Each row gives images per
+# second on both sides and their ratio, the peak resident memory of each
+# process, and naslc's achieved GFLOP/s against the SGEMM rate measured in
+# the same row (bench/sgemm_bench: what naslc's thread pool reaches with
+# single-threaded OpenBLAS). Then the LSTM language model (1 thread).
 : "${STEPS:=30}"
 : "${WARMUP:=5}"
+: "${EVAL_STEPS:=10}"
+: "${EVAL_WARMUP:=2}"
+: "${EVAL_BATCH:=256}"
 bench=./bench/child_bench
+sgemm=./bench/sgemm_bench
 torch="${srcdir:-.}/bench/torch_child.py"
-[ -x "$bench" ] || { echo "bench: build bench/child_bench first (make bench)"; exit 1; }
-: "${NASLC_STDLIB:=${srcdir:-.}/stdlib}" # lm_bench compiles its LSTM from NASL
+[ -x "$bench" ] && [ -x "$sgemm" ] || { echo "bench: build bench/child_bench and bench/sgemm_bench first (make bench)"; exit 1; }
+: "${NASLC_STDLIB:=${srcdir:-.}/stdlib}" # child_bench and lm_bench compile their networks from NASL
 export NASLC_STDLIB
 have_torch=0
 if /usr/bin/python3 -c 'import torch' 2> /dev/null; then have_torch=1; else
   echo "bench: PyTorch not found (apt-get install python3-torch); naslc figures only"
 fi
 
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
+# ratio A B FORMAT [SCALE]: SCALE x A / B printed with FORMAT, nothing when a figure is missing
+ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v k="${4:-1}" "BEGIN { if (b > 0) printf \"$3\", k * a / b }"; }
 
-printf '%-34s %8s %14s %14s %7s\n' "environment" threads "naslc img/s" "torch img/s" ratio
-for envmode in set unset; do
-  if [ "$envmode" = set ]; then
+# env_mode set|unset: sets label and run (the prefix of every command)
+env_mode() {
+  if [ "$1" = set ]; then
     label="OPENBLAS_* as set (${OPENBLAS_CORETYPE:-none}/${OPENBLAS_L2_SIZE:-none})"
     run() { "$@"; }
   else
     label="OPENBLAS_* unset"
     run() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
   fi
-  for t in 1 2; do
-    ours=$(run "$bench" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" | field images_per_s)
-    theirs=-
-    ratio=-
-    if [ "$have_torch" = 1 ]; then
-      theirs=$(run /usr/bin/python3 "$torch" --threads "$t" --steps "$STEPS" --warmup "$WARMUP" | field images_per_s)
-      [ -n "$theirs" ] && [ -n "$ours" ] && ratio=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2fx", a / b }')
-    fi
-    printf '%-34s %8s %14s %14s %7s\n' "$label" "$t" "${ours:-failed}" "${theirs:-failed}" "$ratio"
+}
+
+row_format='%-34s %3s %9s %9s %6s %7s %7s %7s %7s %5s\n'
+
+# child_row THREADS FLAGS...: one row of a child table, in the current env_mode
+child_row() {
+  t=$1
+  shift
+  peak=$(run "$sgemm" --threads "$t" | field gflops)
+  out=$(run "$bench" --threads "$t" "$@")
+  ours=$(echo "$out" | field images_per_s)
+  ours_mb=$(echo "$out" | field peak_rss_mb)
+  gflops=$(echo "$out" | field gflops)
+  theirs=- theirs_mb=- speed=-
+  if [ "$have_torch" = 1 ]; then
+    out=$(run /usr/bin/python3 "$torch" --threads "$t" "$@")
+    theirs=$(echo "$out" | field images_per_s)
+    theirs_mb=$(echo "$out" | field peak_rss_mb)
+    speed=$(ratio "$ours" "$theirs" "%.2fx")
+  fi
+  share=$(ratio "$gflops" "$peak" "%.0f%%" 100)
+  printf "$row_format" "$label" "$t" "${ours:-failed}" "${theirs:-failed}" "${speed:--}" "${ours_mb:--}" \
+    "${theirs_mb:--}" "${gflops:--}" "${peak:--}" "${share:--}"
+}
+
+child_table() {
+  printf "$row_format" "environment" thr "naslc" "torch" ratio "naslc" "torch" "naslc" "SGEMM" "of"
+  printf "$row_format" "" "" "img/s" "img/s" "" "MB" "MB" "GFLOP/s" "GFLOP/s" "peak"
+  for envmode in set unset; do
+    env_mode "$envmode"
+    for t in 1 2; do child_row "$t" "$@"; done
   done
-done
-echo "(images per second: forward + backward + SGD-momentum step, batch 64, 1x28x28;"
-echo " per-op profile: bench/child_bench --threads 2 --profile)"
+}
+
+echo "== reference child, training: forward + backward + SGD-momentum step, batch 64, 1x28x28"
+child_table --steps "$STEPS" --warmup "$WARMUP"
+echo
+echo "== reference child, evaluation: forward only, running statistics, no tape, batch $EVAL_BATCH"
+echo "   (naslc: batch norm folded into the convolutions; PyTorch: model.eval(), torch.no_grad())"
+child_table --eval --batch "$EVAL_BATCH" --steps "$EVAL_STEPS" --warmup "$EVAL_WARMUP"
+echo "(MB: peak resident memory of each process, getrusage ru_maxrss; naslc GFLOP/s: the child's"
+echo " forward FLOPs per image (x3 for a training step) times images/s; SGEMM: bench/sgemm_bench,"
+echo " C = A B on 2048 x 2048 matrices, rows split over naslc's threads, each a single-threaded"
+echo " cblas_sgemm, best of 5; of peak: the one over the other. Per-op profile:"
+echo " bench/child_bench --threads 2 --profile [--eval --batch 256])"
 
 # ---- the LSTM language model: 2 x 200, vocabulary 10,000, BPTT 35, batch 20, 1 thread ----
 lm=./bench/lm_bench
@@ -49,23 +91,22 @@ torch_lm="${srcdir:-.}/bench/torch_lstm.py"
 : "${LM_WARMUP:=3}"
 if [ -x "$lm" ]; then
   echo
-  printf '%-34s %8s %14s %14s %7s\n' "environment" threads "naslc words/s" "torch words/s" ratio
+  lm_format='%-34s %3s %9s %9s %6s %7s %7s\n'
+  printf "$lm_format" "environment" thr "naslc" "torch" ratio "naslc" "torch"
+  printf "$lm_format" "" "" "words/s" "words/s" "" "MB" "MB"
   for envmode in set unset; do
-    if [ "$envmode" = set ]; then
-      label="OPENBLAS_* as set (${OPENBLAS_CORETYPE:-none}/${OPENBLAS_L2_SIZE:-none})"
-      run() { "$@"; }
-    else
-      label="OPENBLAS_* unset"
-      run() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
-    fi
-    ours=$(run "$lm" --threads 1 --steps "$LM_STEPS" --warmup "$LM_WARMUP" | field words_per_s)
-    theirs=-
-    ratio=-
+    env_mode "$envmode"
+    out=$(run "$lm" --threads 1 --steps "$LM_STEPS" --warmup "$LM_WARMUP")
+    ours=$(echo "$out" | field words_per_s)
+    ours_mb=$(echo "$out" | field peak_rss_mb)
+    theirs=- theirs_mb=- speed=-
     if [ "$have_torch" = 1 ]; then
-      theirs=$(run /usr/bin/python3 "$torch_lm" --threads 1 --steps "$LM_STEPS" --warmup "$LM_WARMUP" | field words_per_s)
-      [ -n "$theirs" ] && [ -n "$ours" ] && ratio=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2fx", a / b }')
+      out=$(run /usr/bin/python3 "$torch_lm" --threads 1 --steps "$LM_STEPS" --warmup "$LM_WARMUP")
+      theirs=$(echo "$out" | field words_per_s)
+      theirs_mb=$(echo "$out" | field peak_rss_mb)
+      speed=$(ratio "$ours" "$theirs" "%.2fx")
     fi
-    printf '%-34s %8s %14s %14s %7s\n' "$label" 1 "${ours:-failed}" "${theirs:-failed}" "$ratio"
+    printf "$lm_format" "$label" 1 "${ours:-failed}" "${theirs:-failed}" "${speed:--}" "${ours_mb:--}" "${theirs_mb:--}"
   done
   echo "(words per second: a 35-step segment of 20 streams, forward + backward + clip 5 + SGD;"
   echo " the LSTM of examples/lstm_cell.nasl against torch.nn.LSTM, same sizes, 4.65M parameters)"

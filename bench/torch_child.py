@@ -2,16 +2,21 @@
 """torch_child.py: PyTorch peer of bench/child_bench.c.
 
 Times training steps (forward + backward + SGD with momentum) of the
-reference child network on random data and prints one line:
+reference child network on random data, or with --eval its evaluation
+(model.eval() and torch.no_grad(): running batch-norm statistics, forward
+only), and prints one line:
 
-    torch threads=N batch=B images_per_s=X step_ms=Y
+    torch threads=N batch=B mode=train|eval images_per_s=X step_ms=Y peak_rss_mb=M
+
+peak_rss_mb is the process's peak resident memory (getrusage ru_maxrss),
+the interpreter and the torch library included.
 
 The network: six blocks conv(kh x kw, f, stride 1, same padding, no bias)
 -> BatchNorm2d -> ReLU with (kh, kw, f) = (3,3,36) (5,5,48) (3,5,64)
 (1,7,36) (7,1,48) (3,3,64), then global average pooling -> Linear(64, 10)
 -> cross-entropy, on 1x28x28 float32 inputs with 10 classes.
 
-usage: torch_child.py --threads N [--warmup W] [--steps S] [--batch B] [--profile]
+usage: torch_child.py --threads N [--warmup W] [--steps S] [--batch B] [--eval] [--profile]
 
 --profile runs extra steps under torch.autograd.profiler after the timed
 run (so the reported throughput is not affected) and prints the 15 ops
@@ -23,6 +28,7 @@ Run it with Debian's interpreter (/usr/bin/python3) and python3-torch.
 """
 import argparse
 import os
+import resource
 import sys
 import time
 
@@ -53,6 +59,7 @@ def parse_args(argv):
     p.add_argument("--warmup", type=non_negative, default=5, help="untimed steps first (default 5)")
     p.add_argument("--steps", type=positive, default=30, help="timed steps (default 30)")
     p.add_argument("--batch", type=positive, default=64, help="images per step (default 64)")
+    p.add_argument("--eval", action="store_true", help="time evaluation (eval mode, no_grad, forward only)")
     p.add_argument("--profile", action="store_true", help="per-op breakdown to stderr")
     return p.parse_args(argv)
 
@@ -98,18 +105,28 @@ def main(argv):
 
     torch.manual_seed(SEED)
     model = build_model(torch)
-    model.train()
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = torch.nn.CrossEntropyLoss()
     x = torch.randn(args.batch, IN_CHANNELS, HEIGHT, WIDTH, dtype=torch.float32)
     y = torch.randint(0, CLASSES, (args.batch,), dtype=torch.int64)
 
-    def step():
+    def train_step():
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         return loss
+
+    def eval_step():
+        with torch.no_grad():
+            return loss_fn(model(x), y)
+
+    if args.eval:
+        model.eval()
+        step = eval_step
+    else:
+        model.train()
+        step = train_step
 
     for _ in range(args.warmup):
         step()
@@ -122,8 +139,10 @@ def main(argv):
         print("torch_child: loss is not finite (%s)" % loss.item(), file=sys.stderr)
         return 1
 
-    print("torch threads=%d batch=%d images_per_s=%.1f step_ms=%.2f"
-          % (args.threads, args.batch, args.batch * args.steps / elapsed, 1000.0 * elapsed / args.steps))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
+    print("torch threads=%d batch=%d mode=%s images_per_s=%.1f step_ms=%.2f peak_rss_mb=%.1f"
+          % (args.threads, args.batch, "eval" if args.eval else "train", args.batch * args.steps / elapsed,
+             1000.0 * elapsed / args.steps, peak_mb))
     sys.stdout.flush()
 
     if args.profile:

@@ -4,7 +4,9 @@
 Times training steps of the medium-small word language model of PyTorch's
 word_language_model example on random token ids and prints one line:
 
-    torch_lstm threads=N batch=B bptt=T words_per_s=X step_ms=Y
+    torch_lstm threads=N batch=B bptt=T words_per_s=X step_ms=Y steps=S peak_rss_mb=M
+
+(peak_rss_mb: the process's peak resident memory, getrusage ru_maxrss.)
 
 The model: Embedding(10000, 200) -> LSTM(200, 200, num_layers=2, dropout 0)
 -> Linear(200, 10000) -> cross-entropy averaged over the B*T targets. One
@@ -25,6 +27,7 @@ python3-torch.
 """
 import argparse
 import os
+import resource
 import sys
 import time
 
@@ -136,9 +139,10 @@ def main(argv):
         print("torch_lstm: loss is not finite (%s)" % loss.item(), file=sys.stderr)
         return 1
 
-    print("torch_lstm threads=%d batch=%d bptt=%d words_per_s=%.1f step_ms=%.2f steps=%d"
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
+    print("torch_lstm threads=%d batch=%d bptt=%d words_per_s=%.1f step_ms=%.2f steps=%d peak_rss_mb=%.1f"
           % (args.threads, BATCH, BPTT, BATCH * BPTT * args.steps / elapsed, 1000.0 * elapsed / args.steps,
-             args.steps))
+             args.steps, peak_mb))
     sys.stdout.flush()
     return 0
 

@@ -4,7 +4,9 @@
  * is W [F, C*kh*kw] times col, written straight into NCHW. Backward rebuilds
  * col (cheaper than keeping it), computes dW += dY col^T per thread (summed at
  * the end) and dcol = W^T dY, which col2im adds back into dx. A 1x1 stride-1
- * convolution uses x itself as col. */
+ * convolution uses x itself as col. In evaluation a following relu can be
+ * applied in the same pass as the bias (nn_conv2d_relu), while the image's
+ * output is still in cache. */
 #include <cblas.h>
 #include <string.h>
 
@@ -108,6 +110,7 @@ typedef struct conv_task {
   float **dcol;  /* per thread (backward) */
   float **dw;    /* per thread (backward): F * K floats, thread 0 writes the real grad */
   float **db;    /* per thread (backward): F floats */
+  int relu;      /* forward: clamp the output at 0 (nn_conv2d_relu) */
 } conv_task;
 
 static void forward_part(void *arg, int ith, int nth) {
@@ -125,15 +128,21 @@ static void forward_part(void *arg, int ith, int nth) {
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->F, g->P, g->K, 1.0f, t->w, g->K, col, g->P, 0.0f,
                 yi, g->P);
-    if (t->b)
+    if (t->b || t->relu)
       for (int f = 0; f < g->F; f++) {
-        float bf = t->b[f], *yr = yi + (size_t)f * g->P;
-        for (int p = 0; p < g->P; p++) yr[p] += bf;
+        float bf = t->b ? t->b[f] : 0, *restrict yr = yi + (size_t)f * g->P;
+        if (t->relu)
+          for (int p = 0; p < g->P; p++) {
+            float v = yr[p] + bf;
+            yr[p] = v < 0 ? 0.0f : v; /* a NaN passes, as in nn_relu */
+          }
+        else
+          for (int p = 0; p < g->P; p++) yr[p] += bf;
       }
   }
 }
 
-tensor *nn_conv2d(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride) {
+static tensor *conv_forward(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride, int relu) {
   if (!x || !w) return NULL;
   if (x->ndim != 4 || w->ndim != 4)
     return nn_fail(ctx, "conv2d needs a [N, C, H, W] map and [F, C, kh, kw] weights, not %s and %s",
@@ -159,6 +168,7 @@ tensor *nn_conv2d(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride) {
   t.w = w->data;
   t.b = b ? b->data : NULL;
   t.y = y->data;
+  t.relu = relu;
   int nth = ctx->nthreads < t.g.N ? ctx->nthreads : t.g.N;
   float *cols[64];
   t.col = cols;
@@ -167,6 +177,16 @@ tensor *nn_conv2d(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride) {
   for (int i = 0; i < nth; i++) cols[i] = scratch ? scratch + kp * (size_t)i : NULL;
   nn_parallel(nth, forward_part, &t);
   return y;
+}
+
+tensor *nn_conv2d(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride) {
+  return conv_forward(ctx, x, w, b, stride, 0);
+}
+
+tensor *nn_conv2d_relu(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride) {
+  if (ctx->record && ((x && x->requires_grad) || (w && w->requires_grad) || (b && b->requires_grad)))
+    return nn_fail(ctx, "conv2d with relu has no backward; it is for evaluation without a tape");
+  return conv_forward(ctx, x, w, b, stride, 1);
 }
 
 static void backward_part(void *arg, int ith, int nth) {

@@ -55,6 +55,10 @@ static inline tensor *nn_op_output(nn_ctx *ctx, nn_op op, int ndim, const int *n
 /* stdlib/conv.c: 2-D convolution, "same" padding (output ceil(H/stride) by
  * ceil(W/stride)); x [N, C, H, W], w [F, C, kh, kw], b [F] or NULL. */
 tensor *nn_conv2d(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride);
+/* nn_relu(nn_conv2d(...)) in one pass over the output, for evaluation: it
+ * has no backward, so it fails (NULL, ctx->error) when it would be recorded
+ * on the tape (ctx->record set and a source requires a gradient). */
+tensor *nn_conv2d_relu(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride);
 
 /* stdlib/pool.c: windows of size x size, "same" padding; padding never wins a
  * max and is left out of a mean. */

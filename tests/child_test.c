@@ -167,9 +167,103 @@ static void test_training(void) {
   strbuf_free(&err);
 }
 
+/* Sets every value of t to a uniform draw from [lo, hi). */
+static void fill(tensor *t, rng *r, float lo, float hi) {
+  for (int64_t i = 0; i < t->n; i++) t->data[i] = lo + (hi - lo) * (float)rng_uniform(r);
+}
+
+/* The logits of c on x in evaluation (no tape, running statistics), with
+ * or without batch norm folded; *bytes: the step arena's use. */
+static tensor *evaluate(nn_ctx *ctx, child *c, const tensor *x, int fold, size_t *bytes) {
+  nn_ctx_reset(ctx);
+  ctx->training = ctx->record = 0;
+  c->fold_batchnorm = fold;
+  tensor *in = nn_new(ctx, x->ndim, x->ne);
+  memcpy(in->data, x->data, sizeof(float) * (size_t)x->n);
+  tensor *y = child_forward(ctx, c, in);
+  *bytes = ctx->mem.total;
+  return y;
+}
+
+static void test_fold(void) {
+  /* a bias to fold too, a 1x1 convolution (no im2col), a concatenation, a stride */
+  grammar *g = compile_text(
+      "space s { layer { conv2d(height: 3, width: 5, filters: 6, bias: true); batchnorm(eps: 0.01); relu }\n"
+      "          layer { conv2d(height: 1, width: 1, filters: 5); batchnorm; relu; inputs: anchor }\n"
+      "          layer { conv2d(height: 3, width: 3, filters: 4, stride: 2); batchnorm; inputs: anchor } }");
+  if (!g) {
+    tap_result(0, "the folding space compiles");
+    return;
+  }
+  rng r;
+  rng_seed(&r, 7);
+  arch a;
+  strbuf err;
+  strbuf_init(&err);
+  child c;
+  int tokens[] = {1, 1, 1}; /* layer 1 reads layer 0, layer 2 reads both */
+  if (!arch_with(g, tokens, 3, &a) || child_build(&c, &a, (child_shape){2, 9, 9}, 3, &r, &err)) {
+    tap_result(0, "the folding child builds: %s", err.data);
+    return;
+  }
+  tap_result(c.fold_batchnorm == 1, "a child folds batch norm in evaluation by default");
+  /* statistics and affine parameters far from the identity, so that a wrong fold shows */
+  for (int i = 0; i < c.params.items.n; i++) {
+    tensor *p = c.params.items.items[i];
+    if (strstr(p->name, "running_var")) fill(p, &r, 0.2f, 3.0f);
+    else if (strstr(p->name, "batchnorm") || strstr(p->name, "conv2d.bias")) fill(p, &r, -1.5f, 1.5f);
+  }
+  nn_ctx ctx, ctx2, inputs; /* the two runs' logits side by side, and their input */
+  nn_ctx_init(&ctx, 2, &r);
+  nn_ctx_init(&ctx2, 2, &r);
+  nn_ctx_init(&inputs, 1, &r);
+  tensor *x = nn_new4(&inputs, 4, 2, 9, 9);
+  fill(x, &r, -1, 1);
+  size_t folded_bytes, plain_bytes;
+  tensor *plain = evaluate(&ctx2, &c, x, 0, &plain_bytes);
+  tensor *folded = evaluate(&ctx, &c, x, 1, &folded_bytes);
+  double worst = 0, scale = 0;
+  for (int64_t i = 0; plain && folded && i < plain->n; i++) {
+    worst = fmax(worst, fabs(plain->data[i] - folded->data[i]));
+    scale = fmax(scale, fabs(plain->data[i]));
+  }
+  tap_result(plain && folded && scale > 0.1 && worst <= 1e-5 * scale,
+             "evaluation with batch norm folded gives the logits of the unfolded network within float rounding "
+             "(largest difference %.2g, largest logit %.2g)", worst, scale);
+  tap_result(folded_bytes < plain_bytes,
+             "folding makes fewer maps: no batch norm or relu output of their own (%zu bytes against %zu)",
+             folded_bytes, plain_bytes);
+  /* recording for backward: batch norm runs as itself, its parameters get gradients */
+  nn_ctx_reset(&ctx);
+  ctx.training = 0;
+  ctx.record = 1;
+  tensor *in = nn_new(&ctx, x->ndim, x->ne);
+  memcpy(in->data, x->data, sizeof(float) * (size_t)x->n);
+  int labels[4] = {0, 1, 2, 0};
+  nn_params_zero_grad(&c.params);
+  nn_backward(&ctx, nn_softmax_xent(&ctx, child_forward(&ctx, &c, in), labels));
+  tensor *gamma = nn_params_find(&c.params, "layer.0.batchnorm.weight");
+  int moved = 0;
+  for (int64_t i = 0; gamma && i < gamma->n; i++) moved |= gamma->grad[i] != 0;
+  tap_result(moved, "with a tape, nothing is folded: batch norm's weight gets a gradient");
+  nn_ctx_reset(&ctx);
+  tensor *w = nn_params_find(&c.params, "layer.0.conv2d.weight");
+  tap_result(!nn_conv2d_relu(&ctx, x, w, NULL, 1) &&
+                 !strcmp(ctx.error, "conv2d with relu has no backward; it is for evaluation without a tape"),
+             "conv2d with relu refuses to be recorded: %s", ctx.error);
+  nn_ctx_free(&ctx);
+  nn_ctx_free(&ctx2);
+  nn_ctx_free(&inputs);
+  child_free(&c);
+  arch_free(&a);
+  strbuf_free(&err);
+  grammar_free(g);
+}
+
 int main(void) {
   nn_threads_default(1);
   test_rules();
   test_training();
+  test_fold();
   return tap_done();
 }

@@ -1,6 +1,7 @@
 /* child.c: building, running and describing child networks (see child.h). */
 #include "runtime/models/child.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,7 @@ int child_build(child *c, const arch *a, child_shape input, int classes, rng *r,
     child_free(c);
     return -1;
   }
+  c->fold_batchnorm = 1;
   return 0;
 }
 
@@ -123,6 +125,47 @@ void child_free(child *c) {
 
 static tensor *run_op(nn_ctx *ctx, const stdlib_node *n, tensor *x) { return stdlib_forward(ctx, n, &x); }
 
+/* Do ops[k] and ops[k + 1] run as one folded convolution (child.h)? */
+static int folds(nn_ctx *ctx, const child *c, const stdlib_node *ops, int nops, int k) {
+  return c->fold_batchnorm && !ctx->training && !ctx->record && k + 1 < nops && ops[k].op == &stdlib_op_conv2d &&
+         ops[k + 1].op == &stdlib_op_batchnorm;
+}
+
+/* conv2d (conv) then batchnorm (bn) with running statistics, as one
+ * convolution whose weights and bias absorb the batch norm's affine map;
+ * with relu, followed by a relu in the same pass. */
+static tensor *conv_batchnorm(nn_ctx *ctx, const stdlib_node *conv, const stdlib_node *bn, int relu, tensor *x) {
+  const tensor *w = conv->w[0], *bias = conv->nw > 1 ? conv->w[1] : NULL;
+  const float *gamma = bn->w[0]->data, *beta = bn->w[1]->data, *mean = bn->w[2]->data, *var = bn->w[3]->data;
+  int F = w->ne[0];
+  if (bn->w[0]->n != F) /* the builder's shapes rule it out; nn_batchnorm's message if not */
+    return nn_fail(ctx, "batchnorm parameters do not match %d channels", F);
+  int64_t K = w->n / F;
+  tensor *wf = nn_new(ctx, w->ndim, w->ne), *bf = nn_new(ctx, 1, &F);
+  if (!wf || !bf) return NULL;
+  for (int f = 0; f < F; f++) {
+    /* as nn_batchnorm computes it in evaluation */
+    float a = gamma[f] * (float)(1.0 / sqrt((double)var[f] + bn->f[1]));
+    for (int64_t k = 0; k < K; k++) wf->data[f * K + k] = w->data[f * K + k] * a;
+    bf->data[f] = beta[f] - mean[f] * a + (bias ? bias->data[f] * a : 0);
+  }
+  return relu ? nn_conv2d_relu(ctx, x, wf, bf, conv->k[3]) : nn_conv2d(ctx, x, wf, bf, conv->k[3]);
+}
+
+/* The operations of one layer (or the head) on x. */
+static tensor *run_ops(nn_ctx *ctx, const child *c, const stdlib_node *ops, int nops, tensor *x) {
+  for (int k = 0; k < nops && x; k++) {
+    if (folds(ctx, c, ops, nops, k)) {
+      int relu = k + 2 < nops && ops[k + 2].op == &stdlib_op_relu;
+      x = conv_batchnorm(ctx, &ops[k], &ops[k + 1], relu, x);
+      k += 1 + relu;
+    } else {
+      x = run_op(ctx, &ops[k], x);
+    }
+  }
+  return x;
+}
+
 static tensor *join(nn_ctx *ctx, tensor **outs, const int *which, int n) {
   if (n == 1) return outs[which[0]];
   tensor **xs = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)n);
@@ -136,7 +179,7 @@ tensor *child_forward(nn_ctx *ctx, child *c, tensor *images) {
   for (int i = 0; i < L; i++) {
     const arch_layer *l = &c->cnn.layers[i];
     tensor *x = l->ninputs ? join(ctx, outs, l->inputs, l->ninputs) : images;
-    for (int k = 0; k < c->layers[i].nops && x; k++) x = run_op(ctx, &c->layers[i].ops[k], x);
+    x = run_ops(ctx, c, c->layers[i].ops, c->layers[i].nops, x);
     if (!x) return NULL;
     outs[i] = x;
   }
@@ -144,7 +187,7 @@ tensor *child_forward(nn_ctx *ctx, child *c, tensor *images) {
   for (int i = 0; i < L; i++)
     if (!c->used[i]) dangling[nd++] = i;
   tensor *x = nd ? join(ctx, outs, dangling, nd) : images;
-  for (int k = 0; k < c->head->nops && x; k++) x = run_op(ctx, &c->head->ops[k], x);
+  x = run_ops(ctx, c, c->head->ops, c->head->nops, x);
   if (!x) return NULL;
   int ne[2] = {x->ne[0], c->classes};
   return nn_reshape(ctx, x, 2, ne);

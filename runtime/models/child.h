@@ -38,6 +38,7 @@ typedef struct child {
   int64_t nparams;         /* trainable values */
   int64_t flops;           /* forward floating-point operations per example */
   int64_t activations;     /* floats kept per example for backward */
+  int fold_batchnorm;      /* evaluation folds batch norm into the convolution before it (1 after child_build) */
 } child;
 
 /* The most floats a network may keep per example for backward (1 GB): a
@@ -52,7 +53,18 @@ int child_build(child *c, const arch *a, child_shape input, int classes, rng *r,
 void child_free(child *c);
 
 /* Logits [N, classes] for images [N, C, H, W]; NULL with ctx->error set on
- * failure. ctx->training selects batch-norm statistics and dropout. */
+ * failure. ctx->training selects batch-norm statistics and dropout.
+ *
+ * In evaluation (ctx->training and ctx->record both 0) and with
+ * c->fold_batchnorm, a conv2d followed by a batchnorm in a layer runs as one
+ * convolution: batch norm with running statistics is an affine map per
+ * channel, y = a x + b with a = gamma / sqrt(var + eps), b = beta - a mean,
+ * so the convolution's weights of filter f are scaled by a[f] and its bias
+ * becomes a[f] bias[f] + b[f]. The logits are those of the unfolded network
+ * up to float rounding. A relu right after the batchnorm is applied in the
+ * same pass (nn_conv2d_relu), so conv2d -> batchnorm -> relu makes one map
+ * instead of three and reads it once. The folded weights are made in ctx's
+ * arena for each call (F x K values, little next to the convolution). */
 tensor *child_forward(nn_ctx *ctx, child *c, tensor *images);
 
 /* One operation on its own, for `naslc gradcheck`: op with arguments

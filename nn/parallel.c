@@ -108,3 +108,43 @@ int nn_threads_default(int requested) {
   openblas_set_num_threads(1);
   return (int)n;
 }
+
+typedef struct sgemm_task {
+  int transa, transb, M, N, K, lda, ldb, ldc, by_rows;
+  float alpha, beta;
+  const float *A, *B;
+  float *C;
+} sgemm_task;
+
+static void sgemm_part(void *arg, int ith, int nth) {
+  const sgemm_task *t = arg;
+  int b, e;
+  nn_split(t->by_rows ? t->M : t->N, ith, nth, &b, &e);
+  if (b == e) return;
+  const float *A = t->A, *B = t->B;
+  float *C = t->C;
+  int M = t->M, N = t->N;
+  if (t->by_rows) { /* rows b..e of C: rows of op(A) */
+    A += t->transa ? (size_t)b : (size_t)b * t->lda;
+    C += (size_t)b * t->ldc;
+    M = e - b;
+  } else { /* columns b..e of C: columns of op(B) */
+    B += t->transb ? (size_t)b * t->ldb : (size_t)b;
+    C += b;
+    N = e - b;
+  }
+  cblas_sgemm(CblasRowMajor, t->transa ? CblasTrans : CblasNoTrans, t->transb ? CblasTrans : CblasNoTrans, M, N, t->K,
+              t->alpha, A, t->lda, B, t->ldb, t->beta, C, t->ldc);
+}
+
+void nn_sgemm(int nth, int transa, int transb, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc) {
+  sgemm_task t = {transa, transb, M, N, K, lda, ldb, ldc, M >= N, alpha, beta, A, B, C};
+  int along = t.by_rows ? M : N;
+  if (nth > along / 8) nth = along / 8; /* bands of at least 8 rows or columns */
+  if (nth <= 1 || 2.0 * M * N * K < NN_SGEMM_SPLIT_FLOPS) {
+    sgemm_part(&t, 0, 1);
+    return;
+  }
+  nn_parallel(nth, sgemm_part, &t);
+}

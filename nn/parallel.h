@@ -20,4 +20,15 @@ void nn_split(int n, int ith, int nth, int *begin, int *end);
  * single-threaded inside our threads. */
 int nn_threads_default(int requested);
 
+/* C = alpha op(A) op(B) + beta C, row-major, as cblas_sgemm with CblasRowMajor
+ * (transa, transb: 0 for no transpose, 1 for transpose), on up to nth
+ * threads: a product of at least NN_SGEMM_SPLIT_FLOPS is cut into nth bands
+ * of C's rows (or of its columns when C is wide and short), one cblas_sgemm
+ * each, so every element of C is still summed by one call over the whole of
+ * K. For a given nth the result is the same on every run. Not from inside a
+ * task (nn_parallel is not reentrant). */
+#define NN_SGEMM_SPLIT_FLOPS 4000000.0
+void nn_sgemm(int nth, int transa, int transb, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc);
+
 #endif

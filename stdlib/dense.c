@@ -1,7 +1,7 @@
 /* dense.c: fully connected layers (GEMM) and embeddings. */
-#include <cblas.h>
 #include <string.h>
 
+#include "nn/parallel.h"
 #include "stdlib/kernels.h"
 #include "stdlib/registry.h"
 
@@ -22,8 +22,7 @@ tensor *nn_dense(nn_ctx *ctx, tensor *x, tensor *w, tensor *b) {
   tensor *src[3] = {x, w, b};
   tensor *y = nn_op_output(ctx, NN_DENSE, 2, ne, src, b ? 3 : 2);
   if (!y) return NULL;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, out, (int)in, 1.0f, x->data, (int)in, w->data, (int)in,
-              0.0f, y->data, out);
+  nn_sgemm(ctx->nthreads, 0, 1, N, out, (int)in, 1.0f, x->data, (int)in, w->data, (int)in, 0.0f, y->data, out);
   if (b)
     for (int r = 0; r < N; r++)
       for (int k = 0; k < out; k++) y->data[(int64_t)r * out + k] += b->data[k];
@@ -34,11 +33,9 @@ void nn_dense_backward(nn_ctx *ctx, tensor *y) {
   tensor *x = y->src[0], *w = y->src[1], *b = y->nsrc > 2 ? y->src[2] : NULL;
   int N = y->ne[0], out = y->ne[1], in = w->ne[1];
   if (x->requires_grad)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, in, out, 1.0f, y->grad, out, w->data, in, 1.0f,
-                nn_grad(ctx, x), in);
+    nn_sgemm(ctx->nthreads, 0, 0, N, in, out, 1.0f, y->grad, out, w->data, in, 1.0f, nn_grad(ctx, x), in);
   if (w->requires_grad)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, N, 1.0f, y->grad, out, x->data, in, 1.0f,
-                nn_grad(ctx, w), in);
+    nn_sgemm(ctx->nthreads, 1, 0, out, in, N, 1.0f, y->grad, out, x->data, in, 1.0f, nn_grad(ctx, w), in);
   if (b && b->requires_grad) {
     float *db = nn_grad(ctx, b);
     for (int r = 0; r < N; r++)

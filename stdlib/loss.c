@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "nn/parallel.h"
 #include "stdlib/kernels.h"
 
 /* The row's maximum m and log(sum exp(r - m)): log-sum-exp is m plus the
@@ -19,6 +20,41 @@ static float row_max_logsum(const float *r, int k, float *logsum) {
   return m;
 }
 
+/* Rows of softmax cross-entropy: p = exp(r - max) / sum in two vectorised
+ * passes and a scaling, and each row's loss, for rows b..e of a part. */
+typedef struct xent_task {
+  const float *logits;
+  float *p;
+  const int *labels;
+  double *row_loss;
+  int N, K;
+} xent_task;
+
+static void xent_rows(void *arg, int ith, int nth) {
+  const xent_task *t = arg;
+  int b, e, K = t->K;
+  nn_split(t->N, ith, nth, &b, &e);
+  for (int i = b; i < e; i++) {
+    const float *r = t->logits + (int64_t)i * K;
+    float *pr = t->p + (int64_t)i * K, m = r[0];
+    for (int j = 1; j < K; j++) m = r[j] > m ? r[j] : m;
+    float part[16] = {0};
+    int j = 0;
+    for (; j + 16 <= K; j += 16) /* exp and sum in one pass, 16 lanes */
+      for (int u = 0; u < 16; u++) {
+        float ex = nn_fast_expf(r[j + u] - m);
+        pr[j + u] = ex;
+        part[u] += ex;
+      }
+    double s = 0;
+    for (; j < K; j++) s += pr[j] = nn_fast_expf(r[j] - m);
+    for (int u = 0; u < 16; u++) s += part[u];
+    float inv = (float)(1.0 / s);
+    for (j = 0; j < K; j++) pr[j] *= inv;
+    t->row_loss[i] = log(s) - ((double)r[t->labels[i]] - m); /* r - m first: exact next to a huge m */
+  }
+}
+
 tensor *nn_softmax_xent(nn_ctx *ctx, tensor *logits, const int *labels) {
   if (!logits) return NULL;
   if (logits->ndim != 2) return nn_fail(ctx, "softmax cross-entropy needs [N, K] logits, not %s", nn_shape_text(ctx, logits));
@@ -32,26 +68,11 @@ tensor *nn_softmax_xent(nn_ctx *ctx, tensor *logits, const int *labels) {
   int *lab = (int *)(p + logits->n);
   memcpy(lab, labels, sizeof(int) * (size_t)N);
   y->aux = p;
+  xent_task t = {logits->data, p, labels, arena_alloc_raw(&ctx->mem, sizeof(double) * (size_t)N), N, K};
+  int nth = (int64_t)N * K < 65536 ? 1 : ctx->nthreads < N ? ctx->nthreads : N;
+  nn_parallel(nth, xent_rows, &t);
   double loss = 0;
-  for (int i = 0; i < N; i++) { /* p = exp(r - max) / sum: two vectorised passes and a scaling */
-    const float *r = logits->data + (int64_t)i * K;
-    float *pr = p + (int64_t)i * K, m = r[0];
-    for (int j = 1; j < K; j++) m = r[j] > m ? r[j] : m;
-    float part[16] = {0};
-    int j = 0;
-    for (; j + 16 <= K; j += 16) /* exp and sum in one pass, 16 lanes */
-      for (int u = 0; u < 16; u++) {
-        float e = nn_fast_expf(r[j + u] - m);
-        pr[j + u] = e;
-        part[u] += e;
-      }
-    double s = 0;
-    for (; j < K; j++) s += pr[j] = nn_fast_expf(r[j] - m);
-    for (int u = 0; u < 16; u++) s += part[u];
-    float inv = (float)(1.0 / s);
-    for (j = 0; j < K; j++) pr[j] *= inv;
-    loss += log(s) - ((double)r[labels[i]] - m); /* r - m first: exact next to a huge m */
-  }
+  for (int i = 0; i < N; i++) loss += t.row_loss[i]; /* in row order, whatever the threads */
   y->data[0] = (float)(loss / N);
   return y;
 }

@@ -7,8 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <cblas.h>
-
+#include "nn/parallel.h"
 
 int lm_build(lm *m, const arch *a, const grammar_train *t, int vocab, rng *r, strbuf *err) {
   memset(m, 0, sizeof *m);
@@ -180,7 +179,7 @@ void lm_backward(nn_ctx *ctx, lm *m, tensor *loss) {
       memcpy(Hp + (size_t)t * B * H, pd->hp[t]->data, sizeof(float) * (size_t)B * H);
     }
     /* d W_h [nh*H, H] += G^T Hp */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, H, rows, 1.0f, G, cols, Hp, H, 1.0f, m->wh[l]->grad, H);
+    nn_sgemm(ctx->nthreads, 1, 0, cols, H, rows, 1.0f, G, cols, Hp, H, 1.0f, m->wh[l]->grad, H);
     pd->T = 0;
   }
 }

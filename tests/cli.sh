@@ -117,28 +117,7 @@ if [ ! -s "$tmp.out" ]; then ok "-n 0 prints nothing"; else fail "-n 0 prints no
 
 # ---- training on a small generated image set (IDX, gzipped) ----
 mkdir -p "$tmp.data"
-/usr/bin/env python3 - "$tmp.data" <<'PY'
-import gzip, random, struct, sys
-d = sys.argv[1]
-def write(prefix, n, seed):
-    rnd = random.Random(seed)
-    images, labels = bytearray(), bytearray()
-    for _ in range(n):
-        k = rnd.randrange(4)
-        img = [rnd.randrange(60) for _ in range(64)]
-        oy, ox = k // 2 * 4, k % 2 * 4
-        for y in range(3):
-            for x in range(3):
-                img[(oy + y) * 8 + ox + x] = 255
-        images += bytes(img)
-        labels.append(k)
-    with gzip.open(f"{d}/{prefix}-images-idx3-ubyte.gz", "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, 8, 8) + images)
-    with gzip.open(f"{d}/{prefix}-labels-idx1-ubyte.gz", "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + labels)
-write("train", 600, 1)
-write("t10k", 200, 2)
-PY
+quads "$tmp.data" 600 200
 cat > "$tmp.train.nasl" <<NASL
 dataset quads = mnist(dir: "$tmp.data", classes: 4)
 space s {

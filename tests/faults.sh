@@ -171,27 +171,7 @@ each_fault "report" old_report check_report report "$tmp.w"
 
 # ---- naslc train --save: the saved model is replaced as a set ----
 mkdir -p "$tmp.data"
-/usr/bin/env python3 - "$tmp.data" <<'PY'
-import gzip, random, struct, sys
-d = sys.argv[1]
-def write(prefix, n, seed):
-    rnd = random.Random(seed)
-    images, labels = bytearray(), bytearray()
-    for _ in range(n):
-        k = rnd.randrange(4)
-        img = [rnd.randrange(60) for _ in range(64)]
-        for y in range(3):
-            for x in range(3):
-                img[(k // 2 * 4 + y) * 8 + k % 2 * 4 + x] = 255
-        images += bytes(img)
-        labels.append(k)
-    with gzip.open(f"{d}/{prefix}-images-idx3-ubyte.gz", "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, 8, 8) + images)
-    with gzip.open(f"{d}/{prefix}-labels-idx1-ubyte.gz", "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + labels)
-write("train", 100, 1)
-write("t10k", 40, 2)
-PY
+quads "$tmp.data" 100 40
 cat > "$tmp.train.nasl" <<NASL
 dataset quads = mnist(dir: "$tmp.data")
 space s {

@@ -26,3 +26,29 @@ says_line() { if grep -qxF -e "$1" "$tmp.err"; then ok "$2"; else echo "# no lin
 # error matches the extended regular expression PATTERN, anchored at both
 # ends (for a line whose numbers legitimately vary)
 says_like() { if grep -qxE -e "$1" "$tmp.err"; then ok "$2"; else echo "# no line of standard error matches ^$1\$"; fail "$2"; fi; }
+# quads DIR NTRAIN NTEST: writes a small IDX data set of 8x8 images in four
+# classes (a bright 3x3 square in one quadrant over noise) to DIR, gzipped:
+# training images from seed 1, test images from seed 2
+quads() {
+  /usr/bin/env python3 - "$@" <<'PY'
+import gzip, random, struct, sys
+d = sys.argv[1]
+def write(prefix, n, seed):
+    rnd = random.Random(seed)
+    images, labels = bytearray(), bytearray()
+    for _ in range(n):
+        k = rnd.randrange(4)
+        img = [rnd.randrange(60) for _ in range(64)]
+        for y in range(3):
+            for x in range(3):
+                img[(k // 2 * 4 + y) * 8 + k % 2 * 4 + x] = 255
+        images += bytes(img)
+        labels.append(k)
+    with gzip.open(f"{d}/{prefix}-images-idx3-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, n, 8, 8) + images)
+    with gzip.open(f"{d}/{prefix}-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">II", 0x801, n) + labels)
+write("train", int(sys.argv[2]), 1)
+write("t10k", int(sys.argv[3]), 2)
+PY
+}

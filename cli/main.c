@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/parse.h"
@@ -108,7 +109,21 @@ int cli_bad_usage(const char *fmt, const char *arg) {
   return EXIT_USAGE;
 }
 
+/* The threaded OpenBLAS starts a thread per core when it is loaded, before
+ * main. naslc runs its own threads and gives OpenBLAS one, so those threads
+ * only wait; but under an address-space limit (ulimit -v) one of them can
+ * spin forever in its buffer allocation and the process never exits. The
+ * library reads OPENBLAS_NUM_THREADS at load, so naslc starts itself again
+ * with it set to 1. If that cannot be done it goes on as it is. */
+static void blas_threads_off(char **argv) {
+  const char *v = getenv("OPENBLAS_NUM_THREADS");
+  if (nn_blas_load_threads() <= 1 || (v && !strcmp(v, "1"))) return;
+  if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) return;
+  execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+  blas_threads_off(argv);
   cli c;
   memset(&c, 0, sizeof c);
   for (int i = 1; i < argc; i++) {

@@ -47,10 +47,21 @@ static void *worker(void *p) {
   return NULL;
 }
 
+/* openblas_get_parallel(): 0 for the serial build, 1 threaded, 2 OpenMP. */
+int nn_blas_concurrent(void) { return openblas_get_parallel() != 0; }
+
+int nn_blas_load_threads(void) { return openblas_get_num_threads(); }
+
 void nn_parallel(int nth, nn_task_fn fn, void *arg) {
+  static int concurrent = -1; /* asked on first use (one caller at a time) */
   if (nth > MAX_THREADS) nth = MAX_THREADS;
   if (nth <= 1) {
     fn(arg, 0, 1);
+    return;
+  }
+  if (concurrent < 0) concurrent = nn_blas_concurrent();
+  if (!concurrent) {
+    for (int i = 0; i < nth; i++) fn(arg, i, nth);
     return;
   }
   pthread_mutex_lock(&pool.lock);
@@ -106,6 +117,12 @@ int nn_threads_default(int requested) {
   if (n <= 0) n = 1;
   if (n > MAX_THREADS) n = MAX_THREADS;
   openblas_set_num_threads(1);
+  static int warned;
+  if (n > 1 && !nn_blas_concurrent() && !warned) {
+    fprintf(stderr, "naslc: the OpenBLAS loaded is its serial build, which cannot be called from two threads at "
+            "once; running on one core (install the Debian package 'libopenblas0-pthread')\n");
+    warned = 1;
+  }
   return (int)n;
 }
 

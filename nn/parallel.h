@@ -10,6 +10,9 @@
 
 typedef void (*nn_task_fn)(void *arg, int ith, int nth);
 
+/* When the BLAS library cannot be called from two threads at once (Debian's
+ * serial OpenBLAS, built without locking), the parts run one after another
+ * on the calling thread: the same results, one core. */
 void nn_parallel(int nth, nn_task_fn fn, void *arg);
 /* The first and one-past-last index of part ith of n items split nth ways. */
 void nn_split(int n, int ith, int nth, int *begin, int *end);
@@ -19,6 +22,14 @@ void nn_split(int n, int ith, int nth, int *begin, int *end);
  * warning on stderr (once per process). Also tells OpenBLAS to stay
  * single-threaded inside our threads. */
 int nn_threads_default(int requested);
+
+/* The threads the BLAS library started when it was loaded, before main:
+ * the threaded OpenBLAS starts one per core unless $OPENBLAS_NUM_THREADS
+ * says otherwise. naslc uses none of them (cli/main.c restarts itself
+ * with OPENBLAS_NUM_THREADS=1 when there are more than one). */
+int nn_blas_load_threads(void);
+/* 1 when the BLAS library may be called from several threads at once. */
+int nn_blas_concurrent(void);
 
 /* C = alpha op(A) op(B) + beta C, row-major, as cblas_sgemm with CblasRowMajor
  * (transa, transb: 0 for no transpose, 1 for transpose), on up to nth

@@ -3,27 +3,27 @@
  *
  * naslc keeps OpenBLAS single-threaded (nn_threads_default) and threads
  * with its own pool (nn/parallel.h): a kernel's parts run side by side,
- * each calling a single-threaded cblas_sgemm. The peak is measured the same
- * way: C = A B on N x N matrices, the rows of A and C split over the
- * threads with nn_split, every thread one cblas_sgemm on its rows, all of
- * them through nn_parallel. With 1 thread that is one plain SGEMM. The
+ * each calling nn_gemm (nn/gemm.h: naslc's AVX-512 kernel where the CPU has
+ * it, else OpenBLAS's single-threaded cblas_sgemm). The peak is measured the
+ * same way: C = A B on N x N matrices, the rows of A and C split over the
+ * threads with nn_split, every thread one nn_gemm on its rows, all of them
+ * through nn_parallel. With 1 thread that is one plain SGEMM. The
  * best of R repetitions (after one untimed warm-up) is reported, in
  * GFLOP/s counting 2 N^3 floating-point operations per product.
  *
  * usage: sgemm_bench [--threads N] [--size N] [--reps R]
- * prints: sgemm threads=N size=N gflops=X peak_rss_mb=M */
+ * prints: sgemm threads=N size=N gflops=X peak_rss_mb=M kernel=avx512|openblas */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
-#include <cblas.h>
-
 #include "common/arena.h"
 #include "common/clock.h"
 #include "common/parse.h"
 #include "common/rng.h"
+#include "nn/gemm.h"
 #include "nn/parallel.h"
 
 typedef struct sgemm_task {
@@ -38,8 +38,8 @@ static void sgemm_part(void *arg, int ith, int nth) {
   int r0, r1;
   nn_split(t->n, ith, nth, &r0, &r1);
   if (r1 > r0)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, t->n, t->n, 1.0f, t->a + (size_t)r0 * t->n,
-                t->n, t->b, t->n, 0.0f, t->c + (size_t)r0 * t->n, t->n);
+    nn_gemm(0, 0, r1 - r0, t->n, t->n, 1.0f, t->a + (size_t)r0 * t->n, t->n, t->b, t->n, 0.0f,
+            t->c + (size_t)r0 * t->n, t->n);
 }
 
 /* A count given on the command line: 0 and *out set, or 1 when it is not a
@@ -83,8 +83,8 @@ int main(int argc, char **argv) {
   }
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  printf("sgemm threads=%d size=%d gflops=%.1f peak_rss_mb=%.1f\n", threads, n, 2.0 * n * (double)n * n / best / 1e9,
-         ru.ru_maxrss / 1024.0);
+  printf("sgemm threads=%d size=%d gflops=%.1f peak_rss_mb=%.1f kernel=%s\n", threads, n,
+         2.0 * n * (double)n * n / best / 1e9, ru.ru_maxrss / 1024.0, nn_gemm_kernel());
   free(a);
   free(b);
   free(c);

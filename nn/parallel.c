@@ -13,6 +13,7 @@
 #include <cblas.h>
 
 #include "common/parse.h"
+#include "nn/gemm.h"
 
 #define MAX_THREADS 64
 
@@ -150,8 +151,7 @@ static void sgemm_part(void *arg, int ith, int nth) {
     C += b;
     N = e - b;
   }
-  cblas_sgemm(CblasRowMajor, t->transa ? CblasTrans : CblasNoTrans, t->transb ? CblasTrans : CblasNoTrans, M, N, t->K,
-              t->alpha, A, t->lda, B, t->ldb, t->beta, C, t->ldc);
+  nn_gemm(t->transa, t->transb, M, N, t->K, t->alpha, A, t->lda, B, t->ldb, t->beta, C, t->ldc);
 }
 
 void nn_sgemm(int nth, int transa, int transb, int M, int N, int K, float alpha, const float *A, int lda,

@@ -1,4 +1,4 @@
-/* conv.c: 2-D convolution as im2col + GEMM (OpenBLAS), split over images.
+/* conv.c: 2-D convolution as im2col + GEMM (nn_gemm), split over images.
  *
  * For image i, the patches of x form a matrix col [C*kh*kw, OH*OW]; the output
  * is W [F, C*kh*kw] times col, written straight into NCHW. Backward rebuilds
@@ -7,9 +7,9 @@
  * convolution uses x itself as col. In evaluation a following relu can be
  * applied in the same pass as the bias (nn_conv2d_relu), while the image's
  * output is still in cache. */
-#include <cblas.h>
 #include <string.h>
 
+#include "nn/gemm.h"
 #include "nn/parallel.h"
 #include "stdlib/kernels.h"
 #include "stdlib/registry.h"
@@ -126,8 +126,7 @@ static void forward_part(void *arg, int ith, int nth) {
       im2col(g, xi, t->col[ith]);
       col = t->col[ith];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->F, g->P, g->K, 1.0f, t->w, g->K, col, g->P, 0.0f,
-                yi, g->P);
+    nn_gemm(0, 0, g->F, g->P, g->K, 1.0f, t->w, g->K, col, g->P, 0.0f, yi, g->P);
     if (t->b || t->relu)
       for (int f = 0; f < g->F; f++) {
         float bf = t->b ? t->b[f] : 0, *restrict yr = yi + (size_t)f * g->P;
@@ -203,8 +202,7 @@ static void backward_part(void *arg, int ith, int nth) {
         im2col(g, xi, t->col[ith]);
         col = t->col[ith];
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->F, g->K, g->P, 1.0f, dyi, g->P, col, g->P, 1.0f,
-                  t->dw[ith], g->K);
+      nn_gemm(0, 1, g->F, g->K, g->P, 1.0f, dyi, g->P, col, g->P, 1.0f, t->dw[ith], g->K);
     }
     if (t->db[ith])
       for (int f = 0; f < g->F; f++) {
@@ -216,11 +214,9 @@ static void backward_part(void *arg, int ith, int nth) {
     if (t->dx) {
       float *dxi = t->dx + (size_t)i * g->C * g->H * g->W;
       if (direct(g)) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->K, g->P, g->F, 1.0f, t->w, g->K, dyi, g->P, 1.0f,
-                    dxi, g->P);
+        nn_gemm(1, 0, g->K, g->P, g->F, 1.0f, t->w, g->K, dyi, g->P, 1.0f, dxi, g->P);
       } else {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->K, g->P, g->F, 1.0f, t->w, g->K, dyi, g->P, 0.0f,
-                    t->dcol[ith], g->P);
+        nn_gemm(1, 0, g->K, g->P, g->F, 1.0f, t->w, g->K, dyi, g->P, 0.0f, t->dcol[ith], g->P);
         col2im(g, t->dcol[ith], dxi);
       }
     }

@@ -1,0 +1,37 @@
+/* gemm.h: the single-precision matrix product every kernel calls.
+ *
+ * nn_gemm(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
+ * computes C = alpha op(A) op(B) + beta C for row-major matrices, exactly as
+ * cblas_sgemm(CblasRowMajor, ...) is specified (transa, transb: 0 for no
+ * transpose, 1 for transpose; with beta 0, C is written without being read,
+ * so it may hold anything), on the calling thread only. Parallelism is the
+ * caller's (nn_parallel, nn_sgemm in nn/parallel.h).
+ *
+ * Which code runs is chosen at run time, once:
+ * - on a CPU with AVX-512 (asked with __builtin_cpu_supports), a product with
+ *   M >= NN_GEMM_MIN_M, N >= NN_GEMM_MIN_N and K >= NN_GEMM_MIN_K runs on
+ *   naslc's own kernel: blocks of op(A) and op(B) packed into panels that
+ *   stay in the caches, and a 12 x 32 tile of C kept in 24 vector registers
+ *   over each block of K. It uses the 512-bit units whatever OpenBLAS was
+ *   built for or told to use ($OPENBLAS_CORETYPE);
+ * - anything else goes to OpenBLAS's cblas_sgemm.
+ * $NASLC_GEMM=blas sends every product to OpenBLAS (to compare the two);
+ * nn_gemm_kernel() names the code in use.
+ *
+ * The two differ only in rounding (each element is the same sum over K,
+ * added in another order). For given arguments the result is the same on
+ * every run. */
+#ifndef NASLC_GEMM_H
+#define NASLC_GEMM_H
+
+#define NN_GEMM_MIN_M 8
+#define NN_GEMM_MIN_N 16
+#define NN_GEMM_MIN_K 8
+
+void nn_gemm(int transa, int transb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+             float beta, float *C, int ldc);
+
+/* "avx512" or "openblas": what runs a product large enough for the own kernel. */
+const char *nn_gemm_kernel(void);
+
+#endif

@@ -30,8 +30,9 @@
  * peak_rss_mb is the process's peak resident memory (getrusage ru_maxrss).
  * --memory adds to stderr where the step's memory went (see bench/README.md,
  * Memory); --profile the time of each operation (the rest: concatenations,
- * the loss and, in folded evaluation, the convolutions, batch norms and
- * relus). */
+ * the loss, the forward pass of batchnorm_relu and, in folded evaluation,
+ * the convolutions). --no-fold runs conv2d, batchnorm and relu each as its
+ * own kernel: no folding in evaluation, no batchnorm_relu in training. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,16 +103,18 @@ static void time_node(stdlib_node *n) {
   n->op = &timed_ops[i];
 }
 
-/* Points every operation of c at its timed copy; with folded, not conv2d,
- * batchnorm and relu, which the child builder recognises by their entries
- * to fold them (their time is then in the rest). */
-static void time_child(child *c, int folded) {
+/* Points every operation of c at its timed copy, except those the child
+ * builder recognises by their entries to join them: with fused, batchnorm
+ * and relu (batchnorm_relu); with folded too, conv2d (their forward time is
+ * then in the rest; batchnorm_relu's backward has its own row). */
+static void time_child(child *c, int fused, int folded) {
   for (int i = 0; i <= c->cnn.nlayers; i++) {
     child_layer *l = i < c->cnn.nlayers ? &c->layers[i] : c->head;
     for (int k = 0; k < l->nops; k++) {
       const stdlib_op *op = l->ops[k].op;
-      if (!folded || (op != &stdlib_op_conv2d && op != &stdlib_op_batchnorm && op != &stdlib_op_relu))
-        time_node(&l->ops[k]);
+      if (fused && (op == &stdlib_op_batchnorm || op == &stdlib_op_relu)) continue;
+      if (folded && op == &stdlib_op_conv2d) continue;
+      time_node(&l->ops[k]);
     }
   }
 }
@@ -231,8 +234,8 @@ int main(int argc, char **argv) {
   arch a;
   child c;
   if (build_child(&o, &r, &g, &a, &c)) return 1;
-  c.fold_batchnorm = o.fold;
-  if (o.prof) time_child(&c, o.eval && o.fold);
+  c.fold_batchnorm = c.fuse_batchnorm_relu = o.fold;
+  if (o.prof) time_child(&c, o.fold, o.eval && o.fold);
   nn_optimizer cfg = {NN_SGD, 0.01, 0.9, 0, 0, 0, 0, 0};
   nn_optim opt;
   nn_optim_init(&opt, &cfg, &c.params);

@@ -1,11 +1,16 @@
 /* parallel.c: see parallel.h. A pool of worker threads, started on first use
  * and kept for the life of the process, runs the parts of each call; the
- * calling thread does part 0 itself. Kernel calls take milliseconds, so a
- * condition variable is fast enough and keeps idle workers off the CPU. */
+ * calling thread does part 0 itself. A task is posted by bumping a
+ * generation counter; workers poll it for a short while before they block
+ * on a condition variable, and the caller polls for the last part the same
+ * way, because a language model's time step is a chain of kernels of tens
+ * of microseconds each, where a wake-up through the kernel would cost as
+ * much as the work. Idle threads still end up blocked, off the CPU. */
 #include "nn/parallel.h"
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -19,31 +24,60 @@
 
 static struct pool {
   pthread_mutex_t lock;
-  pthread_cond_t work;       /* a new task was posted */
-  pthread_cond_t done;       /* a worker finished its part */
-  int started;               /* workers running */
-  unsigned long generation;  /* bumped for every task */
-  nn_task_fn fn;             /* the task */
-  void *arg;
-  int nth;                   /* parts of the task */
-  int remaining;             /* parts not finished */
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0};
+  pthread_cond_t work;          /* a new task was posted (for sleeping workers) */
+  pthread_cond_t done;          /* the last part finished (for a sleeping caller) */
+  int started;                  /* workers running */
+  atomic_ulong generation;      /* odd while a task is being posted, bumped to even when it is */
+  atomic_int sleepers;          /* workers blocked on work */
+  atomic_int remaining;         /* parts not finished */
+  _Atomic(nn_task_fn) fn;       /* the task (a worker reads these between two equal, even */
+  _Atomic(void *) arg;          /* generations: a seqlock, for workers that take no part and */
+  atomic_int nth;               /* may still be looking when the next task is posted) */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL, NULL, 0};
+
+/* How long a thread polls before it blocks: about 50 microseconds, longer
+ * than the gap between two kernels of a language model's time step and
+ * shorter than any time a user would notice on a loaded machine. */
+#define SPINS 20000
+
+static inline void relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
 
 static void *worker(void *p) {
   int id = (int)(long)p; /* this worker does part id of every task with more parts */
   unsigned long seen = 0;
-  pthread_mutex_lock(&pool.lock);
   for (;;) {
-    while (pool.generation == seen) pthread_cond_wait(&pool.work, &pool.lock);
-    seen = pool.generation;
-    if (id >= pool.nth) continue;
-    nn_task_fn fn = pool.fn;
-    void *arg = pool.arg;
-    int nth = pool.nth;
-    pthread_mutex_unlock(&pool.lock);
+    unsigned long g;
+    int spins = 0;
+    while ((g = atomic_load(&pool.generation)) == seen || (g & 1)) {
+      if (++spins < SPINS) {
+        relax();
+        continue;
+      }
+      pthread_mutex_lock(&pool.lock);
+      atomic_fetch_add(&pool.sleepers, 1);
+      while (atomic_load(&pool.generation) == seen) pthread_cond_wait(&pool.work, &pool.lock);
+      /* an odd generation (a task half posted) is polled again above */
+      atomic_fetch_sub(&pool.sleepers, 1);
+      pthread_mutex_unlock(&pool.lock);
+      spins = 0;
+    }
+    int nth = atomic_load_explicit(&pool.nth, memory_order_relaxed);
+    nn_task_fn fn = atomic_load_explicit(&pool.fn, memory_order_relaxed);
+    void *arg = atomic_load_explicit(&pool.arg, memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire); /* the three loads above happen before the check */
+    if (atomic_load(&pool.generation) != g) continue; /* posted again meanwhile: read again */
+    seen = g;
+    if (id >= nth) continue;
     fn(arg, id, nth);
-    pthread_mutex_lock(&pool.lock);
-    if (--pool.remaining == 0) pthread_cond_signal(&pool.done);
+    if (atomic_fetch_sub(&pool.remaining, 1) == 1) { /* the last part: wake the caller if it sleeps */
+      pthread_mutex_lock(&pool.lock);
+      pthread_cond_signal(&pool.done);
+      pthread_mutex_unlock(&pool.lock);
+    }
   }
   return NULL;
 }
@@ -76,18 +110,26 @@ void nn_parallel(int nth, nn_task_fn fn, void *arg) {
     if (!ok) break;
     pool.started++;
   }
+  pthread_mutex_unlock(&pool.lock);
   int workers = nth - 1 < pool.started ? nth - 1 : pool.started;
-  pool.fn = fn;
-  pool.arg = arg;
-  pool.nth = workers + 1;
-  pool.remaining = workers;
-  pool.generation++;
-  pthread_cond_broadcast(&pool.work);
-  pthread_mutex_unlock(&pool.lock);
+  atomic_fetch_add(&pool.generation, 1); /* odd: being posted */
+  atomic_store_explicit(&pool.fn, fn, memory_order_relaxed);
+  atomic_store_explicit(&pool.arg, arg, memory_order_relaxed);
+  atomic_store_explicit(&pool.nth, workers + 1, memory_order_relaxed);
+  atomic_store(&pool.remaining, workers);
+  atomic_fetch_add(&pool.generation, 1); /* even: posted */
+  if (atomic_load(&pool.sleepers) > 0) {
+    pthread_mutex_lock(&pool.lock);
+    pthread_cond_broadcast(&pool.work);
+    pthread_mutex_unlock(&pool.lock);
+  }
   fn(arg, 0, workers + 1); /* with fewer workers than asked, the parts are fewer and larger */
-  pthread_mutex_lock(&pool.lock);
-  while (pool.remaining > 0) pthread_cond_wait(&pool.done, &pool.lock);
-  pthread_mutex_unlock(&pool.lock);
+  for (int spins = 0; atomic_load(&pool.remaining) > 0 && spins < SPINS; spins++) relax();
+  if (atomic_load(&pool.remaining) > 0) {
+    pthread_mutex_lock(&pool.lock);
+    while (atomic_load(&pool.remaining) > 0) pthread_cond_wait(&pool.done, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+  }
 }
 
 void nn_split(int n, int ith, int nth, int *begin, int *end) {

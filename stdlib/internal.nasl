@@ -17,3 +17,5 @@ op sum : internal "the sum of all elements"
 op slice : internal "a range of columns"
 op reshape : internal "the same values under another shape"
 op exp : internal "e to the power x, element-wise"
+op batchnorm_relu : internal
+  "batchnorm then relu as one kernel: a child's layer runs them so when one follows the other"

@@ -12,6 +12,7 @@ void nn_maxpool_backward(nn_ctx *ctx, tensor *out);
 void nn_avgpool_backward(nn_ctx *ctx, tensor *out);
 void nn_global_avgpool_backward(nn_ctx *ctx, tensor *out);
 void nn_batchnorm_backward(nn_ctx *ctx, tensor *out);
+void nn_batchnorm_relu_backward(nn_ctx *ctx, tensor *out);
 void nn_dropout_backward(nn_ctx *ctx, tensor *out);
 void nn_relu_backward(nn_ctx *ctx, tensor *out);
 void nn_tanh_backward(nn_ctx *ctx, tensor *out);

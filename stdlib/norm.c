@@ -1,5 +1,6 @@
 /* norm.c: batch normalisation and dropout, the two operations whose
- * behaviour differs between training and evaluation (ctx->training).
+ * behaviour differs between training and evaluation (ctx->training), and
+ * batch normalisation with a relu after it as one kernel.
  * Batch norm works channel by channel, so its channels are split over the
  * context's threads. */
 #include <math.h>
@@ -21,6 +22,8 @@ typedef struct bn_task {
   const float *x, *gamma, *beta, *dy;
   float *y, *dx, *dgamma, *dbeta;
   int fresh;                  /* dx was just allocated: assign, do not add */
+  int relu;                   /* nn_batchnorm_relu: the output is clamped at 0 */
+  const float *out;           /* backward with relu: the output, whose sign masks dy */
   float *run_mean, *run_var;  /* updated in training, or NULL */
   float momentum, eps;
   bn_state *st;
@@ -68,13 +71,19 @@ static void bn_forward_part(void *arg, int ith, int nth) {
     for (int n = 0; n < t->N; n++) {
       const float *restrict p = t->x + ((int64_t)n * t->C + c) * t->hw;
       float *restrict q = t->y + ((int64_t)n * t->C + c) * t->hw;
-      for (int64_t k = 0; k < t->hw; k++) q[k] = p[k] * a + b;
+      if (t->relu)
+        for (int64_t k = 0; k < t->hw; k++) {
+          float v = p[k] * a + b;
+          q[k] = v < 0 ? 0.0f : v; /* a NaN passes, as in nn_relu */
+        }
+      else
+        for (int64_t k = 0; k < t->hw; k++) q[k] = p[k] * a + b;
     }
   }
 }
 
-tensor *nn_batchnorm(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, tensor *running_mean,
-                     tensor *running_var, float momentum, float eps) {
+static tensor *bn_forward(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, tensor *running_mean,
+                          tensor *running_var, float momentum, float eps, int relu) {
   if (!x || !gamma || !beta) return NULL;
   if (x->ndim != 2 && x->ndim != 4)
     return nn_fail(ctx, "batchnorm needs [N, C] or [N, C, H, W], not %s", nn_shape_text(ctx, x));
@@ -85,7 +94,7 @@ tensor *nn_batchnorm(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, tensor
   if ((int64_t)N * hw < 2 && (ctx->training || !running_mean || !running_var))
     return nn_fail(ctx, "batchnorm in training needs more than one value per channel");
   tensor *src[3] = {x, gamma, beta};
-  tensor *y = nn_op_output(ctx, NN_BATCHNORM, x->ndim, x->ne, src, 3);
+  tensor *y = nn_op_output(ctx, relu ? NN_BATCHNORM_RELU : NN_BATCHNORM, x->ndim, x->ne, src, 3);
   if (!y) return NULL;
   bn_state *st = arena_alloc(&ctx->mem, sizeof *st);
   st->mean = arena_alloc(&ctx->mem, sizeof(float) * (size_t)C);
@@ -96,13 +105,23 @@ tensor *nn_batchnorm(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, tensor
   int update = ctx->training && running_mean && running_var;
   bn_task t = {.N = N, .C = C, .hw = hw, .x = x->data, .gamma = gamma->data, .beta = beta->data, .y = y->data,
                .run_mean = update ? running_mean->data : NULL, .run_var = update ? running_var->data : NULL,
-               .momentum = momentum, .eps = eps, .st = st};
+               .momentum = momentum, .eps = eps, .st = st, .relu = relu};
   if (!st->training) {
     t.run_mean = running_mean->data;
     t.run_var = running_var->data;
   }
   nn_parallel(ctx->nthreads < C ? ctx->nthreads : C, bn_forward_part, &t);
   return y;
+}
+
+tensor *nn_batchnorm(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, tensor *running_mean,
+                     tensor *running_var, float momentum, float eps) {
+  return bn_forward(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, 0);
+}
+
+tensor *nn_batchnorm_relu(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, tensor *running_mean,
+                          tensor *running_var, float momentum, float eps) {
+  return bn_forward(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, 1);
 }
 
 static void bn_backward_part(void *arg, int ith, int nth) {
@@ -114,12 +133,20 @@ static void bn_backward_part(void *arg, int ith, int nth) {
     float mean = t->st->mean[c], inv = t->st->invstd[c];
     double sdy = 0, sdyx = 0; /* sums of dy and dy * xhat */
     for (int n = 0; n < t->N; n++) {
-      const float *p = t->x + ((int64_t)n * t->C + c) * t->hw, *g = t->dy + ((int64_t)n * t->C + c) * t->hw;
+      int64_t at = ((int64_t)n * t->C + c) * t->hw;
+      const float *p = t->x + at, *g = t->dy + at, *o = t->relu ? t->out + at : NULL;
       float a = 0, b = 0;
-      for (int64_t k = 0; k < t->hw; k++) {
-        a += g[k];
-        b += g[k] * (p[k] - mean);
-      }
+      if (o) /* relu's backward first: dy where the output is positive */
+        for (int64_t k = 0; k < t->hw; k++) {
+          float gk = o[k] > 0 ? g[k] : 0.0f;
+          a += gk;
+          b += gk * (p[k] - mean);
+        }
+      else
+        for (int64_t k = 0; k < t->hw; k++) {
+          a += g[k];
+          b += g[k] * (p[k] - mean);
+        }
       sdy += a;
       sdyx += (double)b * inv;
     }
@@ -132,7 +159,14 @@ static void bn_backward_part(void *arg, int ith, int nth) {
       const float *restrict p = t->x + ((int64_t)n * t->C + c) * t->hw;
       const float *restrict g = t->dy + ((int64_t)n * t->C + c) * t->hw;
       float *restrict d = t->dx + ((int64_t)n * t->C + c) * t->hw;
-      if (t->st->training) {
+      if (t->relu) {
+        const float *restrict o = t->out + ((int64_t)n * t->C + c) * t->hw;
+        for (int64_t k = 0; k < t->hw; k++) {
+          float gk = o[k] > 0 ? g[k] : 0.0f;
+          float v = t->st->training ? gi * (gk - a - (p[k] - mean) * b) : gi * gk;
+          d[k] = t->fresh ? v : d[k] + v;
+        }
+      } else if (t->st->training) {
         if (t->fresh)
           for (int64_t k = 0; k < t->hw; k++) d[k] = gi * (g[k] - a - (p[k] - mean) * b);
         else
@@ -147,7 +181,7 @@ static void bn_backward_part(void *arg, int ith, int nth) {
   }
 }
 
-void nn_batchnorm_backward(nn_ctx *ctx, tensor *y) {
+static void bn_backward(nn_ctx *ctx, tensor *y, int relu) {
   tensor *x = y->src[0], *gamma = y->src[1], *beta = y->src[2];
   bn_task t = {0};
   t.N = x->ne[0];
@@ -160,8 +194,14 @@ void nn_batchnorm_backward(nn_ctx *ctx, tensor *y) {
   t.dgamma = gamma->requires_grad ? nn_grad(ctx, gamma) : NULL;
   t.dbeta = beta->requires_grad ? nn_grad(ctx, beta) : NULL;
   t.st = y->aux;
+  t.relu = relu;
+  t.out = y->data;
   nn_parallel(ctx->nthreads < t.C ? ctx->nthreads : t.C, bn_backward_part, &t);
 }
+
+void nn_batchnorm_backward(nn_ctx *ctx, tensor *y) { bn_backward(ctx, y, 0); }
+
+void nn_batchnorm_relu_backward(nn_ctx *ctx, tensor *y) { bn_backward(ctx, y, 1); }
 
 tensor *nn_dropout(nn_ctx *ctx, tensor *x, float rate) {
   if (!x) return NULL;

@@ -18,6 +18,7 @@ const nn_kernel nn_ops[NN_OP_COUNT] = {
     [NN_AVGPOOL] = {"avgpool", nn_avgpool_backward, NN_AVGPOOL},
     [NN_GLOBAL_AVGPOOL] = {"global_avgpool", nn_global_avgpool_backward, NN_GLOBAL_AVGPOOL},
     [NN_BATCHNORM] = {"batchnorm", nn_batchnorm_backward, NN_BATCHNORM},
+    [NN_BATCHNORM_RELU] = {"batchnorm_relu", nn_batchnorm_relu_backward, NN_BATCHNORM_RELU},
     [NN_DROPOUT] = {"dropout", nn_dropout_backward, NN_DROPOUT},
     [NN_RELU] = {"relu", nn_relu_backward, NN_RELU},
     [NN_TANH] = {"tanh", nn_tanh_backward, NN_TANH},
@@ -43,4 +44,4 @@ const nn_kernel nn_ops[NN_OP_COUNT] = {
 /* Adding an operation without its row leaves a hole the check below finds at
  * start-up in the tests; the count itself is fixed by the enum. */
 static_assert(sizeof nn_ops / sizeof nn_ops[0] == NN_OP_COUNT, "one row per operation");
-static_assert(NN_OP_COUNT == 26, "a new operation needs its row here, a gradient check and a doc entry");
+static_assert(NN_OP_COUNT == 27, "a new operation needs its row here, a gradient check and a doc entry");

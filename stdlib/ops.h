@@ -20,6 +20,7 @@ typedef enum nn_op {
   NN_AVGPOOL,        /* src: x; ip: size, stride, pad_top, pad_left */
   NN_GLOBAL_AVGPOOL, /* src: x */
   NN_BATCHNORM,      /* src: x, gamma, beta; aux: mean and 1/std per channel */
+  NN_BATCHNORM_RELU, /* as NN_BATCHNORM, the output clamped at 0 */
   NN_DROPOUT,        /* src: x; fp: rate; aux: mask */
   NN_RELU,           /* src: x */
   NN_TANH,           /* src: x */
@@ -72,6 +73,12 @@ tensor *nn_global_avgpool(nn_ctx *ctx, tensor *x); /* [N, C, H, W] -> [N, C, 1, 
  * variance); in evaluation it uses the running ones. */
 tensor *nn_batchnorm(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, tensor *running_mean,
                      tensor *running_var, float momentum, float eps);
+/* nn_relu(nn_batchnorm(...)) as one kernel: the same values and gradients,
+ * bit for bit, with one map written instead of two (the batch norm's output
+ * is not kept: backward masks dy with the sign of the relu's output and
+ * recomputes the normalised input from x). */
+tensor *nn_batchnorm_relu(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, tensor *running_mean,
+                          tensor *running_var, float momentum, float eps);
 /* Inverted dropout: in training zeroes with probability rate and scales the
  * rest by 1 / (1 - rate); the identity in evaluation. */
 tensor *nn_dropout(nn_ctx *ctx, tensor *x, float rate);

@@ -44,6 +44,7 @@ INTERNAL(op_sum, "sum", NN_SUM);
 INTERNAL(op_slice, "slice", NN_SLICE);
 INTERNAL(op_reshape, "reshape", NN_RESHAPE);
 INTERNAL(op_exp, "exp", NN_EXP);
+INTERNAL(op_batchnorm_relu, "batchnorm_relu", NN_BATCHNORM_RELU);
 #undef INTERNAL
 
 /* ---- the table ---- */
@@ -59,10 +60,10 @@ const stdlib_op *const stdlib_registry[] = {
     &op_sep_conv_3x3, &op_sep_conv_5x5, &op_dil_conv_3x3, &op_dil_conv_5x5,
     /* inserted by the runtime (internal.nasl) */
     &op_concat, &op_softmax_xent, &op_log_softmax, &op_log_sigmoid, &op_pick, &op_embedding, &op_sub, &op_scale,
-    &op_sum, &op_slice, &op_reshape, &op_exp,
+    &op_sum, &op_slice, &op_reshape, &op_exp, &op_batchnorm_relu,
 };
 const int stdlib_registry_count = (int)(sizeof stdlib_registry / sizeof stdlib_registry[0]);
-static_assert(sizeof stdlib_registry / sizeof stdlib_registry[0] == 35,
+static_assert(sizeof stdlib_registry / sizeof stdlib_registry[0] == 36,
               "a new operation needs its declaration in stdlib/*.nasl, its entry here, a gradient check "
               "and its section in nasl-stdlib(7)");
 

@@ -246,6 +246,40 @@ static void test_fold(void) {
   int moved = 0;
   for (int64_t i = 0; gamma && i < gamma->n; i++) moved |= gamma->grad[i] != 0;
   tap_result(moved, "with a tape, nothing is folded: batch norm's weight gets a gradient");
+  /* training with batchnorm -> relu as one kernel: the loss and every
+   * gradient of the two-kernel network, bit for bit, and less memory */
+  tap_result(c.fuse_batchnorm_relu == 1, "a child runs batchnorm -> relu as one kernel by default");
+  float loss[2];
+  size_t step_bytes[2];
+  float *grads[2] = {NULL, NULL};
+  int64_t ngrad = 0;
+  for (int i = 0; i < c.params.items.n; i++) ngrad += ((tensor *)c.params.items.items[i])->n;
+  for (int fused = 0; fused < 2; fused++) {
+    c.fuse_batchnorm_relu = fused;
+    nn_ctx_reset(&ctx);
+    ctx.training = 1;
+    ctx.record = 1;
+    in = nn_new(&ctx, x->ndim, x->ne);
+    memcpy(in->data, x->data, sizeof(float) * (size_t)x->n);
+    nn_params_zero_grad(&c.params);
+    tensor *l = nn_softmax_xent(&ctx, child_forward(&ctx, &c, in), labels);
+    loss[fused] = l ? l->data[0] : NAN;
+    nn_backward(&ctx, l);
+    step_bytes[fused] = ctx.mem.total;
+    grads[fused] = malloc(sizeof(float) * (size_t)ngrad);
+    int64_t at = 0;
+    for (int i = 0; i < c.params.items.n; i++) {
+      tensor *p = c.params.items.items[i];
+      for (int64_t k = 0; k < p->n; k++) grads[fused][at++] = p->grad ? p->grad[k] : 0.0f;
+    }
+  }
+  tap_result(!memcmp(&loss[0], &loss[1], sizeof loss[0]) && !memcmp(grads[0], grads[1], sizeof(float) * (size_t)ngrad),
+             "training with batchnorm_relu gives the loss (%.6f) and the %lld gradients of batchnorm then relu, bit "
+             "for bit", loss[1], (long long)ngrad);
+  tap_result(step_bytes[1] < step_bytes[0], "and keeps less for backward (%zu bytes against %zu)", step_bytes[1],
+             step_bytes[0]);
+  free(grads[0]);
+  free(grads[1]);
   nn_ctx_reset(&ctx);
   tensor *w = nn_params_find(&c.params, "layer.0.conv2d.weight");
   tap_result(!nn_conv2d_relu(&ctx, x, w, NULL, 1) &&

@@ -37,6 +37,8 @@ typedef struct gcase {
 static rng R;
 static tensor *b_maxpool(nn_ctx *ctx, tensor **in, const struct gcase *c);
 static tensor *(*const b_maxpool_ptr)(nn_ctx *, tensor **, const struct gcase *) = b_maxpool;
+static tensor *b_bn(nn_ctx *ctx, tensor **in, const struct gcase *c);
+static tensor *b_bn_relu(nn_ctx *ctx, tensor **in, const struct gcase *c);
 
 static double loss_of(nn_ctx *ctx, tensor **in, const gcase *c, const float *weights, tensor **out) {
   nn_ctx_reset(ctx);
@@ -63,6 +65,8 @@ static void run_case(const gcase *c) {
       }
     in[k]->requires_grad = !c->no_grad[k];
   }
+  if ((c->build == b_bn || c->build == b_bn_relu) && c->nin == 5) /* a running variance is positive */
+    for (int64_t i = 0; i < in[4]->n; i++) in[4]->data[i] = fabsf(in[4]->data[i]) + 0.1f;
   if (c->build == b_maxpool_ptr) { /* distinct values 0.01 apart: no near-ties for the max to flip between */
     tensor *x = in[0];
     for (int64_t i = 0; i < x->n; i++) x->data[i] = (float)i * 0.01f;
@@ -115,6 +119,7 @@ static void run_case(const gcase *c) {
       in[k]->data[i] = keep;
       double num = (lp - lm) / (2 * eps), ana = in[k]->grad[i];
       double err = fabs(num - ana) / (1e-2 + fabs(num) + fabs(ana));
+      if (err != err) err = INFINITY; /* a NaN on either side is a failure, not a pass */
       if (err > worst) worst = err;
       if (err > 2e-2) {
         if (bad++ < 3) tap_diag("%s: input %d [%lld]: analytic %.6f numeric %.6f", c->name, k, (long long)i, ana, num);
@@ -138,6 +143,9 @@ static tensor *b_avgpool(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_a
 static tensor *b_gap(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_global_avgpool(ctx, in[0]); }
 static tensor *b_bn(nn_ctx *ctx, tensor **in, const gcase *c) {
   return nn_batchnorm(ctx, in[0], in[1], in[2], in[3], in[4], 0.1f, c->fp[0]);
+}
+static tensor *b_bn_relu(nn_ctx *ctx, tensor **in, const gcase *c) {
+  return nn_batchnorm_relu(ctx, in[0], in[1], in[2], in[3], in[4], 0.1f, c->fp[0]);
 }
 static tensor *b_dropout(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_dropout(ctx, in[0], c->fp[0]); }
 static tensor *b_relu(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_relu(ctx, in[0]); }
@@ -207,6 +215,12 @@ static void gradient_checks(void) {
        {1e-5f}, 1, 1, 0, 1e-2f},
       {"batchnorm [N,C,H,W] evaluation", 5, {4, 1, 1, 1, 1}, {{3, 3, 2, 2}, {3}, {3}, {3}, {3}}, {0, 0, 0, 1, 1}, b_bn,
        {0}, {0.5f}, 0, 1, 0, 1e-2f},
+      {"batchnorm_relu [N,C,H,W] training", 5, {4, 1, 1, 1, 1}, {{4, 3, 3, 2}, {3}, {3}, {3}, {3}}, {0, 0, 0, 1, 1},
+       b_bn_relu, {0}, {1e-5f}, 1, 1, 0, 1e-3f},
+      {"batchnorm_relu [N,C] training, 2 threads", 5, {2, 1, 1, 1, 1}, {{6, 4}, {4}, {4}, {4}, {4}}, {0, 0, 0, 1, 1},
+       b_bn_relu, {0}, {1e-5f}, 1, 2, 0, 1e-3f},
+      {"batchnorm_relu [N,C,H,W] evaluation", 5, {4, 1, 1, 1, 1}, {{3, 3, 2, 2}, {3}, {3}, {3}, {3}},
+       {0, 0, 0, 1, 1}, b_bn_relu, {0}, {0.5f}, 0, 1, 0, 1e-3f},
       {"dropout 0.3 training", 1, {4}, {{2, 3, 4, 4}}, {0}, b_dropout, {0}, {0.3f}, 1, 1, 0, 1e-2f},
       {"dropout evaluation (identity)", 1, {4}, {{2, 3, 4, 4}}, {0}, b_dropout, {0}, {0.3f}, 0, 1, 0, 1e-2f},
       {"relu", 1, {4}, {{2, 3, 4, 4}}, {0}, b_relu, {0}, {0}, 1, 1, 0.05f, 1e-2f},
@@ -234,7 +248,7 @@ static void gradient_checks(void) {
       {"pick of log_softmax", 1, {2}, {{3, 6}}, {0}, b_pick, {0}, {0}, 1, 1, 0, 1e-2f},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    if (cases[i].build == b_bn) { /* variances must be positive */
+    if (cases[i].build == b_bn || cases[i].build == b_bn_relu) { /* variances must be positive */
       cases[i].away = 0;
     }
     run_case(&cases[i]);

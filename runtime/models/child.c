@@ -109,6 +109,7 @@ int child_build(child *c, const arch *a, child_shape input, int classes, rng *r,
     return -1;
   }
   c->fold_batchnorm = 1;
+  c->fuse_batchnorm_relu = 1;
   return 0;
 }
 
@@ -159,6 +160,11 @@ static tensor *run_ops(nn_ctx *ctx, const child *c, const stdlib_node *ops, int 
       int relu = k + 2 < nops && ops[k + 2].op == &stdlib_op_relu;
       x = conv_batchnorm(ctx, &ops[k], &ops[k + 1], relu, x);
       k += 1 + relu;
+    } else if (c->fuse_batchnorm_relu && k + 1 < nops && ops[k].op == &stdlib_op_batchnorm &&
+               ops[k + 1].op == &stdlib_op_relu) {
+      const stdlib_node *bn = &ops[k];
+      x = nn_batchnorm_relu(ctx, x, bn->w[0], bn->w[1], bn->w[2], bn->w[3], bn->f[0], bn->f[1]);
+      k++;
     } else {
       x = run_op(ctx, &ops[k], x);
     }

@@ -39,6 +39,7 @@ typedef struct child {
   int64_t flops;           /* forward floating-point operations per example */
   int64_t activations;     /* floats kept per example for backward */
   int fold_batchnorm;      /* evaluation folds batch norm into the convolution before it (1 after child_build) */
+  int fuse_batchnorm_relu; /* a batchnorm that a relu follows runs with it as one kernel (1 after child_build) */
 } child;
 
 /* The most floats a network may keep per example for backward (1 GB): a
@@ -64,7 +65,11 @@ void child_free(child *c);
  * up to float rounding. A relu right after the batchnorm is applied in the
  * same pass (nn_conv2d_relu), so conv2d -> batchnorm -> relu makes one map
  * instead of three and reads it once. The folded weights are made in ctx's
- * arena for each call (F x K values, little next to the convolution). */
+ * arena for each call (F x K values, little next to the convolution).
+ *
+ * Otherwise, with c->fuse_batchnorm_relu, a batchnorm followed by a relu
+ * runs as nn_batchnorm_relu, in training too: the same values and gradients,
+ * bit for bit, one map kept instead of two. */
 tensor *child_forward(nn_ctx *ctx, child *c, tensor *images);
 
 /* One operation on its own, for `naslc gradcheck`: op with arguments

@@ -239,6 +239,7 @@ int main(int argc, char **argv) {
   nn_optimizer cfg = {NN_SGD, 0.01, 0.9, 0, 0, 0, 0, 0};
   nn_optim opt;
   nn_optim_init(&opt, &cfg, &c.params);
+  opt.threads = threads;
   nn_ctx ctx;
   nn_ctx_init(&ctx, threads, &r);
   ctx.training = ctx.record = !o.eval;

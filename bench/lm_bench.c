@@ -84,6 +84,7 @@ int main(int argc, char **argv) {
   nn_optim opt;
   nn_optimizer ocfg = train_optimizer(&g->train.optimizer);
   nn_optim_init(&opt, &ocfg, &m.params);
+  opt.threads = threads;
   nn_ctx ctx;
   nn_ctx_init(&ctx, threads, &r);
   int in[BATCH * BPTT], out[BATCH * BPTT];

@@ -26,7 +26,7 @@
 #include "common/arena.h"
 
 #define MR 12
-#define NR 32
+#define NR NN_GEMM_NR
 #define KC 256
 #define MC 144
 #define NC 3072
@@ -144,8 +144,19 @@ static float *grow(float **p, size_t *cap, size_t n) {
   return *p;
 }
 
-static void own(int transa, int transb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
-                int ldb, float beta, float *C, int ldc) {
+/* op(B) as a plain matrix, for own() */
+typedef struct matrix_b {
+  int trans, ld;
+  const float *B;
+} matrix_b;
+
+static void pack_matrix_b(void *arg, int k0, int kc, int j0, int nc, float *dst) {
+  const matrix_b *m = arg;
+  pack_b(m->trans, m->B, m->ld, k0, kc, j0, nc, dst);
+}
+
+static void own(int transa, int M, int N, int K, float alpha, const float *A, int lda, nn_gemm_pack_fn packb,
+                void *arg, float beta, float *C, int ldc) {
   int ncap = N < NC ? N : NC, mcap = M < MC ? M : MC, kcap = K < KC ? K : KC;
   float *pb = grow(&buf_b, &cap_b, (size_t)(ncap + NR - 1) / NR * NR * kcap);
   float *pa = grow(&buf_a, &cap_a, (size_t)(mcap + MR - 1) / MR * MR * kcap);
@@ -153,7 +164,7 @@ static void own(int transa, int transb, int M, int N, int K, float alpha, const 
     int nc = N - jc < NC ? N - jc : NC;
     for (int pc = 0; pc < K; pc += KC) {
       int kc = K - pc < KC ? K - pc : KC;
-      pack_b(transb, B, ldb, pc, kc, jc, nc, pb);
+      packb(arg, pc, kc, jc, nc, pb);
       for (int ic = 0; ic < M; ic += MC) {
         int mc = M - ic < MC ? M - ic : MC;
         pack_a(transa, A, lda, ic, mc, pc, kc, pa);
@@ -187,13 +198,30 @@ static int own_kernel(void) { return 0; }
 
 const char *nn_gemm_kernel(void) { return own_kernel() ? "avx512" : "openblas"; }
 
+int nn_gemm_has_own(void) { return own_kernel(); }
+
 void nn_gemm(int transa, int transb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
              float beta, float *C, int ldc) {
 #if HAVE_OWN
   if (M >= NN_GEMM_MIN_M && N >= NN_GEMM_MIN_N && K >= NN_GEMM_MIN_K && alpha != 0.0f && own_kernel()) {
-    own(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    matrix_b mb = {transb, ldb, B};
+    own(transa, M, N, K, alpha, A, lda, pack_matrix_b, &mb, beta, C, ldc);
     return;
   }
 #endif
   blas(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+int nn_gemm_packed_b(int transa, int M, int N, int K, float alpha, const float *A, int lda, nn_gemm_pack_fn pack,
+                     void *arg, float beta, float *C, int ldc) {
+#if HAVE_OWN
+  if (own_kernel() && M > 0 && N > 0 && K > 0 && alpha != 0.0f) {
+    own(transa, M, N, K, alpha, A, lda, pack, arg, beta, C, ldc);
+    return 0;
+  }
+#else
+  (void)transa, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda, (void)pack, (void)arg, (void)beta;
+  (void)C, (void)ldc;
+#endif
+  return -1;
 }

@@ -31,7 +31,25 @@
 void nn_gemm(int transa, int transb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
              float beta, float *C, int ldc);
 
+/* The own kernel's packed layout of op(B), for nn_gemm_packed_b: a packer
+ * fills dst with rows k0..k0+kc-1 and columns j0..j0+nc-1 of op(B) in
+ * panels of NN_GEMM_NR columns; panel q (columns j0 + q NR ..) starts at
+ * dst + q NR kc and holds, row after row, NR values, zeros past the last
+ * column. dst is 64-byte aligned. */
+#define NN_GEMM_NR 32
+typedef void (*nn_gemm_pack_fn)(void *arg, int k0, int kc, int j0, int nc, float *dst);
+
+/* nn_gemm with op(B) [K x N] given by a packer instead of a matrix, so that a
+ * caller can write B's values straight into the layout the kernel reads (a
+ * convolution's patches, without the patch matrix). Runs on the own kernel
+ * only: 0 when done, -1 (nothing done) when it is not in use or M, N, K or
+ * alpha is 0; the caller then makes B and calls nn_gemm. */
+int nn_gemm_packed_b(int transa, int M, int N, int K, float alpha, const float *A, int lda, nn_gemm_pack_fn pack,
+                     void *arg, float beta, float *C, int ldc);
+
 /* "avx512" or "openblas": what runs a product large enough for the own kernel. */
 const char *nn_gemm_kernel(void);
+/* 1 when the own kernel is in use (nn_gemm_packed_b works). */
+int nn_gemm_has_own(void);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/parallel.h"
+
 void nn_optim_init(nn_optim *o, const nn_optimizer *cfg, const nn_params *p) {
   memset(o, 0, sizeof *o);
   o->cfg = *cfg;
@@ -28,45 +30,83 @@ void nn_optim_free(nn_optim *o) {
   memset(o, 0, sizeof *o);
 }
 
-void nn_optim_step(nn_optim *o, nn_params *p, double lr) {
-  o->step++;
-  const nn_optimizer *c = &o->cfg;
-  float wd = (float)c->weight_decay, flr = (float)lr;
-  double bc1 = 1 - pow(c->beta1, (double)o->step), bc2 = 1 - pow(c->beta2, (double)o->step);
-  for (int i = 0; i < o->n && i < p->items.n; i++) {
-    tensor *t = p->items.items[i];
-    if (!t->requires_grad) continue;
-    float *w = t->data, *g = t->grad, *m = o->m[i];
-    if (c->kind == NN_SGD) {
-      float mu = (float)c->momentum;
-      for (int64_t k = 0; k < t->n; k++) {
+/* One tensor's update, elements b..e (each element on its own: the split
+ * over threads does not change a bit). */
+typedef struct step_task {
+  const nn_optimizer *c;
+  long step;
+  float *w, *g, *m, *v;
+  int64_t n;
+  float wd, lr, a, s2;
+} step_task;
+
+static void step_part(void *arg, int ith, int nth) {
+  const step_task *t = arg;
+  const nn_optimizer *c = t->c;
+  int64_t b = t->n * ith / nth, e = t->n * (ith + 1) / nth;
+  float *restrict w = t->w, *restrict m = t->m;
+  const float *restrict g = t->g;
+  float wd = t->wd, flr = t->lr;
+  if (c->kind == NN_SGD) {
+    float mu = (float)c->momentum;
+    if (mu == 0) {
+      for (int64_t k = b; k < e; k++) w[k] -= flr * (g[k] + wd * w[k]);
+    } else if (t->step == 1) {
+      for (int64_t k = b; k < e; k++) {
         float d = g[k] + wd * w[k];
-        if (mu != 0) {
-          m[k] = o->step == 1 ? d : mu * m[k] + d;
-          d = c->nesterov ? d + mu * m[k] : m[k];
-        }
-        w[k] -= flr * d;
+        m[k] = d;
+        w[k] -= flr * (c->nesterov ? d + mu * d : d);
+      }
+    } else if (c->nesterov) {
+      for (int64_t k = b; k < e; k++) {
+        float d = g[k] + wd * w[k];
+        m[k] = mu * m[k] + d;
+        w[k] -= flr * (d + mu * m[k]);
       }
     } else {
-      float *v = o->v[i], b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
-      float a = (float)(lr / bc1), s2 = (float)(1.0 / sqrt(bc2));
-      for (int64_t k = 0; k < t->n; k++) {
-        float d = g[k] + wd * w[k];
-        m[k] = b1 * m[k] + (1 - b1) * d;
-        v[k] = b2 * v[k] + (1 - b2) * d * d;
-        w[k] -= a * m[k] / (sqrtf(v[k]) * s2 + eps);
+      for (int64_t k = b; k < e; k++) {
+        m[k] = mu * m[k] + (g[k] + wd * w[k]);
+        w[k] -= flr * m[k];
       }
+    }
+  } else {
+    float *restrict v = t->v, b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
+    for (int64_t k = b; k < e; k++) {
+      float d = g[k] + wd * w[k];
+      m[k] = b1 * m[k] + (1 - b1) * d;
+      v[k] = b2 * v[k] + (1 - b2) * d * d;
+      w[k] -= t->a * m[k] / (sqrtf(v[k]) * t->s2 + eps);
     }
   }
 }
 
+void nn_optim_step(nn_optim *o, nn_params *p, double lr) {
+  o->step++;
+  const nn_optimizer *c = &o->cfg;
+  double bc1 = 1 - pow(c->beta1, (double)o->step), bc2 = 1 - pow(c->beta2, (double)o->step);
+  for (int i = 0; i < o->n && i < p->items.n; i++) {
+    tensor *t = p->items.items[i];
+    if (!t->requires_grad) continue;
+    step_task st = {c, o->step, t->data, t->grad, o->m[i], o->v ? o->v[i] : NULL, t->n, (float)c->weight_decay,
+                    (float)lr, (float)(lr / bc1), (float)(1.0 / sqrt(bc2))};
+    int nth = t->n < 65536 ? 1 : o->threads;
+    nn_parallel(nth, step_part, &st);
+  }
+}
+
 double nn_clip_grad_norm(nn_params *p, double max_norm) {
-  double ss = 0;
+  double lane[8] = {0}; /* eight running sums, so that the additions need not wait on each other */
   for (int i = 0; i < p->items.n; i++) {
     const tensor *t = p->items.items[i];
     if (!t->requires_grad) continue;
-    for (int64_t k = 0; k < t->n; k++) ss += (double)t->grad[k] * t->grad[k];
+    const float *g = t->grad;
+    int64_t k = 0;
+    for (; k + 8 <= t->n; k += 8)
+      for (int u = 0; u < 8; u++) lane[u] += (double)g[k + u] * g[k + u];
+    for (; k < t->n; k++) lane[0] += (double)g[k] * g[k];
   }
+  double ss = 0;
+  for (int u = 0; u < 8; u++) ss += lane[u];
   double norm = sqrt(ss);
   if (max_norm > 0 && norm > max_norm) {
     float f = (float)(max_norm / (norm + 1e-6));

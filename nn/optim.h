@@ -40,6 +40,7 @@ typedef struct nn_optim {
   int n;                  /* parameters, in store order */
   float **m;              /* momentum buffer (SGD) or first moment (Adam) */
   float **v;              /* second moment (Adam) */
+  int threads;            /* a large tensor's update is split over this many (0 or 1: none) */
 } nn_optim;
 
 void nn_optim_init(nn_optim *o, const nn_optimizer *cfg, const nn_params *p);

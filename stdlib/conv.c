@@ -1,10 +1,13 @@
 /* conv.c: 2-D convolution as im2col + GEMM (nn_gemm), split over images.
  *
  * For image i, the patches of x form a matrix col [C*kh*kw, OH*OW]; the output
- * is W [F, C*kh*kw] times col, written straight into NCHW. Backward rebuilds
- * col (cheaper than keeping it), computes dW += dY col^T per thread (summed at
- * the end) and dcol = W^T dY, which col2im adds back into dx. A 1x1 stride-1
- * convolution uses x itself as col. In evaluation a following relu can be
+ * is W [F, C*kh*kw] times col, written straight into NCHW. col is made a
+ * block of rows at a time (block_rows), each block multiplied while it is
+ * still in cache: y = sum over blocks of W[:, block] col[block, :]. Backward
+ * rebuilds col the same way (cheaper than keeping it), computes
+ * dW[:, block] += dY col[block, :]^T per thread (summed at the end) and
+ * dcol[block, :] = W[:, block]^T dY, which col2im adds back into dx at once.
+ * A 1x1 stride-1 convolution uses x itself as col. In evaluation a following relu can be
  * applied in the same pass as the bias (nn_conv2d_relu), while the image's
  * output is still in cache. */
 #include <string.h>
@@ -46,68 +49,174 @@ static void geom_of(const tensor *out, conv_geom *g) {
 
 static int direct(const conv_geom *g) { return g->kh == 1 && g->kw == 1 && g->stride == 1; }
 
-static void im2col(const conv_geom *g, const float *x, float *col) {
-  for (int c = 0; c < g->C; c++)
-    for (int ki = 0; ki < g->kh; ki++)
-      for (int kj = 0; kj < g->kw; kj++) {
-        float *row = col + (size_t)((c * g->kh + ki) * g->kw + kj) * g->P;
-        const float *xc = x + (size_t)c * g->H * g->W;
-        for (int oy = 0; oy < g->OH; oy++) {
-          int iy = oy * g->stride - g->pt + ki;
-          float *r = row + oy * g->OW;
-          if (iy < 0 || iy >= g->H) {
-            memset(r, 0, sizeof(float) * (size_t)g->OW);
-            continue;
-          }
-          const float *xr = xc + (size_t)iy * g->W;
-          if (g->stride == 1) {
-            int ix0 = -g->pl + kj; /* ix = ox + ix0 */
-            int lo = ix0 < 0 ? -ix0 : 0, hi = g->W - ix0 < g->OW ? g->W - ix0 : g->OW;
-            if (hi < lo) hi = lo;
-            memset(r, 0, sizeof(float) * (size_t)lo);
-            memcpy(r + lo, xr + lo + ix0, sizeof(float) * (size_t)(hi - lo));
-            memset(r + hi, 0, sizeof(float) * (size_t)(g->OW - hi));
-          } else {
-            for (int ox = 0; ox < g->OW; ox++) {
-              int ix = ox * g->stride - g->pl + kj;
-              r[ox] = (ix >= 0 && ix < g->W) ? xr[ix] : 0.0f;
-            }
-          }
-        }
+/* Positions p0..p1 of row r of image x's patch matrix (row (c * kh + ki) *
+ * kw + kj, one column per output position: the value x[c][iy][ix] under
+ * tap (ki, kj) of the filter at that position, 0 in the padding) into out. */
+static void patch_row(const conv_geom *g, const float *x, int r, int p0, int p1, float *out) {
+  int c = r / (g->kh * g->kw), ki = r / g->kw % g->kh, kj = r % g->kw;
+  const float *xc = x + (size_t)c * g->H * g->W;
+  int oy = p0 / g->OW, ox0 = p0 % g->OW;
+  for (int p = p0; p < p1; oy++, ox0 = 0) {
+    int ox1 = g->OW < ox0 + (p1 - p) ? g->OW : ox0 + (p1 - p); /* this output row's part: ox0..ox1 */
+    float *o = out + (p - p0) - ox0;                            /* o[ox] */
+    int iy = oy * g->stride - g->pt + ki;
+    if (iy < 0 || iy >= g->H) {
+      for (int ox = ox0; ox < ox1; ox++) o[ox] = 0.0f;
+    } else if (g->stride == 1) {
+      const float *xr = xc + (size_t)iy * g->W + kj - g->pl; /* xr[ox]: ix = ox + kj - pl */
+      int lo = g->pl - kj, hi = g->W + g->pl - kj;          /* the ox that land inside */
+      if (lo < ox0) lo = ox0;
+      if (hi > ox1) hi = ox1;
+      if (hi < lo) hi = lo;
+      for (int ox = ox0; ox < lo; ox++) o[ox] = 0.0f;
+      for (int ox = lo; ox < hi; ox++) o[ox] = xr[ox];
+      for (int ox = hi > ox0 ? hi : ox0; ox < ox1; ox++) o[ox] = 0.0f;
+    } else {
+      const float *xr = xc + (size_t)iy * g->W;
+      for (int ox = ox0; ox < ox1; ox++) {
+        int ix = ox * g->stride - g->pl + kj;
+        o[ox] = (ix >= 0 && ix < g->W) ? xr[ix] : 0.0f;
       }
+    }
+    p += ox1 - ox0;
+  }
 }
 
-static void col2im(const conv_geom *g, const float *col, float *dx) {
+/* Rows r0..r1 of image x's patch matrix into col, row r at col + (r - r0) P. */
+static void im2col(const conv_geom *g, const float *x, int r0, int r1, float *col) {
+  for (int r = r0; r < r1; r++) patch_row(g, x, r, 0, g->P, col + (size_t)(r - r0) * g->P);
+}
+
+/* Stride 1: image x with its zero padding written out, xp [C, HP, WP] with
+ * HP = OH + kh - 1 and WP = OW + kw - 1, so that patch row (c, ki, kj) at
+ * output row oy is the plain run xp[c][oy + ki][kj .. kj + OW]. */
+static size_t padded_floats(const conv_geom *g) {
+  return g->stride == 1 ? (size_t)g->C * (g->OH + g->kh - 1) * (g->OW + g->kw - 1) : 0;
+}
+
+static void pad_image(const conv_geom *g, const float *x, float *xp) {
+  int HP = g->OH + g->kh - 1, WP = g->OW + g->kw - 1;
   for (int c = 0; c < g->C; c++)
-    for (int ki = 0; ki < g->kh; ki++)
-      for (int kj = 0; kj < g->kw; kj++) {
-        const float *row = col + (size_t)((c * g->kh + ki) * g->kw + kj) * g->P;
-        float *dc = dx + (size_t)c * g->H * g->W;
-        for (int oy = 0; oy < g->OH; oy++) {
-          int iy = oy * g->stride - g->pt + ki;
-          if (iy < 0 || iy >= g->H) continue;
-          const float *r = row + oy * g->OW;
-          float *dr = dc + (size_t)iy * g->W;
-          if (g->stride == 1) { /* ix = ox + ix0 over the columns that land inside */
-            int ix0 = -g->pl + kj;
-            int lo = ix0 < 0 ? -ix0 : 0, hi = g->W - ix0 < g->OW ? g->W - ix0 : g->OW;
-            for (int ox = lo; ox < hi; ox++) dr[ox + ix0] += r[ox];
-            continue;
-          }
-          for (int ox = 0; ox < g->OW; ox++) {
-            int ix = ox * g->stride - g->pl + kj;
-            if (ix >= 0 && ix < g->W) dr[ix] += r[ox];
-          }
-        }
+    for (int y = 0; y < HP; y++) {
+      float *row = xp + ((size_t)c * HP + y) * WP;
+      int iy = y - g->pt;
+      if (iy < 0 || iy >= g->H) {
+        memset(row, 0, sizeof(float) * (size_t)WP);
+        continue;
       }
+      memset(row, 0, sizeof(float) * (size_t)g->pl);
+      memcpy(row + g->pl, x + ((size_t)c * g->H + iy) * g->W, sizeof(float) * (size_t)g->W);
+      memset(row + g->pl + g->W, 0, sizeof(float) * (size_t)(WP - g->pl - g->W));
+    }
+}
+
+/* patch_row from the padded image: one copy per output row. */
+static void padded_row(const conv_geom *g, const float *xp, int r, int p0, int p1, float *out) {
+  int HP = g->OH + g->kh - 1, WP = g->OW + g->kw - 1;
+  int c = r / (g->kh * g->kw), ki = r / g->kw % g->kh, kj = r % g->kw;
+  const float *base = xp + ((size_t)c * HP + ki) * WP + kj; /* base[oy WP + ox] */
+  int oy = p0 / g->OW, ox0 = p0 % g->OW;
+  for (int p = p0; p < p1; oy++, ox0 = 0) {
+    int n = g->OW - ox0 < p1 - p ? g->OW - ox0 : p1 - p;
+    memcpy(out + (p - p0), base + (size_t)oy * WP + ox0, sizeof(float) * (size_t)n);
+    p += n;
+  }
+}
+
+/* The patch matrix of one image as a packer of nn_gemm_packed_b, written
+ * straight into the kernel's panels: col itself (the forward product's B:
+ * rows are patch rows, columns positions), or transposed (the weight
+ * gradient's: rows are positions). tmp: one patch row, P floats; xp: the
+ * padded image (stride 1) or NULL. */
+typedef struct patches {
+  const conv_geom *g;
+  const float *x, *xp;
+  float *tmp;
+} patches;
+
+static void row_of(const patches *s, int r, int p0, int p1) {
+  if (s->xp)
+    padded_row(s->g, s->xp, r, p0, p1, s->tmp);
+  else
+    patch_row(s->g, s->x, r, p0, p1, s->tmp);
+}
+
+static void pack_patches(void *arg, int k0, int kc, int j0, int nc, float *dst) {
+  const patches *s = arg;
+  for (int k = 0; k < kc; k++) {
+    row_of(s, k0 + k, j0, j0 + nc);
+    for (int q = 0; q * NN_GEMM_NR < nc; q++) {
+      float *d = dst + ((size_t)q * kc + k) * NN_GEMM_NR;
+      int nr = nc - q * NN_GEMM_NR < NN_GEMM_NR ? nc - q * NN_GEMM_NR : NN_GEMM_NR;
+      memcpy(d, s->tmp + q * NN_GEMM_NR, sizeof(float) * (size_t)nr);
+      if (nr < NN_GEMM_NR) memset(d + nr, 0, sizeof(float) * (size_t)(NN_GEMM_NR - nr));
+    }
+  }
+}
+
+static void pack_patches_t(void *arg, int k0, int kc, int j0, int nc, float *dst) {
+  const patches *s = arg;
+  int padded = (nc + NN_GEMM_NR - 1) / NN_GEMM_NR * NN_GEMM_NR;
+  for (int j = 0; j < padded; j++) {
+    float *d = dst + (size_t)(j / NN_GEMM_NR) * NN_GEMM_NR * kc + j % NN_GEMM_NR;
+    if (j < nc) {
+      row_of(s, j0 + j, k0, k0 + kc);
+      for (int k = 0; k < kc; k++) d[(size_t)k * NN_GEMM_NR] = s->tmp[k];
+    } else {
+      for (int k = 0; k < kc; k++) d[(size_t)k * NN_GEMM_NR] = 0.0f;
+    }
+  }
+}
+
+/* Adds rows r0..r1 of a patch-matrix gradient (as im2col lays them out)
+ * back into image dx. */
+static void col2im(const conv_geom *g, const float *col, int r0, int r1, float *dx) {
+  for (int r = r0; r < r1; r++) {
+    int c = r / (g->kh * g->kw), ki = r / g->kw % g->kh, kj = r % g->kw;
+    const float *row = col + (size_t)(r - r0) * g->P;
+    float *dc = dx + (size_t)c * g->H * g->W;
+    for (int oy = 0; oy < g->OH; oy++) {
+      int iy = oy * g->stride - g->pt + ki;
+      if (iy < 0 || iy >= g->H) continue;
+      const float *restrict rr = row + oy * g->OW;
+      float *restrict dr = dc + (size_t)iy * g->W;
+      if (g->stride == 1) { /* ix = ox + ix0 over the columns that land inside */
+        int ix0 = -g->pl + kj;
+        int lo = ix0 < 0 ? -ix0 : 0, hi = g->W - ix0 < g->OW ? g->W - ix0 : g->OW;
+        for (int ox = lo; ox < hi; ox++) dr[ox + ix0] += rr[ox];
+        continue;
+      }
+      for (int ox = 0; ox < g->OW; ox++) {
+        int ix = ox * g->stride - g->pl + kj;
+        if (ix >= 0 && ix < g->W) dr[ix] += rr[ox];
+      }
+    }
+  }
+}
+
+/* Rows of the patch matrix made (and consumed) at a time: at most 1 MiB per
+ * thread (and per direction in backward), whatever the layer. Smaller
+ * blocks, made to stay in L2, were measured no faster on the reference
+ * child (bench/README.md); the bound keeps the scratch of a layer with a
+ * wide input (a concatenation of many maps under a large filter) small. */
+/* The per-thread tmp buffer: a patch row, rounded up to 16 floats, then the
+ * padded image. */
+static size_t tmp_row_floats(const conv_geom *g) { return ((size_t)g->P + 15) / 16 * 16; }
+static size_t tmp_floats(const conv_geom *g) { return tmp_row_floats(g) + padded_floats(g); }
+
+static int block_rows(const conv_geom *g) {
+  int rows = 262144 / g->P;
+  if (rows < 8) rows = 8;
+  return rows < g->K ? rows : g->K;
 }
 
 typedef struct conv_task {
   conv_geom g;
   const float *x, *w, *b, *dy;
   float *y, *dx;
-  float **col;   /* per thread: K * P floats */
-  float **dcol;  /* per thread (backward) */
+  float **col;   /* per thread: block_rows * P floats */
+  float **dcol;  /* per thread (backward): as many */
+  float **tmp;   /* per thread: one patch row (P floats), then the padded image (padded_floats) */
   float **dw;    /* per thread (backward): F * K floats, thread 0 writes the real grad */
   float **db;    /* per thread (backward): F floats */
   int relu;      /* forward: clamp the output at 0 (nn_conv2d_relu) */
@@ -121,12 +230,23 @@ static void forward_part(void *arg, int ith, int nth) {
   for (int i = i0; i < i1; i++) {
     const float *xi = t->x + (size_t)i * g->C * g->H * g->W;
     float *yi = t->y + (size_t)i * g->F * g->P;
-    const float *col = xi;
-    if (!direct(g)) {
-      im2col(g, xi, t->col[ith]);
-      col = t->col[ith];
+    if (direct(g)) {
+      nn_gemm(0, 0, g->F, g->P, g->K, 1.0f, t->w, g->K, xi, g->P, 0.0f, yi, g->P);
+    } else {
+      patches src = {g, xi, NULL, t->tmp[ith]};
+      if (g->stride == 1 && nn_gemm_has_own()) {
+        src.xp = t->tmp[ith] + tmp_row_floats(g);
+        pad_image(g, xi, (float *)src.xp);
+      }
+      if (nn_gemm_packed_b(0, g->F, g->P, g->K, 1.0f, t->w, g->K, pack_patches, &src, 0.0f, yi, g->P)) {
+        int kb = block_rows(g); /* without the own kernel: the patch matrix in blocks */
+        for (int r0 = 0; r0 < g->K; r0 += kb) { /* y (+)= W[:, r0..r1] col[r0..r1, :] */
+          int r1 = r0 + kb < g->K ? r0 + kb : g->K;
+          im2col(g, xi, r0, r1, t->col[ith]);
+          nn_gemm(0, 0, g->F, g->P, r1 - r0, 1.0f, t->w + r0, g->K, t->col[ith], g->P, r0 ? 1.0f : 0.0f, yi, g->P);
+        }
+      }
     }
-    nn_gemm(0, 0, g->F, g->P, g->K, 1.0f, t->w, g->K, col, g->P, 0.0f, yi, g->P);
     if (t->b || t->relu)
       for (int f = 0; f < g->F; f++) {
         float bf = t->b ? t->b[f] : 0, *restrict yr = yi + (size_t)f * g->P;
@@ -171,9 +291,14 @@ static tensor *conv_forward(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int st
   int nth = ctx->nthreads < t.g.N ? ctx->nthreads : t.g.N;
   float *cols[64];
   t.col = cols;
-  size_t kp = (size_t)t.g.K * t.g.P;
-  float *scratch = direct(&t.g) ? NULL : nn_scratch(ctx, kp * (size_t)nth);
-  for (int i = 0; i < nth; i++) cols[i] = scratch ? scratch + kp * (size_t)i : NULL;
+  float *tmps[64];
+  t.tmp = tmps;
+  size_t kp = (size_t)block_rows(&t.g) * t.g.P, tp = tmp_floats(&t.g), per = kp + tp;
+  float *scratch = direct(&t.g) ? NULL : nn_scratch(ctx, per * (size_t)nth);
+  for (int i = 0; i < nth; i++) {
+    cols[i] = scratch ? scratch + per * (size_t)i : NULL;
+    tmps[i] = scratch ? scratch + per * (size_t)i + kp : NULL;
+  }
   nn_parallel(nth, forward_part, &t);
   return y;
 }
@@ -196,14 +321,7 @@ static void backward_part(void *arg, int ith, int nth) {
   for (int i = i0; i < i1; i++) {
     const float *xi = t->x + (size_t)i * g->C * g->H * g->W;
     const float *dyi = t->dy + (size_t)i * g->F * g->P;
-    const float *col = xi;
-    if (t->dw[ith]) {
-      if (!direct(g)) {
-        im2col(g, xi, t->col[ith]);
-        col = t->col[ith];
-      }
-      nn_gemm(0, 1, g->F, g->K, g->P, 1.0f, dyi, g->P, col, g->P, 1.0f, t->dw[ith], g->K);
-    }
+    float *dxi = t->dx ? t->dx + (size_t)i * g->C * g->H * g->W : NULL;
     if (t->db[ith])
       for (int f = 0; f < g->F; f++) {
         const float *r = dyi + (size_t)f * g->P;
@@ -211,13 +329,29 @@ static void backward_part(void *arg, int ith, int nth) {
         for (int p = 0; p < g->P; p++) s += r[p];
         t->db[ith][f] += s;
       }
-    if (t->dx) {
-      float *dxi = t->dx + (size_t)i * g->C * g->H * g->W;
-      if (direct(g)) {
-        nn_gemm(1, 0, g->K, g->P, g->F, 1.0f, t->w, g->K, dyi, g->P, 1.0f, dxi, g->P);
-      } else {
-        nn_gemm(1, 0, g->K, g->P, g->F, 1.0f, t->w, g->K, dyi, g->P, 0.0f, t->dcol[ith], g->P);
-        col2im(g, t->dcol[ith], dxi);
+    if (direct(g)) { /* x itself is the patch matrix */
+      if (t->dw[ith]) nn_gemm(0, 1, g->F, g->K, g->P, 1.0f, dyi, g->P, xi, g->P, 1.0f, t->dw[ith], g->K);
+      if (dxi) nn_gemm(1, 0, g->K, g->P, g->F, 1.0f, t->w, g->K, dyi, g->P, 1.0f, dxi, g->P);
+      continue;
+    }
+    int kb = block_rows(g), dw_done = 0;
+    if (t->dw[ith]) { /* dW += dY col^T, the patches packed as the product reads them */
+      patches src = {g, xi, NULL, t->tmp[ith]};
+      if (g->stride == 1 && nn_gemm_has_own()) {
+        src.xp = t->tmp[ith] + tmp_row_floats(g);
+        pad_image(g, xi, (float *)src.xp);
+      }
+      dw_done = !nn_gemm_packed_b(0, g->F, g->K, g->P, 1.0f, dyi, g->P, pack_patches_t, &src, 1.0f, t->dw[ith], g->K);
+    }
+    for (int r0 = 0; r0 < g->K; r0 += kb) {
+      int r1 = r0 + kb < g->K ? r0 + kb : g->K;
+      if (t->dw[ith] && !dw_done) { /* dW[:, r0..r1] += dY col[r0..r1, :]^T */
+        im2col(g, xi, r0, r1, t->col[ith]);
+        nn_gemm(0, 1, g->F, r1 - r0, g->P, 1.0f, dyi, g->P, t->col[ith], g->P, 1.0f, t->dw[ith] + r0, g->K);
+      }
+      if (dxi) { /* dcol[r0..r1, :] = W[:, r0..r1]^T dY, added back into dx */
+        nn_gemm(1, 0, r1 - r0, g->P, g->F, 1.0f, t->w + r0, g->K, dyi, g->P, 0.0f, t->dcol[ith], g->P);
+        col2im(g, t->dcol[ith], r0, r1, dxi);
       }
     }
   }
@@ -237,11 +371,14 @@ void nn_conv2d_backward(nn_ctx *ctx, tensor *out) {
   t.dcol = dcols;
   t.dw = dws;
   t.db = dbs;
-  size_t kp = (size_t)t.g.K * t.g.P;
-  float *scratch = direct(&t.g) ? NULL : nn_scratch(ctx, 2 * kp * (size_t)nth);
+  float *tmps[64];
+  t.tmp = tmps;
+  size_t kp = (size_t)block_rows(&t.g) * t.g.P, tp = tmp_floats(&t.g), per = 2 * kp + tp;
+  float *scratch = direct(&t.g) ? NULL : nn_scratch(ctx, per * (size_t)nth);
   for (int i = 0; i < nth; i++) {
-    cols[i] = !scratch || !w->requires_grad ? NULL : scratch + 2 * kp * (size_t)i;
-    dcols[i] = !scratch || !t.dx ? NULL : scratch + 2 * kp * (size_t)i + kp;
+    cols[i] = !scratch || !w->requires_grad ? NULL : scratch + per * (size_t)i;
+    dcols[i] = !scratch || !t.dx ? NULL : scratch + per * (size_t)i + kp;
+    tmps[i] = !scratch ? NULL : scratch + per * (size_t)i + 2 * kp;
     dws[i] = !w->requires_grad ? NULL : i == 0 ? nn_grad(ctx, w) : arena_alloc(&ctx->mem, sizeof(float) * (size_t)w->n);
     dbs[i] = !(b && b->requires_grad) ? NULL : i == 0 ? nn_grad(ctx, b) : arena_alloc(&ctx->mem, sizeof(float) * (size_t)b->n);
   }

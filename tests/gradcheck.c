@@ -201,6 +201,15 @@ static void gradient_checks(void) {
                {0}, b_conv, {convs[i].stride}, {0}, 1, convs[i].threads, 0, 1e-2f};
     run_case(&c);
   }
+  /* a patch matrix of more rows than conv.c makes at once (90 rows of 784
+   * positions: blocks of 83), stride 1 and 2 */
+  gcase blocked[] = {
+      {"conv2d 3x3 stride 1 on 10x28x28 (patch rows in two blocks)", 2, {4, 4}, {{2, 10, 28, 28}, {3, 10, 3, 3}},
+       {0}, b_conv, {1}, {0}, 1, 2, 0, 1e-2f},
+      {"conv2d 5x5 stride 2 on 12x29x30 (patch rows in two blocks)", 2, {4, 4}, {{1, 12, 29, 30}, {2, 12, 5, 5}},
+       {0}, b_conv, {2}, {0}, 1, 1, 0, 1e-2f},
+  };
+  for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++) run_case(&blocked[i]);
   gcase cases[] = {
       {"maxpool 2x2 stride 2", 1, {4}, {{2, 3, 6, 6}}, {0}, b_maxpool, {2, 2}, {0}, 1, 1, 0, 1e-3f},
       {"maxpool 3x3 stride 1 (same padding)", 1, {4}, {{2, 2, 5, 5}}, {0}, b_maxpool, {3, 1}, {0}, 1, 1, 0, 1e-3f},

@@ -210,6 +210,7 @@ int train_run(const train_model *m, const grammar_train *recipe, const train_opt
   loop_run run = {.m = m, .recipe = recipe, .o = o, .style = &loop_styles[m->metric], .rep = rep,
                   .ocfg = train_optimizer(&recipe->optimizer), .sched = train_schedule(&recipe->schedule)};
   nn_optim_init(&run.opt, &run.ocfg, m->params);
+  run.opt.threads = o->threads;
   nn_ctx_init(&run.ctx, o->threads, m->rng);
   double t0 = nasl_clock_seconds();
   int rc = 0;

@@ -31,8 +31,9 @@
  * --memory adds to stderr where the step's memory went (see bench/README.md,
  * Memory); --profile the time of each operation (the rest: concatenations,
  * the loss, the forward pass of batchnorm_relu and, in folded evaluation,
- * the convolutions). --no-fold runs conv2d, batchnorm and relu each as its
- * own kernel: no folding in evaluation, no batchnorm_relu in training. */
+ * the convolutions). --no-fold runs concat, conv2d, batchnorm and relu each
+ * as its own kernel: no folding in evaluation, no batchnorm_relu and no
+ * conv2d_cat. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,15 +106,17 @@ static void time_node(stdlib_node *n) {
 
 /* Points every operation of c at its timed copy, except those the child
  * builder recognises by their entries to join them: with fused, batchnorm
- * and relu (batchnorm_relu); with folded too, conv2d (their forward time is
- * then in the rest; batchnorm_relu's backward has its own row). */
+ * and relu (batchnorm_relu) and the conv2d of a layer with several inputs
+ * (conv2d_cat); with folded too, every conv2d (their forward time is then in
+ * the rest; batchnorm_relu's and conv2d_cat's backward have their own rows). */
 static void time_child(child *c, int fused, int folded) {
   for (int i = 0; i <= c->cnn.nlayers; i++) {
     child_layer *l = i < c->cnn.nlayers ? &c->layers[i] : c->head;
+    int joined = i < c->cnn.nlayers && c->cnn.layers[i].ninputs > 1; /* conv2d_cat, when fused */
     for (int k = 0; k < l->nops; k++) {
       const stdlib_op *op = l->ops[k].op;
       if (fused && (op == &stdlib_op_batchnorm || op == &stdlib_op_relu)) continue;
-      if (folded && op == &stdlib_op_conv2d) continue;
+      if ((folded || (fused && joined && k == 0)) && op == &stdlib_op_conv2d) continue;
       time_node(&l->ops[k]);
     }
   }
@@ -234,7 +237,7 @@ int main(int argc, char **argv) {
   arch a;
   child c;
   if (build_child(&o, &r, &g, &a, &c)) return 1;
-  c.fold_batchnorm = c.fuse_batchnorm_relu = o.fold;
+  c.fold_batchnorm = c.fuse_batchnorm_relu = c.conv_concat = o.fold;
   if (o.prof) time_child(&c, o.fold, o.eval && o.fold);
   nn_optimizer cfg = {NN_SGD, 0.01, 0.9, 0, 0, 0, 0, 0};
   nn_optim opt;

@@ -29,12 +29,13 @@ typedef struct conv_geom {
   int N, C, H, W, F, kh, kw, stride, pt, pl, OH, OW, K, P;
 } conv_geom;
 
-static void geom_of(const tensor *out, conv_geom *g) {
-  const tensor *x = out->src[0], *w = out->src[1];
-  g->N = x->ne[0];
-  g->C = x->ne[1];
-  g->H = x->ne[2];
-  g->W = x->ne[3];
+/* The geometry of a convolution's output (ip: stride, pads, the input's H
+ * and W; w: src[0] of a concatenated-input one, src[1] of a plain one). */
+static void geom_of(const tensor *out, const tensor *w, conv_geom *g) {
+  g->N = out->ne[0];
+  g->C = w->ne[1];
+  g->H = out->ip[3];
+  g->W = out->ip[4];
   g->F = w->ne[0];
   g->kh = w->ne[2];
   g->kw = w->ne[3];
@@ -220,7 +221,57 @@ typedef struct conv_task {
   float **dw;    /* per thread (backward): F * K floats, thread 0 writes the real grad */
   float **db;    /* per thread (backward): F floats */
   int relu;      /* forward: clamp the output at 0 (nn_conv2d_relu) */
+  /* concatenated input (nn_conv2d_cat): the maps, joined one image at a
+   * time into xcat[ith] (C x H x W, zeros where a map is smaller); backward
+   * makes image i's input gradient in dxcat[ith] and adds each map's part
+   * into dxs[k] (NULL: the map needs none) */
+  int nin;
+  tensor *const *in;
+  float **xcat, **dxcat, **dxs;
 } conv_task;
+
+/* Image i of the concatenated input, into xc [C, H, W]. */
+static void join_image(const conv_task *t, int i, float *xc) {
+  const conv_geom *g = &t->g;
+  int c0 = 0;
+  for (int k = 0; k < t->nin; k++) {
+    const tensor *x = t->in[k];
+    int Ci = x->ne[1], Hi = x->ne[2], Wi = x->ne[3];
+    for (int c = 0; c < Ci; c++) {
+      float *dst = xc + (size_t)(c0 + c) * g->H * g->W;
+      const float *src = x->data + (((size_t)i * Ci + c) * Hi) * Wi;
+      if (Hi == g->H && Wi == g->W) {
+        memcpy(dst, src, sizeof(float) * (size_t)Hi * Wi);
+        continue;
+      }
+      for (int y = 0; y < g->H; y++) {
+        float *row = dst + (size_t)y * g->W;
+        int n = y < Hi ? Wi : 0;
+        if (n) memcpy(row, src + (size_t)y * Wi, sizeof(float) * (size_t)n);
+        memset(row + n, 0, sizeof(float) * (size_t)(g->W - n));
+      }
+    }
+    c0 += Ci;
+  }
+}
+
+/* Adds image i's input gradient dxc [C, H, W] into the maps' gradients. */
+static void split_image(const conv_task *t, int i, const float *dxc) {
+  const conv_geom *g = &t->g;
+  int c0 = 0;
+  for (int k = 0; k < t->nin; k++) {
+    const tensor *x = t->in[k];
+    int Ci = x->ne[1], Hi = x->ne[2], Wi = x->ne[3];
+    if (t->dxs[k])
+      for (int c = 0; c < Ci; c++)
+        for (int y = 0; y < Hi; y++) {
+          const float *restrict src = dxc + ((size_t)(c0 + c) * g->H + y) * g->W;
+          float *restrict dst = t->dxs[k] + (((size_t)i * Ci + c) * Hi + y) * Wi;
+          for (int xx = 0; xx < Wi; xx++) dst[xx] += src[xx];
+        }
+    c0 += Ci;
+  }
+}
 
 static void forward_part(void *arg, int ith, int nth) {
   conv_task *t = arg;
@@ -229,6 +280,10 @@ static void forward_part(void *arg, int ith, int nth) {
   nn_split(g->N, ith, nth, &i0, &i1);
   for (int i = i0; i < i1; i++) {
     const float *xi = t->x + (size_t)i * g->C * g->H * g->W;
+    if (t->nin) {
+      join_image(t, i, t->xcat[ith]);
+      xi = t->xcat[ith];
+    }
     float *yi = t->y + (size_t)i * g->F * g->P;
     if (direct(g)) {
       nn_gemm(0, 0, g->F, g->P, g->K, 1.0f, t->w, g->K, xi, g->P, 0.0f, yi, g->P);
@@ -261,56 +316,116 @@ static void forward_part(void *arg, int ith, int nth) {
   }
 }
 
-static tensor *conv_forward(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride, int relu) {
-  if (!x || !w) return NULL;
-  if (x->ndim != 4 || w->ndim != 4)
-    return nn_fail(ctx, "conv2d needs a [N, C, H, W] map and [F, C, kh, kw] weights, not %s and %s",
-                   nn_shape_text(ctx, x), nn_shape_text(ctx, w));
-  if (w->ne[1] != x->ne[1])
-    return nn_fail(ctx, "conv2d weights %s expect %d input channels, the map %s has %d", nn_shape_text(ctx, w),
-                   w->ne[1], nn_shape_text(ctx, x), x->ne[1]);
+/* The list of a concatenated-input convolution's maps (aux). */
+typedef struct conv_inputs {
+  int n;
+  tensor **xs;
+} conv_inputs;
+
+/* The convolution of the maps xs[0..n-1] joined along channels as
+ * nn_concat joins them (n > 1: nothing joined is kept; n == 1: a plain
+ * convolution of xs[0]). */
+static tensor *conv_forward(nn_ctx *ctx, tensor *const *xs, int n, tensor *w, tensor *b, int stride, int relu) {
+  if (!w || n < 1) return NULL;
+  int N = 0, C = 0, H = 0, W = 0;
+  for (int k = 0; k < n; k++) {
+    if (!xs[k]) return NULL;
+    if (xs[k]->ndim != 4 || w->ndim != 4)
+      return nn_fail(ctx, "conv2d needs a [N, C, H, W] map and [F, C, kh, kw] weights, not %s and %s",
+                     nn_shape_text(ctx, xs[k]), nn_shape_text(ctx, w));
+    if (k && xs[k]->ne[0] != N) return nn_fail(ctx, "concat needs one batch size, not %d and %d", N, xs[k]->ne[0]);
+    N = xs[k]->ne[0];
+    C += xs[k]->ne[1];
+    if (xs[k]->ne[2] > H) H = xs[k]->ne[2];
+    if (xs[k]->ne[3] > W) W = xs[k]->ne[3];
+  }
+  if (w->ne[1] != C) {
+    if (n == 1)
+      return nn_fail(ctx, "conv2d weights %s expect %d input channels, the map %s has %d", nn_shape_text(ctx, w),
+                     w->ne[1], nn_shape_text(ctx, xs[0]), C);
+    return nn_fail(ctx, "conv2d weights %s expect %d input channels, the %d maps joined have %d", nn_shape_text(ctx, w),
+                   w->ne[1], n, C);
+  }
   if (b && (b->ndim != 1 || b->ne[0] != w->ne[0]))
     return nn_fail(ctx, "conv2d bias %s does not match %d filters", nn_shape_text(ctx, b), w->ne[0]);
   if (stride < 1) return nn_fail(ctx, "conv2d stride must be positive, not %d", stride);
   int pt, pl;
-  int oh = nn_same_out(x->ne[2], w->ne[2], stride, &pt), ow = nn_same_out(x->ne[3], w->ne[3], stride, &pl);
-  int ne[4] = {x->ne[0], w->ne[0], oh, ow};
-  tensor *src[3] = {x, w, b};
-  tensor *y = nn_op_output(ctx, NN_CONV2D, 4, ne, src, b ? 3 : 2);
-  if (!y) return NULL;
+  int oh = nn_same_out(H, w->ne[2], stride, &pt), ow = nn_same_out(W, w->ne[3], stride, &pl);
+  int ne[4] = {N, w->ne[0], oh, ow};
+  tensor *y;
+  conv_task t = {0};
+  if (n == 1) {
+    tensor *src[3] = {xs[0], w, b};
+    y = nn_op_output(ctx, NN_CONV2D, 4, ne, src, b ? 3 : 2);
+    if (!y) return NULL;
+    t.x = xs[0]->data;
+  } else {
+    tensor *src[2] = {w, b};
+    y = nn_op_output(ctx, NN_CONV2D_CAT, 4, ne, src, b ? 2 : 1);
+    if (!y) return NULL;
+    conv_inputs *l = arena_alloc(&ctx->mem, sizeof *l);
+    l->n = n;
+    l->xs = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)n);
+    memcpy(l->xs, xs, sizeof(tensor *) * (size_t)n);
+    y->aux = l;
+    for (int k = 0; k < n; k++) /* the tape must know about the maps too */
+      if (xs[k]->requires_grad && !y->requires_grad) {
+        y->requires_grad = 1;
+        if (ctx->record) ptrvec_push(&ctx->mem, &ctx->tape, y);
+      }
+    t.nin = n;
+    t.in = l->xs;
+  }
   y->ip[0] = stride;
   y->ip[1] = pt;
   y->ip[2] = pl;
-  conv_task t = {0};
-  geom_of(y, &t.g);
-  t.x = x->data;
+  y->ip[3] = H;
+  y->ip[4] = W;
+  geom_of(y, w, &t.g);
   t.w = w->data;
   t.b = b ? b->data : NULL;
   t.y = y->data;
   t.relu = relu;
   int nth = ctx->nthreads < t.g.N ? ctx->nthreads : t.g.N;
-  float *cols[64];
+  float *cols[64], *tmps[64], *xcat[64];
   t.col = cols;
-  float *tmps[64];
   t.tmp = tmps;
-  size_t kp = (size_t)block_rows(&t.g) * t.g.P, tp = tmp_floats(&t.g), per = kp + tp;
-  float *scratch = direct(&t.g) ? NULL : nn_scratch(ctx, per * (size_t)nth);
+  t.xcat = xcat;
+  size_t img = (size_t)C * H * W;
+  size_t kp = direct(&t.g) ? 0 : (size_t)block_rows(&t.g) * t.g.P, tp = direct(&t.g) ? 0 : tmp_floats(&t.g);
+  size_t xp = n > 1 ? img : 0, per = kp + tp + xp;
+  float *scratch = per ? nn_scratch(ctx, per * (size_t)nth) : NULL;
   for (int i = 0; i < nth; i++) {
-    cols[i] = scratch ? scratch + per * (size_t)i : NULL;
-    tmps[i] = scratch ? scratch + per * (size_t)i + kp : NULL;
+    cols[i] = kp ? scratch + per * (size_t)i : NULL;
+    tmps[i] = tp ? scratch + per * (size_t)i + kp : NULL;
+    xcat[i] = xp ? scratch + per * (size_t)i + kp + tp : NULL;
   }
   nn_parallel(nth, forward_part, &t);
   return y;
 }
 
 tensor *nn_conv2d(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride) {
-  return conv_forward(ctx, x, w, b, stride, 0);
+  return conv_forward(ctx, &x, 1, w, b, stride, 0);
+}
+
+tensor *nn_conv2d_cat(nn_ctx *ctx, tensor *const *xs, int n, tensor *w, tensor *b, int stride) {
+  return conv_forward(ctx, xs, n, w, b, stride, 0);
+}
+
+static tensor *conv_relu(nn_ctx *ctx, tensor *const *xs, int n, tensor *w, tensor *b, int stride) {
+  int grads = (w && w->requires_grad) || (b && b->requires_grad);
+  for (int k = 0; k < n; k++) grads |= xs[k] && xs[k]->requires_grad;
+  if (ctx->record && grads)
+    return nn_fail(ctx, "conv2d with relu has no backward; it is for evaluation without a tape");
+  return conv_forward(ctx, xs, n, w, b, stride, 1);
 }
 
 tensor *nn_conv2d_relu(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride) {
-  if (ctx->record && ((x && x->requires_grad) || (w && w->requires_grad) || (b && b->requires_grad)))
-    return nn_fail(ctx, "conv2d with relu has no backward; it is for evaluation without a tape");
-  return conv_forward(ctx, x, w, b, stride, 1);
+  return conv_relu(ctx, &x, 1, w, b, stride);
+}
+
+tensor *nn_conv2d_cat_relu(nn_ctx *ctx, tensor *const *xs, int n, tensor *w, tensor *b, int stride) {
+  return conv_relu(ctx, xs, n, w, b, stride);
 }
 
 static void backward_part(void *arg, int ith, int nth) {
@@ -322,6 +437,12 @@ static void backward_part(void *arg, int ith, int nth) {
     const float *xi = t->x + (size_t)i * g->C * g->H * g->W;
     const float *dyi = t->dy + (size_t)i * g->F * g->P;
     float *dxi = t->dx ? t->dx + (size_t)i * g->C * g->H * g->W : NULL;
+    if (t->nin) {
+      join_image(t, i, t->xcat[ith]);
+      xi = t->xcat[ith];
+      dxi = t->dxcat[ith];
+      if (dxi) memset(dxi, 0, sizeof(float) * (size_t)g->C * g->H * g->W);
+    }
     if (t->db[ith])
       for (int f = 0; f < g->F; f++) {
         const float *r = dyi + (size_t)f * g->P;
@@ -332,6 +453,7 @@ static void backward_part(void *arg, int ith, int nth) {
     if (direct(g)) { /* x itself is the patch matrix */
       if (t->dw[ith]) nn_gemm(0, 1, g->F, g->K, g->P, 1.0f, dyi, g->P, xi, g->P, 1.0f, t->dw[ith], g->K);
       if (dxi) nn_gemm(1, 0, g->K, g->P, g->F, 1.0f, t->w, g->K, dyi, g->P, 1.0f, dxi, g->P);
+      if (t->nin && dxi) split_image(t, i, dxi);
       continue;
     }
     int kb = block_rows(g), dw_done = 0;
@@ -354,31 +476,51 @@ static void backward_part(void *arg, int ith, int nth) {
         col2im(g, t->dcol[ith], r0, r1, dxi);
       }
     }
+    if (t->nin && dxi) split_image(t, i, dxi);
   }
 }
 
-void nn_conv2d_backward(nn_ctx *ctx, tensor *out) {
-  tensor *x = out->src[0], *w = out->src[1], *b = out->nsrc > 2 ? out->src[2] : NULL;
+static void conv_backward(nn_ctx *ctx, tensor *out, const conv_inputs *l, tensor *w, tensor *b) {
   conv_task t = {0};
-  geom_of(out, &t.g);
-  t.x = x->data;
+  geom_of(out, w, &t.g);
   t.w = w->data;
   t.dy = out->grad;
-  t.dx = x->requires_grad ? nn_grad(ctx, x) : NULL;
+  float *dxs[64];
+  int dx_any = 0;
+  if (l) {
+    float **d = l->n <= 64 ? dxs : arena_alloc(&ctx->mem, sizeof(float *) * (size_t)l->n);
+    for (int k = 0; k < l->n; k++) {
+      d[k] = l->xs[k]->requires_grad ? nn_grad(ctx, l->xs[k]) : NULL;
+      dx_any |= d[k] != NULL;
+    }
+    t.nin = l->n;
+    t.in = l->xs;
+    t.dxs = d;
+  } else {
+    t.x = out->src[0]->data;
+    t.dx = out->src[0]->requires_grad ? nn_grad(ctx, out->src[0]) : NULL;
+    dx_any = t.dx != NULL;
+  }
   int nth = ctx->nthreads < t.g.N ? ctx->nthreads : t.g.N;
-  float *cols[64], *dcols[64], *dws[64], *dbs[64];
+  float *cols[64], *dcols[64], *dws[64], *dbs[64], *tmps[64], *xcat[64], *dxcat[64];
   t.col = cols;
   t.dcol = dcols;
   t.dw = dws;
   t.db = dbs;
-  float *tmps[64];
   t.tmp = tmps;
-  size_t kp = (size_t)block_rows(&t.g) * t.g.P, tp = tmp_floats(&t.g), per = 2 * kp + tp;
-  float *scratch = direct(&t.g) ? NULL : nn_scratch(ctx, per * (size_t)nth);
+  t.xcat = xcat;
+  t.dxcat = dxcat;
+  size_t img = (size_t)t.g.C * t.g.H * t.g.W;
+  size_t kp = direct(&t.g) ? 0 : (size_t)block_rows(&t.g) * t.g.P, tp = direct(&t.g) ? 0 : tmp_floats(&t.g);
+  size_t xp = l ? img : 0, dxp = l && dx_any ? img : 0, per = 2 * kp + tp + xp + dxp;
+  float *scratch = per ? nn_scratch(ctx, per * (size_t)nth) : NULL;
   for (int i = 0; i < nth; i++) {
-    cols[i] = !scratch || !w->requires_grad ? NULL : scratch + per * (size_t)i;
-    dcols[i] = !scratch || !t.dx ? NULL : scratch + per * (size_t)i + kp;
-    tmps[i] = !scratch ? NULL : scratch + per * (size_t)i + 2 * kp;
+    float *at = scratch ? scratch + per * (size_t)i : NULL;
+    cols[i] = kp && w->requires_grad ? at : NULL;
+    dcols[i] = kp && dx_any ? at + kp : NULL;
+    tmps[i] = tp ? at + 2 * kp : NULL;
+    xcat[i] = xp ? at + 2 * kp + tp : NULL;
+    dxcat[i] = dxp ? at + 2 * kp + tp + xp : NULL;
     dws[i] = !w->requires_grad ? NULL : i == 0 ? nn_grad(ctx, w) : arena_alloc(&ctx->mem, sizeof(float) * (size_t)w->n);
     dbs[i] = !(b && b->requires_grad) ? NULL : i == 0 ? nn_grad(ctx, b) : arena_alloc(&ctx->mem, sizeof(float) * (size_t)b->n);
   }
@@ -389,6 +531,14 @@ void nn_conv2d_backward(nn_ctx *ctx, tensor *out) {
     if (dbs[i])
       for (int64_t k = 0; k < b->n; k++) dbs[0][k] += dbs[i][k];
   }
+}
+
+void nn_conv2d_backward(nn_ctx *ctx, tensor *out) {
+  conv_backward(ctx, out, NULL, out->src[1], out->nsrc > 2 ? out->src[2] : NULL);
+}
+
+void nn_conv2d_cat_backward(nn_ctx *ctx, tensor *out) {
+  conv_backward(ctx, out, out->aux, out->src[0], out->nsrc > 1 ? out->src[1] : NULL);
 }
 
 /* ---- registry entry (registry.h) ---- */

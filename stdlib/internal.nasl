@@ -19,3 +19,5 @@ op reshape : internal "the same values under another shape"
 op exp : internal "e to the power x, element-wise"
 op batchnorm_relu : internal
   "batchnorm then relu as one kernel: a child's layer runs them so when one follows the other"
+op conv2d_cat : internal
+  "conv2d of several maps joined along channels, without the joined map: a layer with several inputs runs so"

@@ -14,6 +14,7 @@ static void leaf_backward(nn_ctx *ctx, tensor *out) {
 const nn_kernel nn_ops[NN_OP_COUNT] = {
     [NN_LEAF] = {"leaf", leaf_backward, NN_LEAF},
     [NN_CONV2D] = {"conv2d", nn_conv2d_backward, NN_CONV2D},
+    [NN_CONV2D_CAT] = {"conv2d_cat", nn_conv2d_cat_backward, NN_CONV2D_CAT},
     [NN_MAXPOOL] = {"maxpool", nn_maxpool_backward, NN_MAXPOOL},
     [NN_AVGPOOL] = {"avgpool", nn_avgpool_backward, NN_AVGPOOL},
     [NN_GLOBAL_AVGPOOL] = {"global_avgpool", nn_global_avgpool_backward, NN_GLOBAL_AVGPOOL},
@@ -44,4 +45,4 @@ const nn_kernel nn_ops[NN_OP_COUNT] = {
 /* Adding an operation without its row leaves a hole the check below finds at
  * start-up in the tests; the count itself is fixed by the enum. */
 static_assert(sizeof nn_ops / sizeof nn_ops[0] == NN_OP_COUNT, "one row per operation");
-static_assert(NN_OP_COUNT == 27, "a new operation needs its row here, a gradient check and a doc entry");
+static_assert(NN_OP_COUNT == 28, "a new operation needs its row here, a gradient check and a doc entry");

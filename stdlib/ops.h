@@ -15,7 +15,8 @@
  * length. */
 typedef enum nn_op {
   NN_LEAF,           /* an input or a parameter */
-  NN_CONV2D,         /* src: x, weight, [bias]; ip: stride, pad_top, pad_left */
+  NN_CONV2D,         /* src: x, weight, [bias]; ip: stride, pad_top, pad_left, H, W */
+  NN_CONV2D_CAT,     /* src: weight, [bias]; aux: the maps joined; ip as NN_CONV2D */
   NN_MAXPOOL,        /* src: x; ip: size, stride, pad_top, pad_left; aux: argmax */
   NN_AVGPOOL,        /* src: x; ip: size, stride, pad_top, pad_left */
   NN_GLOBAL_AVGPOOL, /* src: x */
@@ -60,6 +61,13 @@ tensor *nn_conv2d(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride);
  * has no backward, so it fails (NULL, ctx->error) when it would be recorded
  * on the tape (ctx->record set and a source requires a gradient). */
 tensor *nn_conv2d_relu(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride);
+/* nn_conv2d(nn_concat(xs, n), ...) without the joined map: each image's
+ * input is joined in a per-thread buffer when the convolution reads it, and
+ * backward adds each map's part of the input gradient straight into that
+ * map's gradient. The same values and gradients, bit for bit; neither the
+ * joined map nor its gradient is kept. n == 1 is nn_conv2d. */
+tensor *nn_conv2d_cat(nn_ctx *ctx, tensor *const *xs, int n, tensor *w, tensor *b, int stride);
+tensor *nn_conv2d_cat_relu(nn_ctx *ctx, tensor *const *xs, int n, tensor *w, tensor *b, int stride);
 
 /* stdlib/pool.c: windows of size x size, "same" padding; padding never wins a
  * max and is left out of a mean. */

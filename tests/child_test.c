@@ -280,6 +280,41 @@ static void test_fold(void) {
              step_bytes[0]);
   free(grads[0]);
   free(grads[1]);
+  /* a layer with several inputs: conv2d_cat against concat then conv2d,
+   * training and folded evaluation */
+  tap_result(c.conv_concat == 1, "a child joins a layer's inputs in its first conv2d by default");
+  tensor *logits[2] = {NULL, NULL};
+  for (int joined = 0; joined < 2; joined++) { /* before training moves the running statistics */
+    c.conv_concat = joined;
+    logits[joined] = evaluate(joined ? &ctx : &ctx2, &c, x, 1, &folded_bytes);
+  }
+  tap_result(logits[0] && logits[1] && !memcmp(logits[0]->data, logits[1]->data, sizeof(float) * (size_t)logits[0]->n),
+             "folded evaluation with conv2d_cat gives the logits of concat then conv2d, bit for bit");
+  for (int joined = 0; joined < 2; joined++) {
+    c.conv_concat = joined;
+    nn_ctx_reset(&ctx);
+    ctx.training = 1;
+    ctx.record = 1;
+    in = nn_new(&ctx, x->ndim, x->ne);
+    memcpy(in->data, x->data, sizeof(float) * (size_t)x->n);
+    nn_params_zero_grad(&c.params);
+    tensor *l = nn_softmax_xent(&ctx, child_forward(&ctx, &c, in), labels);
+    loss[joined] = l ? l->data[0] : NAN;
+    nn_backward(&ctx, l);
+    step_bytes[joined] = ctx.mem.total;
+    grads[joined] = malloc(sizeof(float) * (size_t)ngrad);
+    int64_t at = 0;
+    for (int i = 0; i < c.params.items.n; i++) {
+      tensor *p = c.params.items.items[i];
+      for (int64_t k = 0; k < p->n; k++) grads[joined][at++] = p->grad ? p->grad[k] : 0.0f;
+    }
+  }
+  tap_result(!memcmp(&loss[0], &loss[1], sizeof loss[0]) && !memcmp(grads[0], grads[1], sizeof(float) * (size_t)ngrad),
+             "training with conv2d_cat gives the loss (%.6f) and the %lld gradients of concat then conv2d, bit for bit",
+             loss[1], (long long)ngrad);
+  tap_result(step_bytes[1] < step_bytes[0], "and keeps less (%zu bytes against %zu)", step_bytes[1], step_bytes[0]);
+  free(grads[0]);
+  free(grads[1]);
   nn_ctx_reset(&ctx);
   tensor *w = nn_params_find(&c.params, "layer.0.conv2d.weight");
   tap_result(!nn_conv2d_relu(&ctx, x, w, NULL, 1) &&

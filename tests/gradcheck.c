@@ -138,6 +138,10 @@ static void run_case(const gcase *c) {
 static tensor *b_conv(nn_ctx *ctx, tensor **in, const gcase *c) {
   return nn_conv2d(ctx, in[0], in[1], c->nin > 2 ? in[2] : NULL, c->ip[0]);
 }
+/* three maps of different sizes joined, then the convolution (ip: stride; 1x1 or 3x3 by the weights) */
+static tensor *b_conv_cat(nn_ctx *ctx, tensor **in, const gcase *c) {
+  return nn_conv2d_cat(ctx, in, 3, in[3], c->nin > 4 ? in[4] : NULL, c->ip[0]);
+}
 static tensor *b_maxpool(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_maxpool(ctx, in[0], c->ip[0], c->ip[1]); }
 static tensor *b_avgpool(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_avgpool(ctx, in[0], c->ip[0], c->ip[1]); }
 static tensor *b_gap(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_global_avgpool(ctx, in[0]); }
@@ -210,6 +214,17 @@ static void gradient_checks(void) {
        {0}, b_conv, {2}, {0}, 1, 1, 0, 1e-2f},
   };
   for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++) run_case(&blocked[i]);
+  /* conv2d_cat: maps of 2, 3 and 1 channels, of different heights and
+   * widths (the smaller padded bottom and right), as a layer with three inputs */
+  gcase cats[] = {
+      {"conv2d_cat of three maps, 3x3 stride 1 with bias", 5, {4, 4, 4, 4, 1},
+       {{2, 2, 6, 5}, {2, 3, 4, 5}, {2, 1, 6, 3}, {3, 6, 3, 3}, {3}}, {0}, b_conv_cat, {1}, {0}, 1, 1, 0, 1e-2f},
+      {"conv2d_cat of three maps, 3x3 stride 2, 2 threads", 4, {4, 4, 4, 4},
+       {{2, 2, 6, 5}, {2, 3, 4, 5}, {2, 1, 6, 3}, {2, 6, 3, 3}}, {0}, b_conv_cat, {2}, {0}, 1, 2, 0, 1e-2f},
+      {"conv2d_cat of three maps, 1x1 (no patches)", 4, {4, 4, 4, 4},
+       {{2, 2, 6, 5}, {2, 3, 4, 5}, {2, 1, 6, 3}, {4, 6, 1, 1}}, {0}, b_conv_cat, {1}, {0}, 1, 2, 0, 1e-2f},
+  };
+  for (size_t i = 0; i < sizeof cats / sizeof cats[0]; i++) run_case(&cats[i]);
   gcase cases[] = {
       {"maxpool 2x2 stride 2", 1, {4}, {{2, 3, 6, 6}}, {0}, b_maxpool, {2, 2}, {0}, 1, 1, 0, 1e-3f},
       {"maxpool 3x3 stride 1 (same padding)", 1, {4}, {{2, 2, 5, 5}}, {0}, b_maxpool, {3, 1}, {0}, 1, 1, 0, 1e-3f},

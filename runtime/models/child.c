@@ -110,6 +110,7 @@ int child_build(child *c, const arch *a, child_shape input, int classes, rng *r,
   }
   c->fold_batchnorm = 1;
   c->fuse_batchnorm_relu = 1;
+  c->conv_concat = 1;
   return 0;
 }
 
@@ -135,7 +136,8 @@ static int folds(nn_ctx *ctx, const child *c, const stdlib_node *ops, int nops, 
 /* conv2d (conv) then batchnorm (bn) with running statistics, as one
  * convolution whose weights and bias absorb the batch norm's affine map;
  * with relu, followed by a relu in the same pass. */
-static tensor *conv_batchnorm(nn_ctx *ctx, const stdlib_node *conv, const stdlib_node *bn, int relu, tensor *x) {
+static tensor *conv_batchnorm(nn_ctx *ctx, const stdlib_node *conv, const stdlib_node *bn, int relu, tensor *const *xs,
+                              int n) {
   const tensor *w = conv->w[0], *bias = conv->nw > 1 ? conv->w[1] : NULL;
   const float *gamma = bn->w[0]->data, *beta = bn->w[1]->data, *mean = bn->w[2]->data, *var = bn->w[3]->data;
   int F = w->ne[0];
@@ -150,15 +152,31 @@ static tensor *conv_batchnorm(nn_ctx *ctx, const stdlib_node *conv, const stdlib
     for (int64_t k = 0; k < K; k++) wf->data[f * K + k] = w->data[f * K + k] * a;
     bf->data[f] = beta[f] - mean[f] * a + (bias ? bias->data[f] * a : 0);
   }
-  return relu ? nn_conv2d_relu(ctx, x, wf, bf, conv->k[3]) : nn_conv2d(ctx, x, wf, bf, conv->k[3]);
+  return relu ? nn_conv2d_cat_relu(ctx, xs, n, wf, bf, conv->k[3]) : nn_conv2d_cat(ctx, xs, n, wf, bf, conv->k[3]);
 }
 
-/* The operations of one layer (or the head) on x. */
-static tensor *run_ops(nn_ctx *ctx, const child *c, const stdlib_node *ops, int nops, tensor *x) {
-  for (int k = 0; k < nops && x; k++) {
+/* The operations of one layer (or the head) on its inputs xs[0..n-1],
+ * joined along channels (nn_conv2d_cat when a conv2d comes first). */
+static tensor *run_ops(nn_ctx *ctx, const child *c, const stdlib_node *ops, int nops, tensor *const *xs, int n) {
+  tensor *x = n == 1 ? xs[0] : NULL;
+  int k = 0;
+  if (n > 1 && nops > 0 && ops[0].op == &stdlib_op_conv2d && c->conv_concat) {
+    if (folds(ctx, c, ops, nops, 0)) {
+      int relu = 2 < nops && ops[2].op == &stdlib_op_relu;
+      x = conv_batchnorm(ctx, &ops[0], &ops[1], relu, xs, n);
+      k = 2 + relu;
+    } else {
+      const stdlib_node *conv = &ops[0];
+      x = nn_conv2d_cat(ctx, xs, n, conv->w[0], conv->nw > 1 ? conv->w[1] : NULL, conv->k[3]);
+      k = 1;
+    }
+  } else if (n > 1) {
+    x = nn_concat(ctx, xs, n);
+  }
+  for (; k < nops && x; k++) {
     if (folds(ctx, c, ops, nops, k)) {
       int relu = k + 2 < nops && ops[k + 2].op == &stdlib_op_relu;
-      x = conv_batchnorm(ctx, &ops[k], &ops[k + 1], relu, x);
+      x = conv_batchnorm(ctx, &ops[k], &ops[k + 1], relu, &x, 1);
       k += 1 + relu;
     } else if (c->fuse_batchnorm_relu && k + 1 < nops && ops[k].op == &stdlib_op_batchnorm &&
                ops[k + 1].op == &stdlib_op_relu) {
@@ -172,11 +190,11 @@ static tensor *run_ops(nn_ctx *ctx, const child *c, const stdlib_node *ops, int 
   return x;
 }
 
-static tensor *join(nn_ctx *ctx, tensor **outs, const int *which, int n) {
-  if (n == 1) return outs[which[0]];
+/* The maps outs[which[0..n-1]], in arena memory. */
+static tensor **pick(nn_ctx *ctx, tensor **outs, const int *which, int n) {
   tensor **xs = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)n);
   for (int i = 0; i < n; i++) xs[i] = outs[which[i]];
-  return nn_concat(ctx, xs, n);
+  return xs;
 }
 
 tensor *child_forward(nn_ctx *ctx, child *c, tensor *images) {
@@ -184,16 +202,17 @@ tensor *child_forward(nn_ctx *ctx, child *c, tensor *images) {
   tensor **outs = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)(L + 1));
   for (int i = 0; i < L; i++) {
     const arch_layer *l = &c->cnn.layers[i];
-    tensor *x = l->ninputs ? join(ctx, outs, l->inputs, l->ninputs) : images;
-    x = run_ops(ctx, c, c->layers[i].ops, c->layers[i].nops, x);
+    tensor *x = l->ninputs ? run_ops(ctx, c, c->layers[i].ops, c->layers[i].nops,
+                                     pick(ctx, outs, l->inputs, l->ninputs), l->ninputs)
+                           : run_ops(ctx, c, c->layers[i].ops, c->layers[i].nops, &images, 1);
     if (!x) return NULL;
     outs[i] = x;
   }
   int *dangling = arena_alloc(&ctx->mem, sizeof(int) * (size_t)(L + 1)), nd = 0;
   for (int i = 0; i < L; i++)
     if (!c->used[i]) dangling[nd++] = i;
-  tensor *x = nd ? join(ctx, outs, dangling, nd) : images;
-  x = run_ops(ctx, c, c->head->ops, c->head->nops, x);
+  tensor *x = nd ? run_ops(ctx, c, c->head->ops, c->head->nops, pick(ctx, outs, dangling, nd), nd)
+                 : run_ops(ctx, c, c->head->ops, c->head->nops, &images, 1);
   if (!x) return NULL;
   int ne[2] = {x->ne[0], c->classes};
   return nn_reshape(ctx, x, 2, ne);

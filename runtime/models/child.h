@@ -40,6 +40,7 @@ typedef struct child {
   int64_t activations;     /* floats kept per example for backward */
   int fold_batchnorm;      /* evaluation folds batch norm into the convolution before it (1 after child_build) */
   int fuse_batchnorm_relu; /* a batchnorm that a relu follows runs with it as one kernel (1 after child_build) */
+  int conv_concat;         /* a layer with several inputs and a conv2d first joins them in the conv (1 after child_build) */
 } child;
 
 /* The most floats a network may keep per example for backward (1 GB): a
@@ -69,7 +70,11 @@ void child_free(child *c);
  *
  * Otherwise, with c->fuse_batchnorm_relu, a batchnorm followed by a relu
  * runs as nn_batchnorm_relu, in training too: the same values and gradients,
- * bit for bit, one map kept instead of two. */
+ * bit for bit, one map kept instead of two.
+ *
+ * With c->conv_concat, a layer with several inputs whose first operation is
+ * a conv2d runs it as nn_conv2d_cat: the joined map and its gradient are
+ * never made (the same values and gradients, bit for bit). */
 tensor *child_forward(nn_ctx *ctx, child *c, tensor *images);
 
 /* One operation on its own, for `naslc gradcheck`: op with arguments

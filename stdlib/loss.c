@@ -77,19 +77,38 @@ tensor *nn_softmax_xent(nn_ctx *ctx, tensor *logits, const int *labels) {
   return y;
 }
 
+typedef struct xent_back_task {
+  const float *p;
+  const int *labels;
+  float *dx, g;
+  int N, K, fresh;
+} xent_back_task;
+
+static void xent_back_rows(void *arg, int ith, int nth) {
+  const xent_back_task *t = arg;
+  int b, e;
+  nn_split(t->N, ith, nth, &b, &e);
+  float g = t->g;
+  for (int i = b; i < e; i++) {
+    const float *restrict p = t->p + (int64_t)i * t->K;
+    float *restrict d = t->dx + (int64_t)i * t->K;
+    if (t->fresh) /* logits of a language model are large: write, do not zero then add */
+      for (int j = 0; j < t->K; j++) d[j] = g * p[j];
+    else
+      for (int j = 0; j < t->K; j++) d[j] += g * p[j];
+    d[t->labels[i]] -= g;
+  }
+}
+
 void nn_softmax_xent_backward(nn_ctx *ctx, tensor *y) {
   tensor *x = y->src[0];
   if (!x->requires_grad) return;
   int N = x->ne[0], K = x->ne[1];
   const float *p = y->aux;
-  const int *lab = (const int *)(p + x->n);
-  int fresh;
-  float *dx = nn_grad_fresh(ctx, x, &fresh), g = y->grad[0] / (float)N;
-  if (fresh) /* logits of a language model are large: write, do not zero then add */
-    for (int64_t i = 0; i < x->n; i++) dx[i] = g * p[i];
-  else
-    for (int64_t i = 0; i < x->n; i++) dx[i] += g * p[i];
-  for (int i = 0; i < N; i++) dx[(int64_t)i * K + lab[i]] -= g;
+  xent_back_task t = {p, (const int *)(p + x->n), NULL, y->grad[0] / (float)N, N, K, 0};
+  t.dx = nn_grad_fresh(ctx, x, &t.fresh);
+  int nth = (int64_t)N * K < 65536 ? 1 : ctx->nthreads < N ? ctx->nthreads : N;
+  nn_parallel(nth, xent_back_rows, &t);
 }
 
 tensor *nn_log_softmax(nn_ctx *ctx, tensor *x) {

@@ -8,7 +8,8 @@
 # second on both sides and their ratio, the peak resident memory of each
 # process, and naslc's achieved GFLOP/s against the SGEMM rate measured in
 # the same row (bench/sgemm_bench: what naslc's thread pool reaches with
-# single-threaded OpenBLAS). Then the LSTM language model (1 thread).
+# nn_gemm, its own AVX-512 kernel where the CPU has one, else single-threaded
+# OpenBLAS). Then the LSTM language model (1 and 2 threads).
 : "${STEPS:=30}"
 : "${WARMUP:=5}"
 : "${EVAL_STEPS:=10}"
@@ -80,11 +81,11 @@ echo "   (naslc: batch norm folded into the convolutions; PyTorch: model.eval(),
 child_table --eval --batch "$EVAL_BATCH" --steps "$EVAL_STEPS" --warmup "$EVAL_WARMUP"
 echo "(MB: peak resident memory of each process, getrusage ru_maxrss; naslc GFLOP/s: the child's"
 echo " forward FLOPs per image (x3 for a training step) times images/s; SGEMM: bench/sgemm_bench,"
-echo " C = A B on 2048 x 2048 matrices, rows split over naslc's threads, each a single-threaded"
-echo " cblas_sgemm, best of 5; of peak: the one over the other. Per-op profile:"
+echo " C = A B on 2048 x 2048 matrices, rows split over naslc's threads, each one nn_gemm"
+echo " (kernel: $("$sgemm" --threads 1 --size 64 --reps 1 | sed -n 's/.* kernel=//p')), best of 5; of peak: the one over the other. Per-op profile:"
 echo " bench/child_bench --threads 2 --profile [--eval --batch 256])"
 
-# ---- the LSTM language model: 2 x 200, vocabulary 10,000, BPTT 35, batch 20, 1 thread ----
+# ---- the LSTM language model: 2 x 200, vocabulary 10,000, BPTT 35, batch 20, 1 and 2 threads ----
 lm=./bench/lm_bench
 torch_lm="${srcdir:-.}/bench/torch_lstm.py"
 : "${LM_STEPS:=40}"
@@ -96,17 +97,22 @@ if [ -x "$lm" ]; then
   printf "$lm_format" "" "" "words/s" "words/s" "" "MB" "MB"
   for envmode in set unset; do
     env_mode "$envmode"
-    out=$(run "$lm" --threads 1 --steps "$LM_STEPS" --warmup "$LM_WARMUP")
-    ours=$(echo "$out" | field words_per_s)
-    ours_mb=$(echo "$out" | field peak_rss_mb)
-    theirs=- theirs_mb=- speed=-
-    if [ "$have_torch" = 1 ]; then
-      out=$(run /usr/bin/python3 "$torch_lm" --threads 1 --steps "$LM_STEPS" --warmup "$LM_WARMUP")
-      theirs=$(echo "$out" | field words_per_s)
-      theirs_mb=$(echo "$out" | field peak_rss_mb)
-      speed=$(ratio "$ours" "$theirs" "%.2fx")
-    fi
-    printf "$lm_format" "$label" 1 "${ours:-failed}" "${theirs:-failed}" "${speed:--}" "${ours_mb:--}" "${theirs_mb:--}"
+    one=
+    for t in 1 2; do
+      out=$(run "$lm" --threads "$t" --steps "$LM_STEPS" --warmup "$LM_WARMUP")
+      ours=$(echo "$out" | field words_per_s)
+      ours_mb=$(echo "$out" | field peak_rss_mb)
+      [ "$t" = 1 ] && one=$ours
+      theirs=- theirs_mb=- speed=-
+      if [ "$have_torch" = 1 ]; then
+        out=$(run /usr/bin/python3 "$torch_lm" --threads "$t" --steps "$LM_STEPS" --warmup "$LM_WARMUP")
+        theirs=$(echo "$out" | field words_per_s)
+        theirs_mb=$(echo "$out" | field peak_rss_mb)
+        speed=$(ratio "$ours" "$theirs" "%.2fx")
+      fi
+      printf "$lm_format" "$label" "$t" "${ours:-failed}" "${theirs:-failed}" "${speed:--}" "${ours_mb:--}" "${theirs_mb:--}"
+    done
+    echo "   naslc 2 threads against 1: $(ratio "$ours" "$one" "%.2fx")"
   done
   echo "(words per second: a 35-step segment of 20 streams, forward + backward + clip 5 + SGD;"
   echo " the LSTM of examples/lstm_cell.nasl against torch.nn.LSTM, same sizes, 4.65M parameters)"

@@ -43,7 +43,9 @@ static void blas(int transa, int transb, int M, int N, int K, float alpha, const
 
 /* op(A)[i0 + i, k0 + k] for i < mc, k < kc, in panels of MR rows: panel p
  * holds, for each k, the MR values of rows p*MR.. (zeros past mc). */
-static void pack_a(int transa, const float *A, int lda, int i0, int mc, int k0, int kc, float *pa) {
+/* (compiled for AVX-512 like the kernel: it only runs where the kernel does) */
+__attribute__((target("avx512f"))) static void pack_a(int transa, const float *A, int lda, int i0, int mc, int k0,
+                                                      int kc, float *pa) {
   for (int p = 0; p < mc; p += MR, pa += (size_t)MR * kc) {
     int mr = mc - p < MR ? mc - p : MR;
     if (transa) {
@@ -67,7 +69,8 @@ static void pack_a(int transa, const float *A, int lda, int i0, int mc, int k0, 
 
 /* op(B)[k0 + k, j0 + j] for k < kc, j < nc, in panels of NR columns: panel
  * q holds, for each k, the NR values of columns q*NR.. (zeros past nc). */
-static void pack_b(int transb, const float *B, int ldb, int k0, int kc, int j0, int nc, float *pb) {
+__attribute__((target("avx512f"))) static void pack_b(int transb, const float *B, int ldb, int k0, int kc, int j0,
+                                                      int nc, float *pb) {
   for (int q = 0; q < nc; q += NR, pb += (size_t)NR * kc) {
     int nr = nc - q < NR ? nc - q : NR;
     if (!transb) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/dispatch.h"
 #include "nn/parallel.h"
 
 void nn_optim_init(nn_optim *o, const nn_optimizer *cfg, const nn_params *p) {
@@ -40,7 +41,7 @@ typedef struct step_task {
   float wd, lr, a, s2;
 } step_task;
 
-static void step_part(void *arg, int ith, int nth) {
+NN_CLONES static void step_part(void *arg, int ith, int nth) {
   const step_task *t = arg;
   const nn_optimizer *c = t->c;
   int64_t b = t->n * ith / nth, e = t->n * (ith + 1) / nth;
@@ -94,7 +95,7 @@ void nn_optim_step(nn_optim *o, nn_params *p, double lr) {
   }
 }
 
-double nn_clip_grad_norm(nn_params *p, double max_norm) {
+NN_CLONES double nn_clip_grad_norm(nn_params *p, double max_norm) {
   double lane[8] = {0}; /* eight running sums, so that the additions need not wait on each other */
   for (int i = 0; i < p->items.n; i++) {
     const tensor *t = p->items.items[i];

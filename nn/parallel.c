@@ -33,7 +33,7 @@ static struct pool {
   _Atomic(nn_task_fn) fn;       /* the task (a worker reads these between two equal, even */
   _Atomic(void *) arg;          /* generations: a seqlock, for workers that take no part and */
   atomic_int nth;               /* may still be looking when the next task is posted) */
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL, NULL, 0};
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
 
 /* How long a thread polls before it blocks: about 50 microseconds, longer
  * than the gap between two kernels of a language model's time step and

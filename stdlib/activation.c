@@ -1,6 +1,7 @@
 /* activation.c: element-wise functions and their derivatives. */
 #include <math.h>
 
+#include "nn/dispatch.h"
 #include "nn/parallel.h"
 #include "stdlib/kernels.h"
 #include "stdlib/registry.h"
@@ -17,7 +18,7 @@ typedef struct relu_task {
 /* Local restrict pointers let the compiler vectorise: through the task
  * struct it must assume y may alias x and g, and emits a branchy scalar loop
  * that mispredicts on random signs. */
-static void relu_forward_part(void *arg, int ith, int nth) {
+NN_CLONES static void relu_forward_part(void *arg, int ith, int nth) {
   relu_task *t = arg;
   int64_t b = t->n * ith / nth, e = t->n * (ith + 1) / nth;
   const float *restrict x = t->x;
@@ -25,7 +26,7 @@ static void relu_forward_part(void *arg, int ith, int nth) {
   for (int64_t i = b; i < e; i++) y[i] = x[i] < 0 ? 0.0f : x[i]; /* a NaN passes, as in PyTorch */
 }
 
-static void relu_backward_part(void *arg, int ith, int nth) {
+NN_CLONES static void relu_backward_part(void *arg, int ith, int nth) {
   relu_task *t = arg;
   int64_t b = t->n * ith / nth, e = t->n * (ith + 1) / nth;
   const float *restrict x = t->x, *restrict g = t->g;
@@ -62,7 +63,7 @@ void nn_relu_backward(nn_ctx *ctx, tensor *y) {
 /* tanh and sigmoid sit on the recurrent cells' hot path: they are written
  * with nn_fast_expf so that their loops vectorise (libm's tanhf and expf are
  * calls the compiler cannot). Absolute error about 1e-7. */
-tensor *nn_tanh(nn_ctx *ctx, tensor *x) {
+NN_CLONES tensor *nn_tanh(nn_ctx *ctx, tensor *x) {
   tensor *y = unary(ctx, NN_TANH, x);
   if (!y) return NULL;
   const float *restrict xs = x->data;
@@ -75,7 +76,7 @@ tensor *nn_tanh(nn_ctx *ctx, tensor *x) {
   return y;
 }
 
-void nn_tanh_backward(nn_ctx *ctx, tensor *y) {
+NN_CLONES void nn_tanh_backward(nn_ctx *ctx, tensor *y) {
   tensor *x = y->src[0];
   if (!x->requires_grad) return;
   int fresh;
@@ -93,7 +94,7 @@ static float sigmoidf(float v) {
   return e / (1.0f + e);
 }
 
-tensor *nn_sigmoid(nn_ctx *ctx, tensor *x) {
+NN_CLONES tensor *nn_sigmoid(nn_ctx *ctx, tensor *x) {
   tensor *y = unary(ctx, NN_SIGMOID, x);
   if (!y) return NULL;
   const float *restrict xs = x->data;
@@ -102,7 +103,7 @@ tensor *nn_sigmoid(nn_ctx *ctx, tensor *x) {
   return y;
 }
 
-void nn_sigmoid_backward(nn_ctx *ctx, tensor *y) {
+NN_CLONES void nn_sigmoid_backward(nn_ctx *ctx, tensor *y) {
   tensor *x = y->src[0];
   if (!x->requires_grad) return;
   int fresh;

@@ -12,6 +12,7 @@
  * output is still in cache. */
 #include <string.h>
 
+#include "nn/dispatch.h"
 #include "nn/gemm.h"
 #include "nn/parallel.h"
 #include "stdlib/kernels.h"
@@ -53,7 +54,7 @@ static int direct(const conv_geom *g) { return g->kh == 1 && g->kw == 1 && g->st
 /* Positions p0..p1 of row r of image x's patch matrix (row (c * kh + ki) *
  * kw + kj, one column per output position: the value x[c][iy][ix] under
  * tap (ki, kj) of the filter at that position, 0 in the padding) into out. */
-static void patch_row(const conv_geom *g, const float *x, int r, int p0, int p1, float *out) {
+NN_CLONES static void patch_row(const conv_geom *g, const float *x, int r, int p0, int p1, float *out) {
   int c = r / (g->kh * g->kw), ki = r / g->kw % g->kh, kj = r % g->kw;
   const float *xc = x + (size_t)c * g->H * g->W;
   int oy = p0 / g->OW, ox0 = p0 % g->OW;
@@ -112,7 +113,7 @@ static void pad_image(const conv_geom *g, const float *x, float *xp) {
 }
 
 /* patch_row from the padded image: one copy per output row. */
-static void padded_row(const conv_geom *g, const float *xp, int r, int p0, int p1, float *out) {
+NN_CLONES static void padded_row(const conv_geom *g, const float *xp, int r, int p0, int p1, float *out) {
   int HP = g->OH + g->kh - 1, WP = g->OW + g->kw - 1;
   int c = r / (g->kh * g->kw), ki = r / g->kw % g->kh, kj = r % g->kw;
   const float *base = xp + ((size_t)c * HP + ki) * WP + kj; /* base[oy WP + ox] */
@@ -155,7 +156,7 @@ static void pack_patches(void *arg, int k0, int kc, int j0, int nc, float *dst) 
   }
 }
 
-static void pack_patches_t(void *arg, int k0, int kc, int j0, int nc, float *dst) {
+NN_CLONES static void pack_patches_t(void *arg, int k0, int kc, int j0, int nc, float *dst) {
   const patches *s = arg;
   int padded = (nc + NN_GEMM_NR - 1) / NN_GEMM_NR * NN_GEMM_NR;
   for (int j = 0; j < padded; j++) {
@@ -171,7 +172,7 @@ static void pack_patches_t(void *arg, int k0, int kc, int j0, int nc, float *dst
 
 /* Adds rows r0..r1 of a patch-matrix gradient (as im2col lays them out)
  * back into image dx. */
-static void col2im(const conv_geom *g, const float *col, int r0, int r1, float *dx) {
+NN_CLONES static void col2im(const conv_geom *g, const float *col, int r0, int r1, float *dx) {
   for (int r = r0; r < r1; r++) {
     int c = r / (g->kh * g->kw), ki = r / g->kw % g->kh, kj = r % g->kw;
     const float *row = col + (size_t)(r - r0) * g->P;
@@ -256,7 +257,7 @@ static void join_image(const conv_task *t, int i, float *xc) {
 }
 
 /* Adds image i's input gradient dxc [C, H, W] into the maps' gradients. */
-static void split_image(const conv_task *t, int i, const float *dxc) {
+NN_CLONES static void split_image(const conv_task *t, int i, const float *dxc) {
   const conv_geom *g = &t->g;
   int c0 = 0;
   for (int k = 0; k < t->nin; k++) {

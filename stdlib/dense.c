@@ -1,11 +1,12 @@
 /* dense.c: fully connected layers (GEMM) and embeddings. */
 #include <string.h>
 
+#include "nn/dispatch.h"
 #include "nn/parallel.h"
 #include "stdlib/kernels.h"
 #include "stdlib/registry.h"
 
-tensor *nn_dense(nn_ctx *ctx, tensor *x, tensor *w, tensor *b) {
+NN_CLONES tensor *nn_dense(nn_ctx *ctx, tensor *x, tensor *w, tensor *b) {
   if (!x || !w) return NULL;
   if (x->ndim < 1 || w->ndim != 2)
     return nn_fail(ctx, "dense needs an input [N, ...] and weights [out, in], not %s and %s", nn_shape_text(ctx, x),
@@ -29,7 +30,7 @@ tensor *nn_dense(nn_ctx *ctx, tensor *x, tensor *w, tensor *b) {
   return y;
 }
 
-void nn_dense_backward(nn_ctx *ctx, tensor *y) {
+NN_CLONES void nn_dense_backward(nn_ctx *ctx, tensor *y) {
   tensor *x = y->src[0], *w = y->src[1], *b = y->nsrc > 2 ? y->src[2] : NULL;
   int N = y->ne[0], out = y->ne[1], in = w->ne[1];
   if (x->requires_grad)

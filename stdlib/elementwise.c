@@ -1,6 +1,7 @@
 /* elementwise.c: sums, products, scaling, slicing and channel concatenation. */
 #include <string.h>
 
+#include "nn/dispatch.h"
 #include "stdlib/kernels.h"
 #include "stdlib/registry.h"
 
@@ -13,7 +14,7 @@ static tensor *binary(nn_ctx *ctx, nn_op op, const char *name, tensor *a, tensor
   return nn_op_output(ctx, op, a->ndim, a->ne, src, 2);
 }
 
-tensor *nn_add(nn_ctx *ctx, tensor *a, tensor *b) {
+NN_CLONES tensor *nn_add(nn_ctx *ctx, tensor *a, tensor *b) {
   tensor *y = binary(ctx, NN_ADD, "add", a, b);
   if (y)
     for (int64_t i = 0; i < y->n; i++) y->data[i] = a->data[i] + b->data[i];
@@ -27,7 +28,7 @@ tensor *nn_sub(nn_ctx *ctx, tensor *a, tensor *b) {
   return y;
 }
 
-tensor *nn_mul(nn_ctx *ctx, tensor *a, tensor *b) {
+NN_CLONES tensor *nn_mul(nn_ctx *ctx, tensor *a, tensor *b) {
   tensor *y = binary(ctx, NN_MUL, "mul", a, b);
   if (y)
     for (int64_t i = 0; i < y->n; i++) y->data[i] = a->data[i] * b->data[i];
@@ -40,7 +41,7 @@ static void add_into(nn_ctx *ctx, tensor *x, const float *g, float factor) {
   for (int64_t i = 0; i < x->n; i++) dx[i] += factor * g[i];
 }
 
-void nn_add_backward(nn_ctx *ctx, tensor *y) {
+NN_CLONES void nn_add_backward(nn_ctx *ctx, tensor *y) {
   add_into(ctx, y->src[0], y->grad, 1);
   add_into(ctx, y->src[1], y->grad, 1);
 }
@@ -50,7 +51,7 @@ void nn_sub_backward(nn_ctx *ctx, tensor *y) {
   add_into(ctx, y->src[1], y->grad, -1);
 }
 
-void nn_mul_backward(nn_ctx *ctx, tensor *y) {
+NN_CLONES void nn_mul_backward(nn_ctx *ctx, tensor *y) {
   tensor *a = y->src[0], *b = y->src[1];
   if (a->requires_grad) {
     float *da = nn_grad(ctx, a);

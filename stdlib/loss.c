@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "nn/dispatch.h"
 #include "nn/parallel.h"
 #include "stdlib/kernels.h"
 
@@ -30,7 +31,7 @@ typedef struct xent_task {
   int N, K;
 } xent_task;
 
-static void xent_rows(void *arg, int ith, int nth) {
+NN_CLONES static void xent_rows(void *arg, int ith, int nth) {
   const xent_task *t = arg;
   int b, e, K = t->K;
   nn_split(t->N, ith, nth, &b, &e);
@@ -84,7 +85,7 @@ typedef struct xent_back_task {
   int N, K, fresh;
 } xent_back_task;
 
-static void xent_back_rows(void *arg, int ith, int nth) {
+NN_CLONES static void xent_back_rows(void *arg, int ith, int nth) {
   const xent_back_task *t = arg;
   int b, e;
   nn_split(t->N, ith, nth, &b, &e);

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "nn/dispatch.h"
 #include "nn/parallel.h"
 #include "stdlib/kernels.h"
 #include "stdlib/registry.h"
@@ -31,7 +32,7 @@ typedef struct bn_task {
 
 /* sum over the channel's N planes of f(plane); float partial sums per plane,
  * double across planes: fast and accurate enough for 64 x 28 x 28 values */
-static void bn_forward_part(void *arg, int ith, int nth) {
+NN_CLONES static void bn_forward_part(void *arg, int ith, int nth) {
   bn_task *t = arg;
   int c0, c1;
   nn_split(t->C, ith, nth, &c0, &c1);
@@ -124,7 +125,7 @@ tensor *nn_batchnorm_relu(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, t
   return bn_forward(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, 1);
 }
 
-static void bn_backward_part(void *arg, int ith, int nth) {
+NN_CLONES static void bn_backward_part(void *arg, int ith, int nth) {
   bn_task *t = arg;
   int c0, c1;
   nn_split(t->C, ith, nth, &c0, &c1);

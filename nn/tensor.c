@@ -117,6 +117,19 @@ tensor *nn_tape_output(nn_ctx *ctx, const nn_kernel *op, int ndim, const int *ne
   return t;
 }
 
+nn_list *nn_tape_list(nn_ctx *ctx, tensor *out, tensor *const *xs, int n) {
+  nn_list *l = arena_alloc(&ctx->mem, sizeof *l);
+  l->n = n;
+  l->xs = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)n);
+  memcpy(l->xs, xs, sizeof(tensor *) * (size_t)n);
+  for (int i = 0; i < n; i++)
+    if (xs[i]->requires_grad && !out->requires_grad) {
+      out->requires_grad = 1;
+      if (ctx->record) ptrvec_push(&ctx->mem, &ctx->tape, out);
+    }
+  return l;
+}
+
 float *nn_grad(nn_ctx *ctx, tensor *t) {
   if (!t->grad) {
     t->grad = arena_alloc_raw(&ctx->mem, sizeof(float) * (size_t)t->n);

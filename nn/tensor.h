@@ -99,6 +99,17 @@ int nn_same_shape(const tensor *a, const tensor *b);
  * must write every element. Used by the kernels in stdlib/ (through
  * nn_op_output of stdlib/ops.h). */
 tensor *nn_tape_output(nn_ctx *ctx, const nn_kernel *op, int ndim, const int *ne, tensor *const *src, int nsrc);
+
+/* A list of sources, for an operation that reads more than src[] holds (a
+ * concatenation of any number of maps). */
+typedef struct nn_list {
+  int n;
+  tensor **xs;
+} nn_list;
+/* xs[0..n) copied into ctx's arena, for out->aux; out is recorded on the
+ * tape (once) if one of them requires a gradient, as nn_tape_output does
+ * for src[]. */
+nn_list *nn_tape_list(nn_ctx *ctx, tensor *out, tensor *const *xs, int n);
 /* The gradient buffer of t, allocated zeroed on first use. */
 float *nn_grad(nn_ctx *ctx, tensor *t);
 /* For kernels that write every element of t's gradient: the buffer, and

@@ -317,12 +317,6 @@ static void forward_part(void *arg, int ith, int nth) {
   }
 }
 
-/* The list of a concatenated-input convolution's maps (aux). */
-typedef struct conv_inputs {
-  int n;
-  tensor **xs;
-} conv_inputs;
-
 /* The convolution of the maps xs[0..n-1] joined along channels as
  * nn_concat joins them (n > 1: nothing joined is kept; n == 1: a plain
  * convolution of xs[0]). */
@@ -364,16 +358,8 @@ static tensor *conv_forward(nn_ctx *ctx, tensor *const *xs, int n, tensor *w, te
     tensor *src[2] = {w, b};
     y = nn_op_output(ctx, NN_CONV2D_CAT, 4, ne, src, b ? 2 : 1);
     if (!y) return NULL;
-    conv_inputs *l = arena_alloc(&ctx->mem, sizeof *l);
-    l->n = n;
-    l->xs = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)n);
-    memcpy(l->xs, xs, sizeof(tensor *) * (size_t)n);
+    nn_list *l = nn_tape_list(ctx, y, xs, n); /* the tape must know about the maps too */
     y->aux = l;
-    for (int k = 0; k < n; k++) /* the tape must know about the maps too */
-      if (xs[k]->requires_grad && !y->requires_grad) {
-        y->requires_grad = 1;
-        if (ctx->record) ptrvec_push(&ctx->mem, &ctx->tape, y);
-      }
     t.nin = n;
     t.in = l->xs;
   }
@@ -481,7 +467,7 @@ static void backward_part(void *arg, int ith, int nth) {
   }
 }
 
-static void conv_backward(nn_ctx *ctx, tensor *out, const conv_inputs *l, tensor *w, tensor *b) {
+static void conv_backward(nn_ctx *ctx, tensor *out, const nn_list *l, tensor *w, tensor *b) {
   conv_task t = {0};
   geom_of(out, w, &t.g);
   t.w = w->data;

@@ -114,10 +114,6 @@ void nn_slice_backward(nn_ctx *ctx, tensor *y) {
 }
 
 /* The sources of a concatenation: more than NN_MAX_SRC go in aux. */
-typedef struct concat_list {
-  int n;
-  tensor **xs;
-} concat_list;
 
 tensor *nn_concat(nn_ctx *ctx, tensor *const *xs, int n) {
   if (n < 1) return nn_fail(ctx, "concat needs at least one map");
@@ -135,18 +131,7 @@ tensor *nn_concat(nn_ctx *ctx, tensor *const *xs, int n) {
   int ne[4] = {N, C, H, W};
   tensor *y = nn_op_output(ctx, NN_CONCAT, 4, ne, xs, n <= NN_MAX_SRC ? n : 0);
   if (!y) return NULL;
-  concat_list *l = arena_alloc(&ctx->mem, sizeof *l);
-  l->n = n;
-  l->xs = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)n);
-  memcpy(l->xs, xs, sizeof(tensor *) * (size_t)n);
-  y->aux = l;
-  if (n > NN_MAX_SRC) { /* the tape needs to know about every source */
-    for (int i = 0; i < n; i++)
-      if (xs[i]->requires_grad && !y->requires_grad) {
-        y->requires_grad = 1;
-        if (ctx->record) ptrvec_push(&ctx->mem, &ctx->tape, y);
-      }
-  }
+  y->aux = nn_tape_list(ctx, y, xs, n); /* the tape needs to know about every source */
   memset(y->data, 0, sizeof(float) * (size_t)y->n); /* the padding of smaller maps */
   for (int b = 0; b < N; b++) {
     int c0 = 0;
@@ -164,7 +149,7 @@ tensor *nn_concat(nn_ctx *ctx, tensor *const *xs, int n) {
 }
 
 void nn_concat_backward(nn_ctx *ctx, tensor *y) {
-  const concat_list *l = y->aux;
+  const nn_list *l = y->aux;
   int N = y->ne[0], C = y->ne[1], H = y->ne[2], W = y->ne[3];
   int c0 = 0;
   for (int i = 0; i < l->n; i++) {

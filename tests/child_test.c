@@ -185,6 +185,29 @@ static tensor *evaluate(nn_ctx *ctx, child *c, const tensor *x, int fold, size_t
   return y;
 }
 
+/* One recorded training step of c on x: the loss, the step arena's use,
+ * and every parameter's gradient in store order (ngrad floats, malloc'd). */
+static float *train_step(nn_ctx *ctx, child *c, const tensor *x, const int *labels, int64_t ngrad, float *loss,
+                         size_t *bytes) {
+  nn_ctx_reset(ctx);
+  ctx->training = 1;
+  ctx->record = 1;
+  tensor *in = nn_new(ctx, x->ndim, x->ne);
+  memcpy(in->data, x->data, sizeof(float) * (size_t)x->n);
+  nn_params_zero_grad(&c->params);
+  tensor *l = nn_softmax_xent(ctx, child_forward(ctx, c, in), labels);
+  *loss = l ? l->data[0] : NAN;
+  nn_backward(ctx, l);
+  *bytes = ctx->mem.total;
+  float *grads = malloc(sizeof(float) * (size_t)ngrad);
+  int64_t at = 0;
+  for (int i = 0; i < c->params.items.n; i++) {
+    const tensor *p = c->params.items.items[i];
+    for (int64_t k = 0; k < p->n; k++) grads[at++] = p->grad ? p->grad[k] : 0.0f;
+  }
+  return grads;
+}
+
 static void test_fold(void) {
   /* a bias to fold too, a 1x1 convolution (no im2col), a concatenation, a stride */
   grammar *g = compile_text(
@@ -256,22 +279,7 @@ static void test_fold(void) {
   for (int i = 0; i < c.params.items.n; i++) ngrad += ((tensor *)c.params.items.items[i])->n;
   for (int fused = 0; fused < 2; fused++) {
     c.fuse_batchnorm_relu = fused;
-    nn_ctx_reset(&ctx);
-    ctx.training = 1;
-    ctx.record = 1;
-    in = nn_new(&ctx, x->ndim, x->ne);
-    memcpy(in->data, x->data, sizeof(float) * (size_t)x->n);
-    nn_params_zero_grad(&c.params);
-    tensor *l = nn_softmax_xent(&ctx, child_forward(&ctx, &c, in), labels);
-    loss[fused] = l ? l->data[0] : NAN;
-    nn_backward(&ctx, l);
-    step_bytes[fused] = ctx.mem.total;
-    grads[fused] = malloc(sizeof(float) * (size_t)ngrad);
-    int64_t at = 0;
-    for (int i = 0; i < c.params.items.n; i++) {
-      tensor *p = c.params.items.items[i];
-      for (int64_t k = 0; k < p->n; k++) grads[fused][at++] = p->grad ? p->grad[k] : 0.0f;
-    }
+    grads[fused] = train_step(&ctx, &c, x, labels, ngrad, &loss[fused], &step_bytes[fused]);
   }
   tap_result(!memcmp(&loss[0], &loss[1], sizeof loss[0]) && !memcmp(grads[0], grads[1], sizeof(float) * (size_t)ngrad),
              "training with batchnorm_relu gives the loss (%.6f) and the %lld gradients of batchnorm then relu, bit "
@@ -292,22 +300,7 @@ static void test_fold(void) {
              "folded evaluation with conv2d_cat gives the logits of concat then conv2d, bit for bit");
   for (int joined = 0; joined < 2; joined++) {
     c.conv_concat = joined;
-    nn_ctx_reset(&ctx);
-    ctx.training = 1;
-    ctx.record = 1;
-    in = nn_new(&ctx, x->ndim, x->ne);
-    memcpy(in->data, x->data, sizeof(float) * (size_t)x->n);
-    nn_params_zero_grad(&c.params);
-    tensor *l = nn_softmax_xent(&ctx, child_forward(&ctx, &c, in), labels);
-    loss[joined] = l ? l->data[0] : NAN;
-    nn_backward(&ctx, l);
-    step_bytes[joined] = ctx.mem.total;
-    grads[joined] = malloc(sizeof(float) * (size_t)ngrad);
-    int64_t at = 0;
-    for (int i = 0; i < c.params.items.n; i++) {
-      tensor *p = c.params.items.items[i];
-      for (int64_t k = 0; k < p->n; k++) grads[joined][at++] = p->grad ? p->grad[k] : 0.0f;
-    }
+    grads[joined] = train_step(&ctx, &c, x, labels, ngrad, &loss[joined], &step_bytes[joined]);
   }
   tap_result(!memcmp(&loss[0], &loss[1], sizeof loss[0]) && !memcmp(grads[0], grads[1], sizeof(float) * (size_t)ngrad),
              "training with conv2d_cat gives the loss (%.6f) and the %lld gradients of concat then conv2d, bit for bit",

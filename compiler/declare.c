@@ -96,6 +96,10 @@ int compiler_check_value(compiler *c, const ast_expr *e, const grammar_param *p,
           nasl_error(c->d, e->loc, "'%s' expects an integer, not %g", p->name, v);
           return 0;
         }
+        if (fabs(v) > 9e15) { /* a literal past what a double holds exactly (and int64_t at 2^63) */
+          nasl_error(c->d, e->loc, "'%s': the integer is too large (at most 9e15 either way)", p->name);
+          return 0;
+        }
         out->i = (int64_t)v;
         out->f = v;
       } else {

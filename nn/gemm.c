@@ -27,7 +27,7 @@
 
 #define MR 12
 #define NR NN_GEMM_NR
-#define KC 256
+#define KC NN_GEMM_KC
 #define MC 144
 #define NC 3072
 

@@ -37,6 +37,8 @@ void nn_gemm(int transa, int transb, int M, int N, int K, float alpha, const flo
  * dst + q NR kc and holds, row after row, NR values, zeros past the last
  * column. dst is 64-byte aligned. */
 #define NN_GEMM_NR 32
+/* kc, the rows a packer is asked for at once, is at most NN_GEMM_KC. */
+#define NN_GEMM_KC 256
 typedef void (*nn_gemm_pack_fn)(void *arg, int k0, int kc, int j0, int nc, float *dst);
 
 /* nn_gemm with op(B) [K x N] given by a packer instead of a matrix, so that a

@@ -143,8 +143,138 @@ static void row_of(const patches *s, int r, int p0, int p1) {
     patch_row(s->g, s->x, r, p0, p1, s->tmp);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define PACK_AVX512 1
+
+/* The packers run only under nn_gemm_packed_b, that is on the own kernel,
+ * on a CPU with AVX-512; from the padded image they copy runs of positions
+ * with 512-bit loads and stores. A run: positions that are contiguous both
+ * in the padded image (one output row) and in the destination. */
+typedef struct run {
+  int d, s, n; /* destination offset, offset in the padded map (oy WP + ox), length */
+} run;
+
+/* The runs of positions p0..p0+n (at most n of them). */
+static int runs_of(const conv_geom *g, int p0, int n, run *out) {
+  int WP = g->OW + g->kw - 1, k = 0, oy = p0 / g->OW, ox = p0 % g->OW;
+  for (int d = 0; d < n; oy++, ox = 0) {
+    int len = g->OW - ox < n - d ? g->OW - ox : n - d;
+    out[k++] = (run){d, oy * WP + ox, len};
+    d += len;
+  }
+  return k;
+}
+
+static __mmask16 first_lanes(int n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
+
+__attribute__((target("avx512f"))) static inline void copy_run(float *d, const float *s, int n) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, _mm512_loadu_ps(s + i));
+  if (i < n) _mm512_mask_storeu_ps(d + i, first_lanes(n - i), _mm512_maskz_loadu_ps(first_lanes(n - i), s + i));
+}
+
+/* Where patch rows r0..r0+n start in the padded image, into off: row r's
+ * value at position (oy, ox) is at xp + off[r - r0] + oy WP + ox. */
+static void padded_offsets(const conv_geom *g, int r0, int n, size_t *off) {
+  int HP = g->OH + g->kh - 1, WP = g->OW + g->kw - 1;
+  int c = r0 / (g->kh * g->kw), ki = r0 / g->kw % g->kh, kj = r0 % g->kw;
+  for (int i = 0; i < n; i++) {
+    off[i] = ((size_t)c * HP + ki) * WP + kj;
+    if (++kj == g->kw) {
+      kj = 0;
+      if (++ki == g->kh) ki = 0, c++;
+    }
+  }
+}
+
+/* pack_patches from the padded image: each panel row is a few runs. */
+__attribute__((target("avx512f"))) static void pack_padded(const patches *s, int k0, int kc, int j0, int nc,
+                                                           float *dst) {
+  run runs[NN_GEMM_NR];
+  size_t off[NN_GEMM_KC];
+  padded_offsets(s->g, k0, kc, off);
+  for (int q = 0; q * NN_GEMM_NR < nc; q++) {
+    int nr = nc - q * NN_GEMM_NR < NN_GEMM_NR ? nc - q * NN_GEMM_NR : NN_GEMM_NR;
+    int nrun = runs_of(s->g, j0 + q * NN_GEMM_NR, nr, runs);
+    float *panel = dst + (size_t)q * kc * NN_GEMM_NR;
+    for (int k = 0; k < kc; k++) {
+      const float *base = s->xp + off[k];
+      float *d = panel + (size_t)k * NN_GEMM_NR;
+      if (nr < NN_GEMM_NR) {
+        _mm512_store_ps(d, _mm512_setzero_ps());
+        _mm512_store_ps(d + 16, _mm512_setzero_ps());
+      }
+      for (int u = 0; u < nrun; u++) copy_run(d + runs[u].d, base + runs[u].s, runs[u].n);
+    }
+  }
+}
+
+/* Transposes the 16 x 16 block r[0..15] (rows) in place into its columns. */
+__attribute__((target("avx512f"))) static inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 4; g++) { /* u[4g + m], lane L: rows 4g..4g+3 at column 4L + m */
+    u[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    u[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    u[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    u[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  for (int m = 0; m < 4; m++) {
+    __m512 a = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88), b = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
+    __m512 c = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88), d = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xDD);
+    r[m] = _mm512_shuffle_f32x4(a, c, 0x88);
+    r[8 + m] = _mm512_shuffle_f32x4(a, c, 0xDD);
+    r[4 + m] = _mm512_shuffle_f32x4(b, d, 0x88);
+    r[12 + m] = _mm512_shuffle_f32x4(b, d, 0xDD);
+  }
+}
+
+/* pack_patches_t from the padded image: NR patch rows at a time copied as
+ * runs into s->tmp (row jj at tmp + jj ld), then turned into the panel by
+ * 16 x 16 transposes. */
+__attribute__((target("avx512f"))) static void pack_padded_t(const patches *s, int k0, int kc, int j0, int nc,
+                                                             float *dst) {
+  run runs[NN_GEMM_KC];
+  int nrun = runs_of(s->g, k0, kc, runs), ld = (kc + 15) / 16 * 16;
+  size_t off[NN_GEMM_NR];
+  for (int q = 0; q * NN_GEMM_NR < nc; q++) {
+    int nr = nc - q * NN_GEMM_NR < NN_GEMM_NR ? nc - q * NN_GEMM_NR : NN_GEMM_NR;
+    padded_offsets(s->g, j0 + q * NN_GEMM_NR, nr, off);
+    for (int jj = 0; jj < NN_GEMM_NR; jj++) {
+      float *row = s->tmp + (size_t)jj * ld;
+      if (jj >= nr) {
+        memset(row, 0, sizeof(float) * (size_t)kc);
+        continue;
+      }
+      const float *base = s->xp + off[jj];
+      for (int u = 0; u < nrun; u++) copy_run(row + runs[u].d, base + runs[u].s, runs[u].n);
+    }
+    float *panel = dst + (size_t)q * kc * NN_GEMM_NR;
+    for (int b = 0; b < NN_GEMM_NR; b += 16)
+      for (int k = 0; k < kc; k += 16) {
+        __mmask16 m = first_lanes(kc - k);
+        __m512 r[16];
+        for (int i = 0; i < 16; i++) r[i] = _mm512_maskz_loadu_ps(m, s->tmp + (size_t)(b + i) * ld + k);
+        transpose16(r);
+        int kk = kc - k < 16 ? kc - k : 16;
+        for (int i = 0; i < kk; i++) _mm512_store_ps(panel + (size_t)(k + i) * NN_GEMM_NR + b, r[i]);
+      }
+  }
+}
+#endif
+
 static void pack_patches(void *arg, int k0, int kc, int j0, int nc, float *dst) {
   const patches *s = arg;
+#ifdef PACK_AVX512
+  if (s->xp) {
+    pack_padded(s, k0, kc, j0, nc, dst);
+    return;
+  }
+#endif
   for (int k = 0; k < kc; k++) {
     row_of(s, k0 + k, j0, j0 + nc);
     for (int q = 0; q * NN_GEMM_NR < nc; q++) {
@@ -158,6 +288,12 @@ static void pack_patches(void *arg, int k0, int kc, int j0, int nc, float *dst) 
 
 NN_CLONES static void pack_patches_t(void *arg, int k0, int kc, int j0, int nc, float *dst) {
   const patches *s = arg;
+#ifdef PACK_AVX512
+  if (s->xp) {
+    pack_padded_t(s, k0, kc, j0, nc, dst);
+    return;
+  }
+#endif
   int padded = (nc + NN_GEMM_NR - 1) / NN_GEMM_NR * NN_GEMM_NR;
   for (int j = 0; j < padded; j++) {
     float *d = dst + (size_t)(j / NN_GEMM_NR) * NN_GEMM_NR * kc + j % NN_GEMM_NR;
@@ -203,7 +339,10 @@ NN_CLONES static void col2im(const conv_geom *g, const float *col, int r0, int r
  * wide input (a concatenation of many maps under a large filter) small. */
 /* The per-thread tmp buffer: a patch row, rounded up to 16 floats, then the
  * padded image. */
-static size_t tmp_row_floats(const conv_geom *g) { return ((size_t)g->P + 15) / 16 * 16; }
+static size_t tmp_row_floats(const conv_geom *g) {
+  size_t row = ((size_t)g->P + 15) / 16 * 16, block = (size_t)NN_GEMM_NR * NN_GEMM_KC; /* pack_padded_t's */
+  return row > block ? row : block;
+}
 static size_t tmp_floats(const conv_geom *g) { return tmp_row_floats(g) + padded_floats(g); }
 
 static int block_rows(const conv_geom *g) {
@@ -229,6 +368,12 @@ typedef struct conv_task {
   int nin;
   tensor *const *in;
   float **xcat, **dxcat, **dxs;
+  /* backward, stride 1 on the own kernel: the input gradient as a
+   * convolution of dY (geometry gd) by wflip [C, F kh kw], W's filters
+   * turned 180 degrees with F and C swapped; dtmp per thread: gd's patch
+   * row, then the padded dY */
+  conv_geom gd;
+  float *wflip, **dtmp;
 } conv_task;
 
 /* Image i of the concatenated input, into xc [C, H, W]. */
@@ -452,13 +597,20 @@ static void backward_part(void *arg, int ith, int nth) {
       }
       dw_done = !nn_gemm_packed_b(0, g->F, g->K, g->P, 1.0f, dyi, g->P, pack_patches_t, &src, 1.0f, t->dw[ith], g->K);
     }
-    for (int r0 = 0; r0 < g->K; r0 += kb) {
+    int dx_done = 0;
+    if (dxi && t->wflip) { /* dx += the stride-1 convolution of dY by the flipped filters */
+      const conv_geom *gd = &t->gd;
+      patches src = {gd, dyi, t->dtmp[ith] + tmp_row_floats(gd), t->dtmp[ith]};
+      pad_image(gd, dyi, (float *)src.xp);
+      dx_done = !nn_gemm_packed_b(0, gd->F, gd->P, gd->K, 1.0f, t->wflip, gd->K, pack_patches, &src, 1.0f, dxi, gd->P);
+    }
+    for (int r0 = 0; r0 < g->K && !(dw_done && (dx_done || !dxi)); r0 += kb) {
       int r1 = r0 + kb < g->K ? r0 + kb : g->K;
       if (t->dw[ith] && !dw_done) { /* dW[:, r0..r1] += dY col[r0..r1, :]^T */
         im2col(g, xi, r0, r1, t->col[ith]);
         nn_gemm(0, 1, g->F, r1 - r0, g->P, 1.0f, dyi, g->P, t->col[ith], g->P, 1.0f, t->dw[ith] + r0, g->K);
       }
-      if (dxi) { /* dcol[r0..r1, :] = W[:, r0..r1]^T dY, added back into dx */
+      if (dxi && !dx_done) { /* dcol[r0..r1, :] = W[:, r0..r1]^T dY, added back into dx */
         nn_gemm(1, 0, r1 - r0, g->P, g->F, 1.0f, t->w + r0, g->K, dyi, g->P, 0.0f, t->dcol[ith], g->P);
         col2im(g, t->dcol[ith], r0, r1, dxi);
       }
@@ -489,7 +641,7 @@ static void conv_backward(nn_ctx *ctx, tensor *out, const nn_list *l, tensor *w,
     dx_any = t.dx != NULL;
   }
   int nth = ctx->nthreads < t.g.N ? ctx->nthreads : t.g.N;
-  float *cols[64], *dcols[64], *dws[64], *dbs[64], *tmps[64], *xcat[64], *dxcat[64];
+  float *cols[64], *dcols[64], *dws[64], *dbs[64], *tmps[64], *xcat[64], *dxcat[64], *dtmps[64];
   t.col = cols;
   t.dcol = dcols;
   t.dw = dws;
@@ -497,17 +649,34 @@ static void conv_backward(nn_ctx *ctx, tensor *out, const nn_list *l, tensor *w,
   t.tmp = tmps;
   t.xcat = xcat;
   t.dxcat = dxcat;
-  size_t img = (size_t)t.g.C * t.g.H * t.g.W;
-  size_t kp = direct(&t.g) ? 0 : (size_t)block_rows(&t.g) * t.g.P, tp = direct(&t.g) ? 0 : tmp_floats(&t.g);
-  size_t xp = l ? img : 0, dxp = l && dx_any ? img : 0, per = 2 * kp + tp + xp + dxp;
+  t.dtmp = dtmps;
+  const conv_geom *g = &t.g;
+  int flip = dx_any && g->stride == 1 && !direct(g) && nn_gemm_has_own();
+  if (flip) {
+    t.gd = (conv_geom){.N = g->N, .C = g->F, .H = g->OH, .W = g->OW, .F = g->C, .kh = g->kh, .kw = g->kw,
+                       .stride = 1, .pt = g->kh - 1 - g->pt, .pl = g->kw - 1 - g->pl, .OH = g->H, .OW = g->W,
+                       .K = g->F * g->kh * g->kw, .P = g->H * g->W};
+    t.wflip = arena_alloc_raw(&ctx->mem, sizeof(float) * (size_t)w->n);
+    for (int f = 0; f < g->F; f++)
+      for (int c = 0; c < g->C; c++)
+        for (int ki = 0; ki < g->kh; ki++)
+          for (int kj = 0; kj < g->kw; kj++)
+            t.wflip[(((size_t)c * g->F + f) * g->kh + g->kh - 1 - ki) * g->kw + g->kw - 1 - kj] =
+                w->data[(((size_t)f * g->C + c) * g->kh + ki) * g->kw + kj];
+  }
+  size_t img = (size_t)g->C * g->H * g->W;
+  size_t kp = direct(g) ? 0 : (size_t)block_rows(g) * g->P, tp = direct(g) ? 0 : tmp_floats(g);
+  size_t dkp = dx_any && !flip ? kp : 0, dtp = flip ? tmp_floats(&t.gd) : 0;
+  size_t xp = l ? img : 0, dxp = l && dx_any ? img : 0, per = kp + dkp + tp + xp + dxp + dtp;
   float *scratch = per ? nn_scratch(ctx, per * (size_t)nth) : NULL;
   for (int i = 0; i < nth; i++) {
     float *at = scratch ? scratch + per * (size_t)i : NULL;
     cols[i] = kp && w->requires_grad ? at : NULL;
-    dcols[i] = kp && dx_any ? at + kp : NULL;
-    tmps[i] = tp ? at + 2 * kp : NULL;
-    xcat[i] = xp ? at + 2 * kp + tp : NULL;
-    dxcat[i] = dxp ? at + 2 * kp + tp + xp : NULL;
+    dcols[i] = dkp ? at + kp : NULL;
+    tmps[i] = tp ? at + kp + dkp : NULL;
+    xcat[i] = xp ? at + kp + dkp + tp : NULL;
+    dxcat[i] = dxp ? at + kp + dkp + tp + xp : NULL;
+    dtmps[i] = dtp ? at + kp + dkp + tp + xp + dxp : NULL;
     dws[i] = !w->requires_grad ? NULL : i == 0 ? nn_grad(ctx, w) : arena_alloc(&ctx->mem, sizeof(float) * (size_t)w->n);
     dbs[i] = !(b && b->requires_grad) ? NULL : i == 0 ? nn_grad(ctx, b) : arena_alloc(&ctx->mem, sizeof(float) * (size_t)b->n);
   }

@@ -197,6 +197,7 @@ static void gradient_checks(void) {
       {"conv2d 3x3 stride 1", 3, 3, 1, 0, 1}, {"conv2d 1x7 stride 1", 1, 7, 1, 0, 1},
       {"conv2d 7x1 stride 1", 7, 1, 1, 0, 1}, {"conv2d 5x3 stride 2 with bias", 5, 3, 2, 1, 1},
       {"conv2d 3x3 stride 3", 3, 3, 3, 0, 1}, {"conv2d 2x4 (even) stride 2", 2, 4, 2, 0, 1},
+      {"conv2d 4x2 (even) stride 1", 4, 2, 1, 0, 1},
       {"conv2d 1x1 stride 1 (no im2col)", 1, 1, 1, 1, 1}, {"conv2d 1x1 stride 2", 1, 1, 2, 0, 1},
       {"conv2d 7x7 stride 1, 2 threads", 7, 7, 1, 1, 2}, {"conv2d 3x5 stride 2, 2 threads", 3, 5, 2, 0, 2},
   };

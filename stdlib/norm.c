@@ -6,6 +6,14 @@
 #include <math.h>
 #include <string.h>
 
+/* No fused multiply-adds formed by the compiler here: whether it forms one
+ * depends on how each loop is vectorised, and batchnorm_relu must give the
+ * values and gradients of batchnorm then relu bit for bit (tests/child_test).
+ * (clang forms them only within one expression, the same in every loop.) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include "nn/dispatch.h"
 #include "nn/parallel.h"
 #include "stdlib/kernels.h"
@@ -30,6 +38,71 @@ typedef struct bn_task {
   bn_state *st;
 } bn_task;
 
+/* Sums over one plane in 16 lanes: lane l takes the values at k = l mod 16
+ * and the lanes are added in order at the end. A single running sum cannot
+ * be vectorised without reordering it (and was most of batch norm's time);
+ * the lanes can, at any vector width, with the same result on every CPU. */
+#define LANES 16
+
+static inline float lanes_total(const float *acc) {
+  float s = 0;
+  for (int l = 0; l < LANES; l++) s += acc[l];
+  return s;
+}
+
+/* sum of p[k] */
+static inline float plane_sum(const float *restrict p, int64_t n) {
+  float acc[LANES] = {0};
+  int64_t k = 0;
+  for (; k + LANES <= n; k += LANES)
+    for (int l = 0; l < LANES; l++) acc[l] += p[k + l];
+  for (int l = 0; k < n; k++, l++) acc[l] += p[k];
+  return lanes_total(acc);
+}
+
+/* sum of (p[k] - mean)^2 */
+static inline float plane_sqdev(const float *restrict p, int64_t n, float mean) {
+  float acc[LANES] = {0};
+  int64_t k = 0;
+  for (; k + LANES <= n; k += LANES)
+    for (int l = 0; l < LANES; l++) acc[l] += (p[k + l] - mean) * (p[k + l] - mean);
+  for (int l = 0; k < n; k++, l++) acc[l] += (p[k] - mean) * (p[k] - mean);
+  return lanes_total(acc);
+}
+
+/* sums of g'[k] and g'[k] (p[k] - mean), g' = g, or g where o > 0 (o: a
+ * relu's output, or NULL) */
+static inline void plane_dsums(const float *restrict p, const float *restrict g, const float *restrict o, int64_t n,
+                               float mean, float *sg, float *sgx) {
+  float a[LANES] = {0}, b[LANES] = {0};
+  int64_t k = 0;
+  if (o) {
+    for (; k + LANES <= n; k += LANES)
+      for (int l = 0; l < LANES; l++) {
+        float gv = g[k + l], gk = o[k + l] > 0 ? gv : 0.0f;
+        a[l] += gk;
+        b[l] += gk * (p[k + l] - mean);
+      }
+    for (int l = 0; k < n; k++, l++) {
+      float gk = o[k] > 0 ? g[k] : 0.0f;
+      a[l] += gk;
+      b[l] += gk * (p[k] - mean);
+    }
+  } else {
+    for (; k + LANES <= n; k += LANES)
+      for (int l = 0; l < LANES; l++) {
+        a[l] += g[k + l];
+        b[l] += g[k + l] * (p[k + l] - mean);
+      }
+    for (int l = 0; k < n; k++, l++) {
+      a[l] += g[k];
+      b[l] += g[k] * (p[k] - mean);
+    }
+  }
+  *sg = lanes_total(a);
+  *sgx = lanes_total(b);
+}
+
 /* sum over the channel's N planes of f(plane); float partial sums per plane,
  * double across planes: fast and accurate enough for 64 x 28 x 28 values */
 NN_CLONES static void bn_forward_part(void *arg, int ith, int nth) {
@@ -41,20 +114,10 @@ NN_CLONES static void bn_forward_part(void *arg, int ith, int nth) {
     double mean, var;
     if (t->st->training) {
       double s = 0, ss = 0;
-      for (int n = 0; n < t->N; n++) {
-        const float *p = t->x + ((int64_t)n * t->C + c) * t->hw;
-        float a = 0;
-        for (int64_t k = 0; k < t->hw; k++) a += p[k];
-        s += a;
-      }
+      for (int n = 0; n < t->N; n++) s += plane_sum(t->x + ((int64_t)n * t->C + c) * t->hw, t->hw);
       mean = s / m;
       float fm = (float)mean;
-      for (int n = 0; n < t->N; n++) {
-        const float *p = t->x + ((int64_t)n * t->C + c) * t->hw;
-        float a = 0;
-        for (int64_t k = 0; k < t->hw; k++) a += (p[k] - fm) * (p[k] - fm);
-        ss += a;
-      }
+      for (int n = 0; n < t->N; n++) ss += plane_sqdev(t->x + ((int64_t)n * t->C + c) * t->hw, t->hw, fm);
       var = ss / m;
       if (t->run_mean) {
         t->run_mean[c] = (float)((1 - t->momentum) * t->run_mean[c] + t->momentum * mean);
@@ -135,19 +198,8 @@ NN_CLONES static void bn_backward_part(void *arg, int ith, int nth) {
     double sdy = 0, sdyx = 0; /* sums of dy and dy * xhat */
     for (int n = 0; n < t->N; n++) {
       int64_t at = ((int64_t)n * t->C + c) * t->hw;
-      const float *p = t->x + at, *g = t->dy + at, *o = t->relu ? t->out + at : NULL;
-      float a = 0, b = 0;
-      if (o) /* relu's backward first: dy where the output is positive */
-        for (int64_t k = 0; k < t->hw; k++) {
-          float gk = o[k] > 0 ? g[k] : 0.0f;
-          a += gk;
-          b += gk * (p[k] - mean);
-        }
-      else
-        for (int64_t k = 0; k < t->hw; k++) {
-          a += g[k];
-          b += g[k] * (p[k] - mean);
-        }
+      float a, b; /* with relu, its backward first: dy where the output is positive */
+      plane_dsums(t->x + at, t->dy + at, t->relu ? t->out + at : NULL, t->hw, mean, &a, &b);
       sdy += a;
       sdyx += (double)b * inv;
     }

@@ -41,6 +41,54 @@ static void blas(int transa, int transb, int M, int N, int K, float alpha, const
 #include <immintrin.h>
 #define HAVE_OWN 1
 
+static __mmask16 first_lanes(int n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
+
+/* Turns the 16 x 16 block r[0..15] (rows) into its columns, in place. */
+__attribute__((target("avx512f"))) static inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 4; g++) { /* u[4g + m], 128-bit lane L: rows 4g..4g+3 at column 4L + m */
+    u[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    u[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    u[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    u[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  for (int m = 0; m < 4; m++) {
+    __m512 a = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88), b = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
+    __m512 c = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88), d = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xDD);
+    r[m] = _mm512_shuffle_f32x4(a, c, 0x88);
+    r[8 + m] = _mm512_shuffle_f32x4(a, c, 0xDD);
+    r[4 + m] = _mm512_shuffle_f32x4(b, d, 0x88);
+    r[12 + m] = _mm512_shuffle_f32x4(b, d, 0xDD);
+  }
+}
+
+/* dst[k width + i] = src[i ld + k] for i < rows, 0 for rows <= i < width,
+ * k < kc: rows of a matrix into a panel that holds them as columns, 16 x 16
+ * blocks at a time. */
+__attribute__((target("avx512f"))) static void pack_columns(const float *src, size_t ld, int rows, int width,
+                                                            int kc, float *dst) {
+  for (int b = 0; b < width; b += 16) {
+    __mmask16 out = first_lanes(width - b);
+    for (int k = 0; k < kc; k += 16) {
+      __mmask16 in = first_lanes(kc - k);
+      __m512 r[16];
+      for (int i = 0; i < 16; i++)
+        r[i] = b + i < rows ? _mm512_maskz_loadu_ps(in, src + (size_t)(b + i) * ld + k) : _mm512_setzero_ps();
+      transpose16(r);
+      int kk = kc - k < 16 ? kc - k : 16;
+      for (int i = 0; i < kk; i++) _mm512_mask_storeu_ps(dst + (size_t)(k + i) * width + b, out, r[i]);
+    }
+  }
+}
+
+void nn_gemm_pack_columns(const float *src, size_t ld, int rows, int kc, float *dst) {
+  pack_columns(src, ld, rows, NR, kc, dst);
+}
+
 /* op(A)[i0 + i, k0 + k] for i < mc, k < kc, in panels of MR rows: panel p
  * holds, for each k, the MR values of rows p*MR.. (zeros past mc). */
 /* (compiled for AVX-512 like the kernel: it only runs where the kernel does) */
@@ -57,12 +105,7 @@ __attribute__((target("avx512f"))) static void pack_a(int transa, const float *A
         for (; i < MR; i++) dst[i] = 0.0f;
       }
     } else {
-      for (int i = 0; i < mr; i++) {
-        const float *src = A + (size_t)(i0 + p + i) * lda + k0;
-        for (int k = 0; k < kc; k++) pa[(size_t)k * MR + i] = src[k];
-      }
-      for (int i = mr; i < MR; i++)
-        for (int k = 0; k < kc; k++) pa[(size_t)k * MR + i] = 0.0f;
+      pack_columns(A + (size_t)(i0 + p) * lda + k0, (size_t)lda, mr, MR, kc, pa);
     }
   }
 }
@@ -81,12 +124,7 @@ __attribute__((target("avx512f"))) static void pack_b(int transb, const float *B
         if (nr < NR) memset(dst + nr, 0, sizeof(float) * (size_t)(NR - nr));
       }
     } else {
-      for (int j = 0; j < nr; j++) {
-        const float *src = B + (size_t)(j0 + q + j) * ldb + k0;
-        for (int k = 0; k < kc; k++) pb[(size_t)k * NR + j] = src[k];
-      }
-      for (int j = nr; j < NR; j++)
-        for (int k = 0; k < kc; k++) pb[(size_t)k * NR + j] = 0.0f;
+      pack_columns(B + (size_t)(j0 + q) * ldb + k0, (size_t)ldb, nr, NR, kc, pb);
     }
   }
 }
@@ -197,6 +235,11 @@ static int own_kernel(void) {
 #else
 #define HAVE_OWN 0
 static int own_kernel(void) { return 0; }
+
+void nn_gemm_pack_columns(const float *src, size_t ld, int rows, int kc, float *dst) {
+  for (int k = 0; k < kc; k++)
+    for (int i = 0; i < NR; i++) dst[(size_t)k * NR + i] = i < rows ? src[(size_t)i * ld + k] : 0.0f;
+}
 #endif
 
 const char *nn_gemm_kernel(void) { return own_kernel() ? "avx512" : "openblas"; }

@@ -24,6 +24,8 @@
 #ifndef NASLC_GEMM_H
 #define NASLC_GEMM_H
 
+#include <stddef.h>
+
 #define NN_GEMM_MIN_M 8
 #define NN_GEMM_MIN_N 16
 #define NN_GEMM_MIN_K 8
@@ -40,6 +42,11 @@ void nn_gemm(int transa, int transb, int M, int N, int K, float alpha, const flo
 /* kc, the rows a packer is asked for at once, is at most NN_GEMM_KC. */
 #define NN_GEMM_KC 256
 typedef void (*nn_gemm_pack_fn)(void *arg, int k0, int kc, int j0, int nc, float *dst);
+
+/* For packers: a panel made of up to NN_GEMM_NR rows of a matrix, taken
+ * as its columns: dst[k NR + j] = src[j ld + k] for j < rows, 0 for
+ * rows <= j < NR, k < kc (vectorised transposes on the own kernel). */
+void nn_gemm_pack_columns(const float *src, size_t ld, int rows, int kc, float *dst);
 
 /* nn_gemm with op(B) [K x N] given by a packer instead of a matrix, so that a
  * caller can write B's values straight into the layout the kernel reads (a

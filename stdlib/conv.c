@@ -210,59 +210,18 @@ __attribute__((target("avx512f"))) static void pack_padded(const patches *s, int
   }
 }
 
-/* Transposes the 16 x 16 block r[0..15] (rows) in place into its columns. */
-__attribute__((target("avx512f"))) static inline void transpose16(__m512 r[16]) {
-  __m512 t[16], u[16];
-  for (int i = 0; i < 8; i++) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int g = 0; g < 4; g++) { /* u[4g + m], lane L: rows 4g..4g+3 at column 4L + m */
-    u[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-    u[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
-    u[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-    u[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
-  }
-  for (int m = 0; m < 4; m++) {
-    __m512 a = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88), b = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
-    __m512 c = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88), d = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xDD);
-    r[m] = _mm512_shuffle_f32x4(a, c, 0x88);
-    r[8 + m] = _mm512_shuffle_f32x4(a, c, 0xDD);
-    r[4 + m] = _mm512_shuffle_f32x4(b, d, 0x88);
-    r[12 + m] = _mm512_shuffle_f32x4(b, d, 0xDD);
-  }
-}
-
 /* pack_patches_t from the padded image: NR patch rows at a time copied as
- * runs into s->tmp (row jj at tmp + jj ld), then turned into the panel by
- * 16 x 16 transposes. */
-__attribute__((target("avx512f"))) static void pack_padded_t(const patches *s, int k0, int kc, int j0, int nc,
-                                                             float *dst) {
+ * runs into s->tmp (row jj at tmp + jj ld), then made the panel's columns. */
+static void pack_padded_t(const patches *s, int k0, int kc, int j0, int nc, float *dst) {
   run runs[NN_GEMM_KC];
   int nrun = runs_of(s->g, k0, kc, runs), ld = (kc + 15) / 16 * 16;
   size_t off[NN_GEMM_NR];
   for (int q = 0; q * NN_GEMM_NR < nc; q++) {
     int nr = nc - q * NN_GEMM_NR < NN_GEMM_NR ? nc - q * NN_GEMM_NR : NN_GEMM_NR;
     padded_offsets(s->g, j0 + q * NN_GEMM_NR, nr, off);
-    for (int jj = 0; jj < NN_GEMM_NR; jj++) {
-      float *row = s->tmp + (size_t)jj * ld;
-      if (jj >= nr) {
-        memset(row, 0, sizeof(float) * (size_t)kc);
-        continue;
-      }
-      const float *base = s->xp + off[jj];
-      for (int u = 0; u < nrun; u++) copy_run(row + runs[u].d, base + runs[u].s, runs[u].n);
-    }
-    float *panel = dst + (size_t)q * kc * NN_GEMM_NR;
-    for (int b = 0; b < NN_GEMM_NR; b += 16)
-      for (int k = 0; k < kc; k += 16) {
-        __mmask16 m = first_lanes(kc - k);
-        __m512 r[16];
-        for (int i = 0; i < 16; i++) r[i] = _mm512_maskz_loadu_ps(m, s->tmp + (size_t)(b + i) * ld + k);
-        transpose16(r);
-        int kk = kc - k < 16 ? kc - k : 16;
-        for (int i = 0; i < kk; i++) _mm512_store_ps(panel + (size_t)(k + i) * NN_GEMM_NR + b, r[i]);
-      }
+    for (int jj = 0; jj < nr; jj++)
+      for (int u = 0; u < nrun; u++) copy_run(s->tmp + (size_t)jj * ld + runs[u].d, s->xp + off[jj] + runs[u].s, runs[u].n);
+    nn_gemm_pack_columns(s->tmp, (size_t)ld, nr, kc, dst + (size_t)q * kc * NN_GEMM_NR);
   }
 }
 #endif

@@ -37,10 +37,15 @@ NN_CLONES static void xent_rows(void *arg, int ith, int nth) {
   nn_split(t->N, ith, nth, &b, &e);
   for (int i = b; i < e; i++) {
     const float *r = t->logits + (int64_t)i * K;
-    float *pr = t->p + (int64_t)i * K, m = r[0];
-    for (int j = 1; j < K; j++) m = r[j] > m ? r[j] : m;
-    float part[16] = {0};
+    float *pr = t->p + (int64_t)i * K, m = r[0], lane[16];
     int j = 0;
+    for (int u = 0; u < 16; u++) lane[u] = r[0];
+    for (; j + 16 <= K; j += 16) /* the maximum in 16 lanes (one running maximum does not vectorise) */
+      for (int u = 0; u < 16; u++) lane[u] = r[j + u] > lane[u] ? r[j + u] : lane[u];
+    for (; j < K; j++) m = r[j] > m ? r[j] : m;
+    for (int u = 0; u < 16; u++) m = lane[u] > m ? lane[u] : m; /* a NaN in r[0] stays, as in one pass */
+    float part[16] = {0};
+    j = 0;
     for (; j + 16 <= K; j += 16) /* exp and sum in one pass, 16 lanes */
       for (int u = 0; u < 16; u++) {
         float ex = nn_fast_expf(r[j + u] - m);

@@ -1,15 +1,23 @@
-/* conv.c: 2-D convolution as im2col + GEMM (nn_gemm), split over images.
+/* conv.c: 2-D convolution as products with nn_gemm, split over images.
  *
- * For image i, the patches of x form a matrix col [C*kh*kw, OH*OW]; the output
- * is W [F, C*kh*kw] times col, written straight into NCHW. col is made a
- * block of rows at a time (block_rows), each block multiplied while it is
- * still in cache: y = sum over blocks of W[:, block] col[block, :]. Backward
- * rebuilds col the same way (cheaper than keeping it), computes
- * dW[:, block] += dY col[block, :]^T per thread (summed at the end) and
- * dcol[block, :] = W[:, block]^T dY, which col2im adds back into dx at once.
- * A 1x1 stride-1 convolution uses x itself as col. In evaluation a following relu can be
- * applied in the same pass as the bias (nn_conv2d_relu), while the image's
- * output is still in cache. */
+ * For image i, the patches of x form a matrix col [C*kh*kw, OH*OW]; the
+ * output is W [F, C*kh*kw] times col, written straight into NCHW, and the
+ * weight gradient is dY col^T (per thread, summed at the end).
+ *
+ * On the own AVX-512 kernel col is never made: a packer writes its values
+ * straight into the kernel's panels (nn_gemm_packed_b), at stride 1 from a
+ * padded copy of the image, where each panel row is a few contiguous runs.
+ * The input gradient of a stride-1 convolution is itself a stride-1
+ * convolution: of dY, padded by kh - 1 - pt above and kw - 1 - pl on the
+ * left, by the filters turned 180 degrees with F and C swapped (wflip), so
+ * it goes through the same packer with no patch matrix and no col2im.
+ *
+ * Otherwise (strides above 1, or OpenBLAS), col is made a block of rows at
+ * a time (block_rows), each block multiplied while it is still in cache,
+ * and the input gradient is dcol[block, :] = W[:, block]^T dY, which col2im
+ * adds back into dx. A 1x1 stride-1 convolution uses x itself as col. In
+ * evaluation a following relu can be applied in the same pass as the bias
+ * (nn_conv2d_relu), while the image's output is still in cache. */
 #include <string.h>
 
 #include "nn/dispatch.h"

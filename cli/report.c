@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "common/fsutil.h"
 #include "runtime/search/report.h"
+#include "runtime/search/search.h"
 
 int cmd_report(cli *c) {
   const char *dir = c->file;
@@ -36,6 +37,15 @@ int cmd_report(cli *c) {
   search_report_top(&r, top, k);
   printf("top architectures:\n");
   for (long i = 0; i < k; i++) printf("  %.6f  sample %ld  %s\n", top[i].reward, top[i].sample, top[i].key);
+  search_report_final finals[SEARCH_FINAL_MAX];
+  int nf = search_report_finals(dir, finals, SEARCH_FINAL_MAX);
+  if (nf) printf("final models (retrained from scratch; naslc show %s/final/RANK/arch.json):\n", dir);
+  for (int i = 0; i < nf; i++) {
+    const search_report_final *f = &finals[i];
+    printf("  %d. test %s %.4f, valid %.4f, %d epochs, %lld parameters, %.1f s  %s/final/%d\n", f->rank,
+           f->perplexity ? "perplexity" : "accuracy", f->test, f->valid, f->epochs, f->params, f->seconds, dir,
+           f->rank);
+  }
   search_report_free(&r);
   strbuf_free(&err);
   strbuf_free(&svg);

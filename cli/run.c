@@ -54,6 +54,30 @@ static void catch_stop_signals(void) {
   }
 }
 
+/* The final stage's models, and the first one's test figure as the run's
+ * result. */
+static void print_final(const cli *c, const grammar *g, const search_summary *sum, const char *dir) {
+  if (!sum->nfinal) return;
+  const char *metric = grammar_is_lm(g) ? "test perplexity" : "test accuracy";
+  printf("final models (retrained from scratch with the final recipe):\n");
+  for (int i = 0; i < sum->nfinal; i++) {
+    const search_final *f = &sum->final[i];
+    if (f->ok)
+      printf("  %d. %s %.4f  (search reward %.4f, sample %ld)  %s/final/%d\n", f->rank, metric, f->test, f->reward,
+             f->sample, dir, f->rank);
+    else
+      printf("  %d. not trained: %s  (search reward %.4f, sample %ld)\n", f->rank, f->note, f->reward, f->sample);
+  }
+  for (int i = 0; i < sum->nfinal; i++)
+    if (sum->final[i].ok) {
+      printf("final %s %.4f: %s/final/%d (naslc eval %s --arch %s/final/%d/arch.json --weights "
+             "%s/final/%d/weights.safetensors)\n",
+             metric, sum->final[i].test, dir, sum->final[i].rank, c->file, dir, sum->final[i].rank, dir,
+             sum->final[i].rank);
+      break;
+    }
+}
+
 int cmd_run(cli *c) {
   if ((c->given & O_DIR) && (c->given & O_RESUME)) return cli_bad_usage("%s: give --dir or --resume, not both", "run");
   if ((c->given & O_SEED) && (c->given & O_RESUME))
@@ -80,7 +104,7 @@ int cmd_run(cli *c) {
   else if (c->given & O_DIR) snprintf(dir, sizeof dir, "%s", cli_text(c, O_DIR));
   else snprintf(dir, sizeof dir, "runs/%s", g->name);
   search_opts o = {dir, (c->given & O_RESUME) != 0, quiet, (long)cli_num(c, O_SAMPLES, 0), 0, c->file, &stop_requested,
-                   NULL, NULL};
+                   NULL, NULL, cli_threads(c)};
   if (g->ndecisions == 0 && !(c->given & O_SAMPLES)) o.samples = 1; /* one architecture: train it once */
   catch_stop_signals();
   if (!quiet)
@@ -102,6 +126,7 @@ int cmd_run(cli *c) {
     if (!isnan(sum.best_test))
       printf("best architecture's test %s %.4f\n", grammar_is_lm(g) ? "perplexity" : "accuracy", sum.best_test);
     printf("best architecture: %s/best.json (naslc show %s/best.json)\n", dir, dir);
+    print_final(c, g, &sum, dir);
     printf("run directory %s (naslc report %s)\n", dir, dir);
   }
   search_evaluator_close(&e);

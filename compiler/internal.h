@@ -28,6 +28,7 @@ typedef struct compiler {
   ptrvec spaces;         /* ast_decl* (DE_SPACE, DE_CELL) */
   ast_decl *train;       /* the train block, or NULL */
   ast_decl *search;      /* the search block, or NULL */
+  ast_decl *final;       /* the final block, or NULL */
   ptrvec decisions;      /* grammar_decision*, in program order */
   ptrvec heads;          /* grammar_head* */
   int guard, guard_token;/* decision enabling what is being lowered */

@@ -111,6 +111,10 @@ static void load_decls(compiler *c, ast_file *f) {
         if (c->search) duplicate_block(c, c->search, d, "search");
         else c->search = d;
         break;
+      case DE_FINAL:
+        if (c->final) duplicate_block(c, c->final, d, "final");
+        else c->final = d;
+        break;
     }
   }
 }

@@ -310,6 +310,27 @@ static const recipe_key train_keys[] = {
     {"dropout", K_FLOAT, 0, 0.99, T(dropout)},
     {"seed", K_SEED, 0, 0, T(seed)},
 };
+/* final { ... }: the train keys, and how many architectures to retrain */
+static const recipe_key final_keys[] = {
+    {"top", K_INT, 1, 20, T(top)}, /* SEARCH_FINAL_MAX */
+    {"data", K_DATA, 0, 0, T(data)},
+    {"valid", K_INT, 0, 1e8, T(valid)},
+    {"subset", K_INT, 0, 1e9, T(subset)},
+    {"test", K_INT, 0, 1e9, T(test)},
+    {"epochs", K_INT, 1, 1e6, T(epochs)},
+    {"batch", K_INT, 1, 65536, T(batch)},
+    {"optimizer", K_OPTIMIZER, 0, 0, T(optimizer)},
+    {"schedule", K_SCHEDULE, 0, 0, T(schedule)},
+    {"clip", K_FLOAT, 0, 1e9, T(clip)},
+    {"crop", K_INT, 0, 64, T(crop)},
+    {"flip", K_BOOL, 0, 0, T(flip)},
+    {"bptt", K_INT, 1, 10000, T(bptt)},
+    {"hidden", K_INT, 1, 65536, T(hidden)},
+    {"layers", K_INT, 1, 16, T(layers)},
+    {"embedding", K_INT, 0, 65536, T(embed)},
+    {"dropout", K_FLOAT, 0, 0.99, T(dropout)},
+    {"seed", K_SEED, 0, 0, T(seed)},
+};
 #undef T
 #define S(f) offsetof(grammar_search, f)
 static const recipe_key search_keys[] = {
@@ -510,10 +531,11 @@ static const ast_setting *setting_of(const ast_decl *block, const char *key) {
   return NULL;
 }
 
-/* Settings that are each valid but cannot work together. */
-static void check_consistency(compiler *c) {
+/* A training recipe t whose settings are each valid but cannot work
+ * together; block is the train or final block that wrote it (or NULL), and
+ * messages point at the setting written there, else at the block. */
+static void check_recipe(compiler *c, const ast_decl *block, const grammar_train *t) {
   const grammar *g = c->g;
-  const grammar_train *t = &g->train;
   const ast_setting *st;
   /* settings that only one kind of child reads */
   static const char *const lm_only[] = {"bptt", "hidden", "layers", "embedding", "dropout"};
@@ -521,27 +543,39 @@ static void check_consistency(compiler *c) {
   int cell = g->space_kind == SPACE_TREE_CELL || g->space_kind == SPACE_FIXED_CELL;
   for (int i = 0; i < (cell ? 3 : 5) && g->space_kind != SPACE_DAG_CELL; i++) {
     const char *key = cell ? image_only[i] : lm_only[i];
-    if ((st = setting_of(c->train, key)))
+    if ((st = setting_of(block, key)))
       nasl_error(c->d, st->key_loc, "'%s' applies to %s; '%s' is a %s space", key,
                  cell ? "image classifiers (CNN spaces)" : "language models (recurrent-cell spaces)", g->name,
                  cell ? "recurrent-cell" : "CNN");
   }
   if (cell && t->data.loader && strcmp(t->data.loader, "text") && strcmp(t->data.loader, "ptb") &&
-      strcmp(t->data.loader, "kjv") && (st = setting_of(c->train, "data")))
+      strcmp(t->data.loader, "kjv") && (st = setting_of(block, "data")))
     nasl_error(c->d, st->value->loc, "'%s' is a recurrent-cell space: it trains a language model on text (text, ptb or kjv), not on %s",
                g->name, t->data.loader);
-  /* the values in force, written or default; the message points at whichever was written */
+  /* the values in force, written or default (or, for the final block, the
+   * train block's: those were checked there) */
+  if (block && block == c->final && !setting_of(block, "valid") && !setting_of(block, "subset") &&
+      !setting_of(block, "batch"))
+    return;
   if (t->subset > 0 && t->valid >= t->subset) {
-    st = setting_of(c->train, "valid");
-    if (!st) st = setting_of(c->train, "subset");
-    nasl_error(c->d, st->value->loc,
+    st = setting_of(block, "valid");
+    if (!st) st = setting_of(block, "subset");
+    nasl_error(c->d, st ? st->value->loc : block->loc,
                "'valid' holds out %d examples of a subset of %d, leaving none to train on", t->valid, t->subset);
   } else if (t->subset > 0 && t->batch > t->subset - t->valid) {
-    st = setting_of(c->train, "batch");
-    if (!st) st = setting_of(c->train, "subset");
-    nasl_error(c->d, st->value->loc, "a batch of %d is larger than the %d training examples", t->batch,
-               t->subset - t->valid);
+    st = setting_of(block, "batch");
+    if (!st) st = setting_of(block, "subset");
+    nasl_error(c->d, st ? st->value->loc : block->loc, "a batch of %d is larger than the %d training examples",
+               t->batch, t->subset - t->valid);
   }
+}
+
+/* Settings that are each valid but cannot work together. */
+static void check_consistency(compiler *c) {
+  const grammar *g = c->g;
+  const ast_setting *st;
+  check_recipe(c, c->train, &g->train);
+  if (c->final) check_recipe(c, c->final, &g->final);
   if (!c->search) return;
   const grammar_search *s = &g->search;
   if (s->batch > s->samples && s->strategy == STRATEGY_REINFORCE) {
@@ -660,6 +694,15 @@ void compiler_fill_recipes(compiler *c) {
   if (c->train) {
     g->has_train = 1;
     fill_block(c, c->train, "train", train_keys, COUNT(train_keys), &g->train);
+  }
+  g->final = g->train; /* the final block changes what it names */
+  g->final.top = 1;
+  if (c->final) {
+    g->has_final = 1;
+    fill_block(c, c->final, "final", final_keys, COUNT(final_keys), &g->final);
+    if (g->space_kind == SPACE_DAG_CELL)
+      nasl_error(c->d, c->final->loc, "a final block retrains architectures, and training DAG-cell children is not "
+                                      "implemented; remove the block");
   }
   grammar_search *s = &g->search;
   default_search(c, s, cell);

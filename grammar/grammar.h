@@ -269,6 +269,7 @@ typedef struct grammar_train {
   int embed;                    /* language models: embedding size (0: hidden) */
   double dropout;               /* language models: on layer inputs and the output */
   int64_t seed;                 /* data split, shuffling, initialisation */
+  int top;                      /* the final recipe: architectures retrained (0 in the train recipe) */
 } grammar_train;
 
 typedef enum grammar_reward_kind {
@@ -349,7 +350,9 @@ typedef struct grammar {
   const grammar_opdecl *ops;
   grammar_train train;             /* the training recipe (defaults if absent) */
   grammar_search search;           /* the search recipe (defaults if absent) */
+  grammar_train final;             /* the final recipe: the train recipe with the final block written over it */
   int has_train, has_search;       /* written in the file */
+  int has_final;                   /* a final block: after the search, the best `final.top` are retrained */
   double log10_size;               /* log10 of the number of architectures */
   const char *size_exact;          /* decimal count, or NULL when it does not fit 128 bits */
 } grammar;

@@ -129,7 +129,8 @@ typedef enum ast_decl_kind {
   DE_SPACE,    /* space name { blocks } */
   DE_CELL,     /* cell name { blocks } */
   DE_TRAIN,    /* train { settings } */
-  DE_SEARCH    /* search strategy { settings }: name is the strategy */
+  DE_SEARCH,   /* search strategy { settings }: name is the strategy */
+  DE_FINAL     /* final { settings } */
 } ast_decl_kind;
 
 typedef struct ast_decl {
@@ -145,7 +146,7 @@ typedef struct ast_decl {
   ptrvec params;       /* DE_OP: ast_param* */
   const char *role;    /* DE_OP: role name */
   nasl_loc role_loc;   /* DE_OP: where the role is */
-  ptrvec settings;     /* DE_OP (extern), DE_TRAIN, DE_SEARCH: ast_setting* */
+  ptrvec settings;     /* DE_OP (extern), DE_TRAIN, DE_SEARCH, DE_FINAL: ast_setting* */
   ptrvec blocks;       /* DE_SPACE, DE_CELL: ast_block* */
 } ast_decl;
 

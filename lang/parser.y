@@ -76,7 +76,7 @@ static ptrvec push(arena *a, ptrvec v, void *x) { ptrvec_push(a, &v, x); return 
 %token <i> INT "integer"
 %token <f> FLOAT "number"
 %token IMPORT "import" DATASET "dataset" OP "op" EXTERN "extern"
-%token SPACE "space" CELL "cell" TRAIN "train" SEARCH "search"
+%token SPACE "space" CELL "cell" TRAIN "train" SEARCH "search" FINAL "final"
 %token LAYERS "layers" LAYER "layer" HEAD "head" MAYBE "maybe"
 %token EITHER "either" OR "or" GROW "grow" EVERY "every"
 %token TREE "tree" INJECT "inject" DAG "dag"
@@ -121,6 +121,7 @@ decl:
 | SPACE IDENT '{' blocks '}'    { $$ = ast_decl_new(A, DE_SPACE, @1); $$->name = $2; $$->name_loc = @2; $$->blocks = $4; }
 | CELL IDENT '{' blocks '}'     { $$ = ast_decl_new(A, DE_CELL, @1); $$->name = $2; $$->name_loc = @2; $$->blocks = $4; }
 | TRAIN '{' settings '}'        { $$ = ast_decl_new(A, DE_TRAIN, @1); $$->settings = $3; }
+| FINAL '{' settings '}'        { $$ = ast_decl_new(A, DE_FINAL, @1); $$->settings = $3; }
 | SEARCH IDENT '{' settings '}' { $$ = ast_decl_new(A, DE_SEARCH, @1); $$->name = $2; $$->name_loc = @2; $$->settings = $4; }
 ;
 
@@ -248,6 +249,7 @@ name:
 | SPACE                         { $$ = "space"; }
 | TRAIN                         { $$ = "train"; }
 | SEARCH                        { $$ = "search"; }
+| FINAL                         { $$ = "final"; }
 | DATASET                       { $$ = "dataset"; }
 | OP                            { $$ = "op"; }
 | IN                            { $$ = "in"; }

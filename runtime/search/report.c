@@ -144,6 +144,41 @@ void search_report_svg(const search_report *r, strbuf *o) {
   strbuf_printf(o, "<text x=\"%.0f\" y=\"68\" fill=\"#888\">reward of each sample</text>\n</svg>\n", L + 10);
 }
 
+int search_report_finals(const char *dir, search_report_final *out, int max) {
+  int n = 0;
+  strbuf path, text;
+  strbuf_init(&path);
+  strbuf_init(&text);
+  for (int rank = 1; rank <= max; rank++) {
+    strbuf_clear(&path);
+    strbuf_clear(&text);
+    strbuf_printf(&path, "%s/final/%d/history.json", dir, rank);
+    if (strbuf_read_file(&text, path.data, 1 << 20)) continue;
+    arena mem;
+    arena_init(&mem);
+    const json_value *h = json_parse(&mem, text.data, text.len, NULL);
+    const json_value *acc = json_get(h, "test_accuracy"), *ppl = json_get(h, "test_perplexity");
+    const json_value *test = acc ? acc : ppl, *valid = json_get(h, acc ? "valid_accuracy" : "valid_perplexity");
+    const json_value *epochs = json_get(h, "epochs"), *secs = json_get(h, "seconds"), *params = json_get(h, "params");
+    if (test && test->kind == JSON_NUMBER) {
+      search_report_final *f = &out[n++];
+      f->rank = rank;
+      f->perplexity = acc == NULL;
+      f->test = test->number;
+      f->valid = valid && valid->kind == JSON_ARRAY && valid->n && valid->items[valid->n - 1]->kind == JSON_NUMBER
+                     ? valid->items[valid->n - 1]->number
+                     : NAN;
+      f->epochs = epochs && epochs->kind == JSON_NUMBER ? (int)epochs->number : 0;
+      f->seconds = secs && secs->kind == JSON_NUMBER ? secs->number : NAN;
+      f->params = params && params->kind == JSON_NUMBER ? (long long)params->number : 0;
+    }
+    arena_free(&mem);
+  }
+  strbuf_free(&path);
+  strbuf_free(&text);
+  return n;
+}
+
 static int by_reward(const void *a, const void *b) {
   double x = ((const search_report_entry *)a)->reward, y = ((const search_report_entry *)b)->reward;
   return x < y ? 1 : x > y ? -1 : 0;

@@ -49,4 +49,20 @@ void search_report_svg(const search_report *r, strbuf *out);
  * top[0..k) (k <= r->n). */
 void search_report_top(const search_report *r, search_report_entry *top, long k);
 
+/* A model of the final stage, as saved in DIR/final/RANK/history.json. */
+typedef struct search_report_final {
+  int rank;            /* RANK */
+  int perplexity;      /* the figures are perplexities (a language model), else accuracies */
+  double test;         /* test figure */
+  double valid;        /* the last epoch's validation figure, or NAN */
+  int epochs;          /* epochs trained */
+  double seconds;      /* training time, or NAN */
+  long long params;    /* parameters */
+} search_report_final;
+
+/* The final models saved under dir/final (ranks 1..max, in order; a rank
+ * without a readable history.json with a test figure is left out, as a
+ * model still in training is): how many went into out. */
+int search_report_finals(const char *dir, search_report_final *out, int max);
+
 #endif

@@ -280,6 +280,83 @@ void rundir_log_line(strbuf *b, long sample, const char *key, const search_resul
   strbuf_puts(b, "}\n");
 }
 
+/* By reward, best first, then by sample. */
+static int by_reward(const void *a, const void *b) {
+  const rundir_top *x = a, *y = b;
+  if (x->reward != y->reward) return x->reward > y->reward ? -1 : 1;
+  return x->sample < y->sample ? -1 : x->sample > y->sample;
+}
+
+int rundir_read_top(const char *path, int k, rundir_top *out, strbuf *err) {
+  strbuf text;
+  strbuf_init(&text);
+  int e = strbuf_read_file(&text, path, NASL_LIMIT_LOG);
+  if (e) {
+    strbuf_printf(err, "cannot read the run log '%s': %s", path, strbuf_read_error(e, NASL_LIMIT_LOG));
+    strbuf_free(&text);
+    return -1;
+  }
+  /* every candidate once: by key, the best line of it */
+  rundir_top *all = NULL;
+  long n = 0, cap = 0;
+  smap seen = {0}; /* key -> index into all */
+  size_t pos = 0;
+  while (pos < text.len) {
+    char *nl = memchr(text.data + pos, '\n', text.len - pos);
+    size_t end = nl ? (size_t)(nl - text.data) : text.len;
+    arena mem;
+    arena_init(&mem);
+    const json_value *v = json_parse(&mem, text.data + pos, end - pos, NULL);
+    const json_value *s = json_get(v, "sample"), *key = json_get(v, "key"), *r = json_get(v, "reward"),
+                     *ok = json_get(v, "ok"), *rec = json_get(v, "record");
+    /* the record is the line's last member: from where it starts to the closing brace */
+    if (s && s->kind == JSON_NUMBER && key && key->kind == JSON_STRING && strlen(key->string) < sizeof all->key &&
+        r && r->kind == JSON_NUMBER && ok && ok->kind == JSON_BOOL && ok->number && rec &&
+        rec->kind == JSON_OBJECT && end - pos >= 2 && text.data[end - 1] == '}' && rec->pos < end - pos - 1) {
+      double at;
+      rundir_top *t = NULL;
+      if (smap_get(&seen, key->string, &at)) {
+        t = &all[(long)at];
+        if (r->number <= t->reward) t = NULL; /* the same architecture evaluated again after a crash */
+        else free(t->record);
+      } else {
+        if (n == cap) {
+          cap = cap ? 2 * cap : 64;
+          all = xrealloc(all, sizeof *all * (size_t)cap);
+        }
+        t = &all[n];
+        smap_put(&seen, key->string, (double)n++);
+      }
+      if (t) {
+        t->sample = (long)s->number;
+        t->reward = r->number;
+        snprintf(t->key, sizeof t->key, "%s", key->string);
+        size_t len = end - pos - 1 - rec->pos;
+        t->record = xmalloc(len + 1);
+        memcpy(t->record, text.data + pos + rec->pos, len);
+        t->record[len] = 0;
+      }
+    }
+    arena_free(&mem);
+    pos = end + 1;
+  }
+  if (n > 1) qsort(all, (size_t)n, sizeof *all, by_reward);
+  int got = n < k ? (int)n : k;
+  for (int i = 0; i < got; i++) out[i] = all[i];
+  for (long i = got; i < n; i++) free(all[i].record);
+  free(all);
+  smap_free(&seen);
+  strbuf_free(&text);
+  return got;
+}
+
+void rundir_top_free(rundir_top *t, int n) {
+  for (int i = 0; i < n; i++) {
+    free(t[i].record);
+    t[i].record = NULL;
+  }
+}
+
 int rundir_write_best(const char *dir, const char *file, const arch *a, const search_result *res, strbuf *err) {
   char path[4096];
   snprintf(path, sizeof path, "%s/best.json", dir);

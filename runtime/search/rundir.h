@@ -73,6 +73,19 @@ const rundir_entry *rundir_logged(const rundir_log *log, long sample);
 /* The log line of sample (one JSON object and a newline) into b. */
 void rundir_log_line(strbuf *b, long sample, const char *key, const search_result *res, int hit, const arch *a);
 
+/* One of the best architectures of a log (rundir_read_top). */
+typedef struct rundir_top {
+  long sample;     /* the first sample that evaluated it */
+  double reward;   /* its reward */
+  char key[512];   /* its canonical string */
+  char *record;    /* its record as logged (malloc'd) */
+} rundir_top;
+/* The k best distinct architectures of the log at path, best first: the
+ * children evaluated without error, by reward, ties to the earlier sample.
+ * Fills out[0..k) and returns how many there were (at most k; free them
+ * with rundir_top_free), or -1 with a message. */
+int rundir_read_top(const char *path, int k, rundir_top *out, strbuf *err);
+void rundir_top_free(rundir_top *t, int n);
 /* Replaces dir/best.json: the record of a, its reward and test figure, and
  * the space's file (absolute) when file is set; readable by naslc show and
  * train --arch. 0, or -1 with a message. */

@@ -292,6 +292,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
     rc = loop(&r, sum);
     nn_ctx_free(&r.ctx);
   }
+  if (rc == 0 && !sum->stopped && g->has_final) rc = search_final_stage(g, o, sum, err); /* the lock still held */
   if (r.log >= 0) close(r.log);
   rundir_unlock(r.lock);
   sum->samples = r.s.samples;

@@ -78,7 +78,25 @@ typedef struct search_opts {
   /* called after every sample (repeats included), or NULL */
   void (*on_sample)(void *ctx, long sample, double reward, int repeat);
   void *on_sample_ctx;
+  int threads;           /* the final stage's training threads (0: 1) */
 } search_opts;
+
+/* One model of the final stage. */
+typedef struct search_final {
+  int rank;              /* 1: the search's best architecture */
+  long sample;           /* the sample that found it */
+  double reward;         /* its reward in the search */
+  char key[512];         /* its canonical string */
+  int ok;                /* trained and saved (0: note says why not) */
+  int reused;            /* found complete in the run directory (a resumed run) */
+  double test;           /* test accuracy, or perplexity for a language model */
+  double valid;          /* the last epoch's validation figure, or NAN */
+  double seconds;        /* training time, or NAN */
+  int64_t params;        /* parameters */
+  char note[256];        /* why it was not trained */
+} search_final;
+
+#define SEARCH_FINAL_MAX 20 /* the largest `top` of a final block */
 
 typedef struct search_summary {
   long samples;          /* samples drawn in all (resumed runs included) */
@@ -88,13 +106,28 @@ typedef struct search_summary {
   double best_test;      /* its test accuracy, or perplexity (trained children; else NAN) */
   char best_key[512];    /* its canonical string */
   int stopped;           /* stopped early by *stop */
+  int nfinal;            /* models of the final stage done (a final block) */
+  search_final final[SEARCH_FINAL_MAX]; /* final[0..nfinal) */
 } search_summary;
 
 /* Runs (or with o->resume continues) the search of g in o->dir. 0 when the
  * budget is spent or *o->stop was set (sum->stopped), else a search_error
- * with a reason in err; *sum is filled either way. */
+ * with a reason in err; *sum is filled either way. With a final block
+ * (g->has_final), a search that ends (its samples or minutes spent, not
+ * stopped) goes on to the final stage, search_final_stage. */
 int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void *eval_ctx,
                search_summary *sum, strbuf *err);
+
+/* The final stage (final.c), run by search_run with the run directory held:
+ * the g->final.top best distinct architectures of the log (evaluated
+ * without error, by reward, ties to the earlier sample) are each trained
+ * from scratch with g->final, tested, and saved in o->dir/final/RANK/
+ * (train_save: arch.json, history.json, weights.safetensors), RANK = 1 for
+ * the best. A rank already saved for the same architecture is kept, so a
+ * resumed run trains again only the model that was in flight and those
+ * after it; *o->stop is checked between models. Fills sum->final; 0, or a
+ * search_error. */
+int search_final_stage(const grammar *g, const search_opts *o, search_summary *sum, strbuf *err);
 
 /* The canonical string of an architecture: the NAS-Bench-201 string for a DAG
  * cell with edges: all, else "d<depth>:" and the tokens. */

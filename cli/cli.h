@@ -34,7 +34,7 @@ enum {
   O_JSON = 1 << 0, O_QUIET = 1 << 1, O_SEED = 1 << 2, O_COUNT = 1 << 3, O_AT = 1 << 4, O_ARCH = 1 << 5,
   O_EPOCHS = 1 << 6, O_SAVE = 1 << 7, O_THREADS = 1 << 8, O_WEIGHTS = 1 << 9, O_DOT = 1 << 10, O_STDLIB = 1 << 11,
   O_SUBSET = 1 << 12, O_DIR = 1 << 13, O_RESUME = 1 << 14, O_SAMPLES = 1 << 15,
-  O_VALID = 1 << 16, O_TEST = 1 << 17, O_ARG = 1 << 18, O_SHAPE = 1 << 19
+  O_VALID = 1 << 16, O_TEST = 1 << 17, O_ARG = 1 << 18, O_SHAPE = 1 << 19, O_FINAL = 1 << 20
 };
 
 #define CLI_MAX_OPTIONS 32
@@ -69,7 +69,9 @@ grammar *cli_compile_path(const char *path, const char *stdlib, int *status);
 grammar *cli_compile(const cli *c, int *status);
 /* A file the runtime will execute: compiled, and the library of every extern
  * op it declares opened, so that a missing library or symbol stops the
- * command before any work (EXIT_INVALID). */
+ * command before any work (EXIT_INVALID). With --final, the final recipe
+ * takes the train recipe's place (EXIT_USAGE when the file has no final
+ * block). */
 grammar *cli_compile_runnable(const cli *c, int *status);
 /* Reads the first record of path (a file of `naslc sample` lines) into *a
  * for grammar g; 0, or -1 after printing why with *status set (EXIT_IO). */

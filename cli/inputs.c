@@ -53,6 +53,15 @@ grammar *cli_compile_runnable(const cli *c, int *status) {
     grammar_free(g);
     return NULL;
   }
+  if (g && (c->given & O_FINAL)) { /* train and eval with the final recipe: its data, its normalisation */
+    if (!g->has_final) {
+      fprintf(stderr, "naslc: %s has no final block; --final uses its recipe\n", c->file);
+      *status = EXIT_USAGE;
+      grammar_free(g);
+      return NULL;
+    }
+    g->train = g->final;
+  }
   return g;
 }
 

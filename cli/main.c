@@ -36,6 +36,7 @@ static const option options[] = {
     {"--samples", NULL, O_SAMPLES, 1, 1, 1000000000},
     {"--valid", NULL, O_VALID, 1, 0, 100000000},  {"--test", NULL, O_TEST, 1, 1, 1000000000},
     {"--arg", NULL, O_ARG, 1, 1, 0},            {"--shape", NULL, O_SHAPE, 1, 1, 0},
+    {"--final", NULL, O_FINAL, 0, 0, 0},
 };
 #define NOPTIONS ((int)(sizeof options / sizeof options[0]))
 static_assert(NOPTIONS <= CLI_MAX_OPTIONS, "cli.text and cli.num hold one value per option");
@@ -71,11 +72,11 @@ static const command commands[] = {
     {"tokens", cmd_tokens, O_JSON, "FILE [--json]", "list the controller's decisions and the size of the space"},
     {"sample", cmd_sample, O_SEED | O_COUNT | O_AT, "FILE [--seed N] [-n K] [--at SAMPLES]",
      "draw K architectures uniformly, one JSON record per line"},
-    {"train", cmd_train, O_ARCH | O_EPOCHS | O_SUBSET | O_VALID | O_TEST | O_SAVE | O_THREADS | O_QUIET,
-     "FILE [--arch A.json] [--epochs N] [--subset N] [--valid N] [--test N] [--save DIR] [--threads N] [--quiet]",
-     "train one architecture on the data (--epochs, --subset, --valid, --test override the recipe)"},
-    {"eval", cmd_eval, O_ARCH | O_WEIGHTS | O_THREADS, "FILE [--arch A.json] --weights W [--threads N]",
-     "test accuracy (or perplexity) of saved weights"},
+    {"train", cmd_train, O_ARCH | O_EPOCHS | O_SUBSET | O_VALID | O_TEST | O_SAVE | O_THREADS | O_QUIET | O_FINAL,
+     "FILE [--arch A.json] [--final] [--epochs N] [--subset N] [--valid N] [--test N] [--save DIR] [--threads N] [--quiet]",
+     "train one architecture on the data (--final: with the final recipe; --epochs ... override it)"},
+    {"eval", cmd_eval, O_ARCH | O_WEIGHTS | O_THREADS | O_FINAL, "FILE [--arch A.json] [--final] --weights W [--threads N]",
+     "test accuracy (or perplexity) of saved weights (--final: of a model of the final stage)"},
     {"show", cmd_show, O_ARCH | O_DOT, "RECORD.json [--dot] | FILE [--arch A.json] [--dot]",
      "layers, shapes, parameters and FLOPs of an architecture, or a Graphviz drawing"},
     {"run", cmd_run, O_DIR | O_RESUME | O_SAMPLES | O_SEED | O_THREADS | O_QUIET,

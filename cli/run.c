@@ -70,7 +70,7 @@ static void print_final(const cli *c, const grammar *g, const search_summary *su
   }
   for (int i = 0; i < sum->nfinal; i++)
     if (sum->final[i].ok) {
-      printf("final %s %.4f: %s/final/%d (naslc eval %s --arch %s/final/%d/arch.json --weights "
+      printf("final %s %.4f: %s/final/%d (naslc eval %s --final --arch %s/final/%d/arch.json --weights "
              "%s/final/%d/weights.safetensors)\n",
              metric, sum->final[i].test, dir, sum->final[i].rank, c->file, dir, sum->final[i].rank, dir,
              sum->final[i].rank);

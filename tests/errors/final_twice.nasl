@@ -1,0 +1,3 @@
+space s { layer { relu } }
+final { top: 2 }
+final { epochs: 3 }

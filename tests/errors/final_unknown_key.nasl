@@ -1,0 +1,2 @@
+space s { layer { relu } }
+final { topp: 2 }

@@ -5,7 +5,9 @@
  * message naming the damaged line and is left as it is; an accepted one
  * (its damaged last line cut off) gives rewards by key and by sample, one
  * entry per sample in order, whatever the sample numbers (a number up to
- * 10^9 once made the reader allocate 16 GB). */
+ * 10^9 once made the reader allocate 16 GB). The same bytes go to
+ * rundir_read_top, the final stage's ranking: at most k distinct keys,
+ * best first, each with a record that is a JSON object's text. */
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,6 +36,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_check(!stat(path, &st) && (size_t)st.st_size == size, "a refused log was changed");
   }
   rundir_log_free(&log);
+  strbuf_clear(&err);
+  rundir_top top[3];
+  const char *again = fuzz_write_file("log.jsonl", data, size); /* read_log may have cut it */
+  int n = rundir_read_top(again, 3, top, &err);
+  fuzz_check(n >= -1 && n <= 3, "more than k architectures ranked");
+  if (n < 0) fuzz_check(err.len > 0, "a ranking refused without a message");
+  for (int i = 0; i < n; i++) {
+    fuzz_check(top[i].record && top[i].record[0] == '{', "a ranked record that is not an object");
+    fuzz_check(!i || top[i - 1].reward >= top[i].reward, "ranked out of order");
+    for (int j = 0; j < i; j++) fuzz_check(strcmp(top[i].key, top[j].key) != 0, "a key ranked twice");
+  }
+  if (n > 0) rundir_top_free(top, n);
   strbuf_free(&err);
   return 0;
 }

@@ -291,46 +291,20 @@ typedef struct recipe_key {
 } recipe_key;
 
 #define T(f) offsetof(grammar_train, f)
-static const recipe_key train_keys[] = {
-    {"data", K_DATA, 0, 0, T(data)},
-    {"valid", K_INT, 0, 1e8, T(valid)},
-    {"subset", K_INT, 0, 1e9, T(subset)},
-    {"test", K_INT, 0, 1e9, T(test)},
-    {"epochs", K_INT, 1, 1e6, T(epochs)},
-    {"batch", K_INT, 1, 65536, T(batch)},
-    {"optimizer", K_OPTIMIZER, 0, 0, T(optimizer)},
-    {"schedule", K_SCHEDULE, 0, 0, T(schedule)},
-    {"clip", K_FLOAT, 0, 1e9, T(clip)},
-    {"crop", K_INT, 0, 64, T(crop)},
-    {"flip", K_BOOL, 0, 0, T(flip)},
-    {"bptt", K_INT, 1, 10000, T(bptt)},
-    {"hidden", K_INT, 1, 65536, T(hidden)},
-    {"layers", K_INT, 1, 16, T(layers)},
-    {"embedding", K_INT, 0, 65536, T(embed)},
-    {"dropout", K_FLOAT, 0, 0.99, T(dropout)},
-    {"seed", K_SEED, 0, 0, T(seed)},
-};
+/* the keys of a training recipe, shared by the train and final blocks */
+#define TRAIN_KEYS                                                                                      \
+  {"data", K_DATA, 0, 0, T(data)}, {"valid", K_INT, 0, 1e8, T(valid)}, {"subset", K_INT, 0, 1e9, T(subset)}, \
+      {"test", K_INT, 0, 1e9, T(test)}, {"epochs", K_INT, 1, 1e6, T(epochs)},                            \
+      {"batch", K_INT, 1, 65536, T(batch)}, {"optimizer", K_OPTIMIZER, 0, 0, T(optimizer)},              \
+      {"schedule", K_SCHEDULE, 0, 0, T(schedule)}, {"clip", K_FLOAT, 0, 1e9, T(clip)},                    \
+      {"crop", K_INT, 0, 64, T(crop)}, {"flip", K_BOOL, 0, 0, T(flip)}, {"bptt", K_INT, 1, 10000, T(bptt)}, \
+      {"hidden", K_INT, 1, 65536, T(hidden)}, {"layers", K_INT, 1, 16, T(layers)},                        \
+      {"embedding", K_INT, 0, 65536, T(embed)}, {"dropout", K_FLOAT, 0, 0.99, T(dropout)},                 \
+      {"seed", K_SEED, 0, 0, T(seed)}
+static const recipe_key train_keys[] = {TRAIN_KEYS};
 /* final { ... }: the train keys, and how many architectures to retrain */
-static const recipe_key final_keys[] = {
-    {"top", K_INT, 1, 20, T(top)}, /* SEARCH_FINAL_MAX */
-    {"data", K_DATA, 0, 0, T(data)},
-    {"valid", K_INT, 0, 1e8, T(valid)},
-    {"subset", K_INT, 0, 1e9, T(subset)},
-    {"test", K_INT, 0, 1e9, T(test)},
-    {"epochs", K_INT, 1, 1e6, T(epochs)},
-    {"batch", K_INT, 1, 65536, T(batch)},
-    {"optimizer", K_OPTIMIZER, 0, 0, T(optimizer)},
-    {"schedule", K_SCHEDULE, 0, 0, T(schedule)},
-    {"clip", K_FLOAT, 0, 1e9, T(clip)},
-    {"crop", K_INT, 0, 64, T(crop)},
-    {"flip", K_BOOL, 0, 0, T(flip)},
-    {"bptt", K_INT, 1, 10000, T(bptt)},
-    {"hidden", K_INT, 1, 65536, T(hidden)},
-    {"layers", K_INT, 1, 16, T(layers)},
-    {"embedding", K_INT, 0, 65536, T(embed)},
-    {"dropout", K_FLOAT, 0, 0.99, T(dropout)},
-    {"seed", K_SEED, 0, 0, T(seed)},
-};
+static const recipe_key final_keys[] = {{"top", K_INT, 1, 20, T(top)}, /* SEARCH_FINAL_MAX */ TRAIN_KEYS};
+#undef TRAIN_KEYS
 #undef T
 #define S(f) offsetof(grammar_search, f)
 static const recipe_key search_keys[] = {

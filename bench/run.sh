@@ -44,6 +44,22 @@ better() {
   fi
 }
 
+# in_turn KEY OURS THEIRS ARGS...: runs the commands OURS ARGS and (with
+# PyTorch) THEIRS ARGS in turn, REPS times each; best_ours and best_theirs
+# get the output of each with the larger KEY figure
+in_turn() {
+  key=$1 ours_cmd=$2 theirs_cmd=$3
+  shift 3
+  best_ours= best_theirs= i=0
+  while [ "$i" -lt "$REPS" ]; do
+    best_ours=$(better "$key" "$best_ours" "$($ours_cmd "$@")")
+    [ "$have_torch" = 1 ] && best_theirs=$(better "$key" "$best_theirs" "$($theirs_cmd "$@")")
+    i=$((i + 1))
+  done
+}
+child_ours() { run "$bench" "$@"; }
+child_theirs() { run /usr/bin/python3 "$torch" "$@"; }
+
 # env_mode set|unset: sets label and run (the prefix of every command)
 env_mode() {
   if [ "$1" = set ]; then
@@ -62,13 +78,7 @@ child_row() {
   t=$1
   shift
   peak=$(run "$sgemm" --threads "$t" | field gflops)
-  best_ours= best_theirs= i=0
-  while [ "$i" -lt "$REPS" ]; do
-    best_ours=$(better images_per_s "$best_ours" "$(run "$bench" --threads "$t" "$@")")
-    [ "$have_torch" = 1 ] &&
-      best_theirs=$(better images_per_s "$best_theirs" "$(run /usr/bin/python3 "$torch" --threads "$t" "$@")")
-    i=$((i + 1))
-  done
+  in_turn images_per_s child_ours child_theirs --threads "$t" "$@"
   out=$best_ours
   ours=$(echo "$out" | field images_per_s)
   ours_mb=$(echo "$out" | field peak_rss_mb)
@@ -109,6 +119,8 @@ echo " bench/child_bench --threads 2 --profile [--eval --batch 256])"
 # ---- the LSTM language model: 2 x 200, vocabulary 10,000, BPTT 35, batch 20, 1 and 2 threads ----
 lm=./bench/lm_bench
 torch_lm="${srcdir:-.}/bench/torch_lstm.py"
+lm_ours() { run "$lm" "$@"; }
+lm_theirs() { run /usr/bin/python3 "$torch_lm" "$@"; }
 : "${LM_STEPS:=40}"
 : "${LM_WARMUP:=3}"
 if [ -x "$lm" ]; then
@@ -120,13 +132,7 @@ if [ -x "$lm" ]; then
     env_mode "$envmode"
     one=
     for t in 1 2; do
-      best_ours= best_theirs= i=0
-      while [ "$i" -lt "$REPS" ]; do
-        best_ours=$(better words_per_s "$best_ours" "$(run "$lm" --threads "$t" --steps "$LM_STEPS" --warmup "$LM_WARMUP")")
-        [ "$have_torch" = 1 ] && best_theirs=$(better words_per_s "$best_theirs" \
-          "$(run /usr/bin/python3 "$torch_lm" --threads "$t" --steps "$LM_STEPS" --warmup "$LM_WARMUP")")
-        i=$((i + 1))
-      done
+      in_turn words_per_s lm_ours lm_theirs --threads "$t" --steps "$LM_STEPS" --warmup "$LM_WARMUP"
       out=$best_ours
       ours=$(echo "$out" | field words_per_s)
       ours_mb=$(echo "$out" | field peak_rss_mb)

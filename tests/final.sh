@@ -67,8 +67,8 @@ if diff -r "$tmp/a/final" "$tmp/a.final" > /dev/null; then ok "the saved models 
 # uninterrupted run above.
 "$NASLC" run "$space" --dir "$tmp/b" --threads 1 > "$tmp.b.out" 2> "$tmp.b.err" &
 pid=$!
-i=0
-while [ $i -lt 600 ] && ! grep -q "^final 2/2: sample" "$tmp.b.err" 2> /dev/null && kill -0 $pid 2> /dev/null; do
+i=0 # waits for the line, not for a time: the cap (10 minutes) is for a run that hangs
+while [ $i -lt 6000 ] && ! grep -q "^final 2/2: sample" "$tmp.b.err" 2> /dev/null && kill -0 $pid 2> /dev/null; do
   sleep 0.1
   i=$((i + 1))
 done

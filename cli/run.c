@@ -21,6 +21,7 @@ static int exit_status(int error) {
     case SEARCH_E_INTERNAL: return EXIT_TRAIN;
     case SEARCH_E_BUSY: return EXIT_IO;             /* another process has the run directory */
     case SEARCH_E_EXISTS: return EXIT_USAGE;        /* a new run would overwrite one: --resume it */
+    case SEARCH_E_TRAINING: return EXIT_TRAIN;      /* the shared weights' loss is not finite */
     default: return EXIT_IO;                        /* files and directories */
   }
 }
@@ -104,7 +105,7 @@ int cmd_run(cli *c) {
   else if (c->given & O_DIR) snprintf(dir, sizeof dir, "%s", cli_text(c, O_DIR));
   else snprintf(dir, sizeof dir, "runs/%s", g->name);
   search_opts o = {dir, (c->given & O_RESUME) != 0, quiet, (long)cli_num(c, O_SAMPLES, 0), 0, c->file, &stop_requested,
-                   NULL, NULL, cli_threads(c)};
+                   NULL, NULL, cli_threads(c), e.shared};
   if (g->ndecisions == 0 && !(c->given & O_SAMPLES)) o.samples = 1; /* one architecture: train it once */
   catch_stop_signals();
   if (!quiet)

@@ -59,7 +59,11 @@ static const call_schema baselines[] = {{"ema", 0, 1, ema_params}};
 static const grammar_param table_params[] = {P_STR_REQ("file", "CSV file of rewards"),
                                              P_STR_REQ("column", "column holding the reward"),
                                              P_STR("key", "ArchitectureString", "column holding the architecture strings")};
-static const call_schema evaluators[] = {{"train", EVAL_TRAIN, 0, NULL}, {"table", EVAL_TABLE, 3, table_params}};
+static const grammar_param shared_params[] = {
+    P_INT("steps", 1, 1000000, 100, "shared-weight training steps per batch of samples"),
+    P_INT("valid", 1, 1000000, 1000, "validation images that judge one architecture")};
+static const call_schema evaluators[] = {
+    {"train", EVAL_TRAIN, 0, NULL}, {"table", EVAL_TABLE, 3, table_params}, {"shared", EVAL_SHARED, 2, shared_params}};
 
 enum { L_FASHION, L_MNIST, L_CIFAR10, L_CIFAR100, L_TEXT, L_PTB, L_KJV };
 /* IDX labels are bytes: at most 256 classes */
@@ -411,7 +415,7 @@ static void fill_reward(compiler *c, const ast_expr *value, grammar_search *se) 
         arena_strndup(&c->g->mem, src->text + value->loc.start, (size_t)(value->loc.end - value->loc.start));
 }
 
-/* evaluator: train | table(file, column, key) */
+/* evaluator: train | table(file, column, key) | shared(steps, valid) */
 static void fill_evaluator(compiler *c, const ast_expr *value, grammar_search *se) {
   grammar_value ev[4];
   const call_schema *sc = bind_call(c, value, "evaluator", evaluators, COUNT(evaluators), ev);
@@ -421,6 +425,9 @@ static void fill_evaluator(compiler *c, const ast_expr *value, grammar_search *s
     se->table_file = arena_strdup(&c->g->mem, compiler_resolve_path(c, value->loc, ev[0].sym));
     se->table_column = ev[1].sym;
     se->table_key = ev[2].sym;
+  } else if (se->evaluator == EVAL_SHARED) {
+    se->shared_steps = (int)ev[0].i;
+    se->shared_valid = (int)ev[1].i;
   }
 }
 
@@ -686,6 +693,9 @@ void compiler_fill_recipes(compiler *c) {
     fill_block(c, c->search, "search", search_keys, COUNT(search_keys), s);
     if (s->evaluator == EVAL_TABLE && !reward_reads_table(s->reward))
       nasl_warning(c->d, c->search->loc, "the table evaluator gives no training history; use 'reward: table'");
+    if (s->evaluator == EVAL_SHARED && g->space_kind != SPACE_CNN)
+      nasl_error(c->d, c->search->loc, "the shared evaluator shares the weights of CNN layer spaces; for a cell space "
+                                       "it is not implemented yet: use evaluator: train");
   }
   if (c->d->errors == 0) check_consistency(c);
 }

@@ -301,7 +301,7 @@ struct grammar_reward {
 };
 
 typedef enum grammar_strategy { STRATEGY_REINFORCE, STRATEGY_RANDOM } grammar_strategy;
-typedef enum grammar_evaluator { EVAL_TRAIN, EVAL_TABLE } grammar_evaluator;
+typedef enum grammar_evaluator { EVAL_TRAIN, EVAL_TABLE, EVAL_SHARED } grammar_evaluator;
 
 typedef struct grammar_search {
   grammar_strategy strategy;    /* reinforce or random */
@@ -323,6 +323,8 @@ typedef struct grammar_search {
   const char *table_file;       /* EVAL_TABLE: CSV file */
   const char *table_column;     /* EVAL_TABLE: column holding the value */
   const char *table_key;        /* EVAL_TABLE: column holding the canonical strings */
+  int shared_steps;             /* EVAL_SHARED: shared-weight training steps per `batch` samples */
+  int shared_valid;             /* EVAL_SHARED: validation images that judge one architecture */
 } grammar_search;
 
 /* ---- the grammar ---- */

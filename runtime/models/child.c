@@ -252,6 +252,17 @@ int child_unit_build(child *c, const grammar_opdecl *op, const grammar_value *ar
 
 tensor *child_unit_forward(nn_ctx *ctx, child *c, tensor *x) { return run_op(ctx, &c->layers[0].ops[0], x); }
 
+static void batch_statistics(child_layer *l) {
+  for (int k = 0; k < l->nops; k++)
+    if (l->ops[k].op == &stdlib_op_batchnorm) l->ops[k].w[2] = l->ops[k].w[3] = NULL;
+}
+
+void child_batch_statistics(child *c) {
+  for (int i = 0; i < c->cnn.nlayers; i++) batch_statistics(&c->layers[i]);
+  batch_statistics(c->head);
+  c->fold_batchnorm = 0;
+}
+
 child_shape child_layer_shape(const child *c, int i) { return i < 0 ? c->head->out : c->layers[i].out; }
 
 void child_summary(const child *c, strbuf *out) {

@@ -87,6 +87,14 @@ int child_unit_build(child *c, const grammar_opdecl *op, const grammar_value *ar
 /* The operation's output for x [N, C, H, W]. */
 tensor *child_unit_forward(nn_ctx *ctx, child *c, tensor *x);
 
+/* Makes every batch norm of c normalise with the statistics of its batch,
+ * in evaluation too, and keep no running statistics: the running-statistic
+ * tensors stay in c->params but are no longer read or written, and batch
+ * norm is no longer folded into convolutions. For children whose weights
+ * are shared (runtime/models/shared.h), whose running statistics would mix
+ * architectures. */
+void child_batch_statistics(child *c);
+
 /* The output shape of layer i (0 <= i < c->cnn.nlayers), or of the head (-1). */
 child_shape child_layer_shape(const child *c, int i);
 

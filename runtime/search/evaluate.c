@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/train/reward.h"
@@ -128,6 +129,12 @@ int search_evaluator_open(search_evaluator *e, const grammar *g, int threads, in
   if (failed) return SEARCH_E_FILE;
   e->opts = (train_opts){0, threads, 1, 0, 0, 1};
   e->fn = grammar_is_lm(g) ? eval_lm : eval_train;
+  if (s->evaluator == EVAL_SHARED) {
+    e->opts.quiet = quiet;
+    int rc = search_shared_open(e, err);
+    if (rc) return rc;
+    e->shared = &e->hooks;
+  }
   return 0;
 }
 
@@ -135,5 +142,8 @@ void search_evaluator_close(search_evaluator *e) {
   train_data_free(&e->data);
   if (e->words.train) corpus_free(&e->text);
   search_table_free(e->table);
+  if (e->shared) shared_free(&e->store);
+  free(e->perm);
+  free(e->labels);
   memset(e, 0, sizeof *e);
 }

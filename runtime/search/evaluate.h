@@ -11,6 +11,18 @@
  *           and a note, and the search goes on.
  *   table   the reward formula over a value looked up by the architecture's
  *           canonical string in a CSV table (NAS-Bench-201, say).
+ *   shared  (CNN spaces) every child takes its weights from one store
+ *           (runtime/models/shared.h) that the search trains as it goes:
+ *           before each round of `batch` samples, `steps` training steps,
+ *           each on one batch of the recipe's training data with an
+ *           architecture drawn from the search's policy, update the store
+ *           with the train block's optimizer at its learning rate (no
+ *           schedule; its crops, flips and clip apply). An architecture's
+ *           reward is the formula over its accuracy (a series of one) and
+ *           loss on the first `valid` validation images under the store,
+ *           batch norm with batch statistics. Its hooks (search_shared)
+ *           keep the store in the checkpoint; a repeated architecture is
+ *           judged again.
  *
  * A search_evaluator owns its data and table (search_evaluator_close); it
  * borrows the grammar. */
@@ -19,6 +31,7 @@
 
 #include "runtime/search/search.h"
 #include "runtime/train/lm_train.h"
+#include "runtime/models/shared.h"
 #include "runtime/train/train.h"
 
 typedef struct search_evaluator {
@@ -29,6 +42,12 @@ typedef struct search_evaluator {
   lm_data words;             /* its token streams */
   train_opts opts;           /* how children are trained (quiet, no test pass) */
   search_table *table;       /* table: the rewards */
+  shared_weights store;      /* shared: the weights */
+  int moments;               /* shared: optimizer buffers per weight */
+  int *perm, *labels;        /* shared: the epoch's order, a step's labels */
+  long epoch;                /* shared: the epoch perm is for (-1: none) */
+  search_shared hooks;       /* shared: the loop's side (ctx is e) */
+  const search_shared *shared; /* &hooks for the shared evaluator, else NULL (search_opts.shared) */
 } search_evaluator;
 
 /* Prepares the evaluator g's search recipe names, loading its data (saying
@@ -38,5 +57,9 @@ typedef struct search_evaluator {
  * train). Pass e to search_run as the evaluator's context. */
 int search_evaluator_open(search_evaluator *e, const grammar *g, int threads, int quiet, strbuf *err);
 void search_evaluator_close(search_evaluator *e);
+
+/* The shared evaluator's part of search_evaluator_open (sharedeval.c), once
+ * the data is loaded. */
+int search_shared_open(search_evaluator *e, strbuf *err);
 
 #endif

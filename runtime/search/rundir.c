@@ -54,7 +54,7 @@ int rundir_write_checkpoint(const char *dir, const run_state *s, controller *ctl
       n++;
     }
   }
-  char vals[10][600];
+  char vals[11][600];
   snprintf(vals[0], sizeof vals[0], "%ld", s->samples);
   snprintf(vals[1], sizeof vals[1], "%ld", s->evaluated);
   snprintf(vals[2], sizeof vals[2], "%ld", s->hits);
@@ -66,11 +66,12 @@ int rundir_write_checkpoint(const char *dir, const run_state *s, controller *ctl
   snprintf(vals[7], sizeof vals[7], "%.17g", s->best);
   snprintf(vals[8], sizeof vals[8], "%s", s->best_key);
   snprintf(vals[9], sizeof vals[9], "%.17g", s->best_test);
+  snprintf(vals[10], sizeof vals[10], "%ld", s->shared_rounds);
   const char *keys[] = {"samples", "evaluated", "hits", "baseline", "have_baseline", "rng", "optim_step", "best",
-                        "best_key", "best_test"};
-  const char *v[10];
-  for (int i = 0; i < 10; i++) v[i] = vals[i];
-  int rc = st_write(path, ts, n, keys, v, 10, err);
+                        "best_key", "best_test", "shared_rounds"};
+  const char *v[11];
+  for (int i = 0; i < 11; i++) v[i] = vals[i];
+  int rc = st_write(path, ts, n, keys, v, 11, err);
   for (int i = 0; i < n; i++) free(names[i]);
   free(names);
   free(ts);
@@ -95,7 +96,7 @@ int rundir_read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_op
       st_free(&f);
       return -1;
     }
-  long samples, evaluated, hits, have_baseline, step = 0;
+  long samples, evaluated, hits, have_baseline, step = 0, shared_rounds = 0;
   double baseline, best, best_test = NAN;
   const char *bad = NULL;
   if (parse_long(meta(&f, "samples"), 0, MAX_LOGGED_SAMPLE, &samples)) bad = "samples";
@@ -108,6 +109,8 @@ int rundir_read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_op
     bad = "best_test";
   else if (ctl && parse_long(meta(&f, "optim_step"), 0, LONG_MAX, &step)) bad = "optim_step";
   else if (!read_rng(meta(&f, "rng"), &s->r)) bad = "rng";
+  else if (meta(&f, "shared_rounds") && parse_long(meta(&f, "shared_rounds"), 0, MAX_LOGGED_SAMPLE, &shared_rounds))
+    bad = "shared_rounds";
   if (bad) {
     strbuf_printf(err, "%s: the checkpoint's '%s' is damaged ('%.40s'); the run cannot be resumed from it", path, bad,
                   meta(&f, bad));
@@ -121,6 +124,7 @@ int rundir_read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_op
   s->baseline = baseline;
   s->best = best;
   s->best_test = best_test;
+  s->shared_rounds = shared_rounds;
   snprintf(s->best_key, sizeof s->best_key, "%s", meta(&f, "best_key"));
   if (ctl) opt->step = step;
   int rc = 0;

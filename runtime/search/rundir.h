@@ -25,6 +25,7 @@ typedef struct run_state {
   double best_test;    /* its test accuracy or perplexity, or NAN */
   char best_key[512];  /* its canonical string */
   rng r;               /* the draws' state at the start of the next batch */
+  long shared_rounds;  /* rounds of shared-weight training done (search_shared) */
 } run_state;
 
 /* Takes dir/lock (an advisory flock, which the kernel drops when the

@@ -54,7 +54,13 @@ typedef struct run {
   double t0;                  /* when this call started */
   long start_samples;         /* samples settled before it */
   strbuf *err;                /* the first error */
+  const search_shared *shared;/* the evaluator's weights, or NULL */
 } run;
+
+/* dir/shared-R.safetensors */
+static void shared_path(const run *r, long rounds, char *path, size_t size) {
+  snprintf(path, size, "%s/shared-%ld.safetensors", r->o->dir, rounds);
+}
 
 /* A run directory whose run failed before its first checkpoint (which is
  * written before any child is evaluated): no checkpoint, nothing logged. */
@@ -91,6 +97,11 @@ static int open_run(run *r) {
         rundir_read_log(r->log_path, &r->known, o->quiet, r->err))
       return SEARCH_E_FILE;
     r->s.evaluated = r->known.lines; /* children logged after the checkpoint count too */
+    if (r->shared && r->s.shared_rounds > 0) {
+      char path[4200];
+      shared_path(r, r->s.shared_rounds, path, sizeof path);
+      if (r->shared->load(r->shared->ctx, path, r->err)) return SEARCH_E_FILE;
+    }
     if (!o->quiet) fprintf(stderr, "resuming %s at sample %ld of %ld\n", o->dir, r->s.samples, r->budget);
   } else if (stat(r->log_path, &st) == 0 && st.st_size > 0) {
     strbuf_printf(r->err, "'%s' already holds a run; resume it with --resume %s or choose another --dir", o->dir, o->dir);
@@ -164,7 +175,7 @@ static int settle_sample(run *r, int i, int *settled) {
     res.ok = 1;
     res.test_metric = logged->test;
     res.epochs = !isnan(res.test_metric); /* so a logged best keeps its test figure */
-  } else if (smap_get(&r->known.by_key, r->key.data, &v)) {
+  } else if (!r->shared && smap_get(&r->known.by_key, r->key.data, &v)) {
     res.reward = v;
     res.ok = 1;
     hit = 1;
@@ -210,13 +221,61 @@ static void update_controller(run *r, int k) {
   for (int i = 0; i < k; i++) s->baseline = cfg->baseline_decay * s->baseline + (1 - cfg->baseline_decay) * r->rewards[i];
 }
 
+/* Draws the architecture of a shared-weight training step (search_draw_fn). */
+typedef struct step_draw {
+  run *r;
+  rng *from;  /* the batch's state */
+  long idx;   /* the sample the round comes before (a depth curriculum's position) */
+} step_draw;
+
+static int draw_step(void *p, arch *a, strbuf *err) {
+  step_draw *d = p;
+  run *r = d->r;
+  if (r->reinforce) {
+    controller_sample cs;
+    int rc = controller_draw(&r->ctl, &r->ctx, d->from, d->idx, &cs, err);
+    nn_ctx_reset(&r->ctx); /* nothing learns from a training step's draw */
+    if (rc) return SEARCH_E_INTERNAL;
+    *a = cs.a;
+    return 0;
+  }
+  if (!arch_generate(r->g, d->idx, arch_choose_uniform, d->from, a)) {
+    strbuf_printf(err, "sample %ld: the space drew no architecture", d->idx);
+    return SEARCH_E_INTERNAL;
+  }
+  return 0;
+}
+
+/* The checkpoint of a batch that ended, with the shared weights first when
+ * a round trained them. */
+static int checkpoint(run *r, long rounds_before) {
+  char path[4200];
+  if (r->shared && r->s.shared_rounds != rounds_before) {
+    shared_path(r, r->s.shared_rounds, path, sizeof path);
+    if (r->shared->save(r->shared->ctx, path, r->err)) return SEARCH_E_FILE;
+  }
+  if (rundir_write_checkpoint(r->o->dir, &r->s, r->reinforce ? &r->ctl : NULL, &r->opt, r->err)) return SEARCH_E_FILE;
+  if (r->shared && r->s.shared_rounds != rounds_before && rounds_before > 0) {
+    shared_path(r, rounds_before, path, sizeof path);
+    unlink(path); /* the checkpoint no longer names it */
+  }
+  return 0;
+}
+
 /* One batch: draw, settle, learn, checkpoint. *stopped is set when a stop
  * came inside the batch (the last checkpoint is kept: a resumed run
  * re-draws the batch). */
 static int run_batch(run *r, int k, int *stopped) {
   nn_ctx_reset(&r->ctx);
   rng batch_r = r->s.r; /* the state to resume from is the checkpoint's */
-  int rc = draw_batch(r, k, &batch_r), done = 0;
+  long rounds = r->s.shared_rounds;
+  int rc = 0, done = 0;
+  if (r->shared && rounds * r->cfg->batch <= r->s.samples) { /* a round begins: train the shared weights */
+    step_draw d = {r, &batch_r, r->s.samples};
+    rc = r->shared->train(r->shared->ctx, rounds, draw_step, &d, r->o->stop, r->err);
+    rounds++;
+  }
+  if (rc == 0) rc = draw_batch(r, k, &batch_r);
   for (int i = 0; i < k && rc == 0; i++) {
     int settled;
     rc = settle_sample(r, i, &settled);
@@ -227,7 +286,9 @@ static int run_batch(run *r, int k, int *stopped) {
     if (r->reinforce) update_controller(r, k);
     r->s.samples += k;
     r->s.r = batch_r;
-    if (rundir_write_checkpoint(r->o->dir, &r->s, r->reinforce ? &r->ctl : NULL, &r->opt, r->err)) rc = SEARCH_E_FILE;
+    long before = r->s.shared_rounds;
+    r->s.shared_rounds = rounds;
+    rc = checkpoint(r, before);
   } else if (rc == 0) {
     *stopped = 1;
   }
@@ -269,6 +330,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
   r.eval = eval;
   r.eval_ctx = eval_ctx;
   r.err = err;
+  r.shared = o->shared;
   r.lock = -1;
   r.log = -1;
   r.budget = o->samples > 0 ? o->samples : r.cfg->samples;

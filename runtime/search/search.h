@@ -14,6 +14,10 @@
  *   checkpoint.safetensors  controller weights, optimizer moments, and in its
  *                      metadata the baseline, the RNG state, samples done,
  *                      dedupe hits; written atomically after every update
+ *   shared-R.safetensors  the shared evaluator's weights and optimizer
+ *                      buffers after R rounds of training (search_shared),
+ *                      written before the checkpoint that names R; older
+ *                      ones are removed once it is written
  *   lock               held (flock) by the process that runs the search, with
  *                      its process id inside; the kernel releases it when that
  *                      process ends, however it ends
@@ -56,7 +60,8 @@ typedef enum search_error {
   SEARCH_E_UNSUPPORTED = -3, /* the space cannot be searched with its evaluator */
   SEARCH_E_INTERNAL = -4,    /* the controller drew something the grammar rejects (a bug) */
   SEARCH_E_BUSY = -5,        /* another process holds the run directory */
-  SEARCH_E_EXISTS = -6       /* a new run into a directory that holds one */
+  SEARCH_E_EXISTS = -6,      /* a new run into a directory that holds one */
+  SEARCH_E_TRAINING = -7     /* training the evaluator's own weights failed (a loss that is not finite) */
 } search_error;
 
 /* Evaluates one architecture; key is its canonical string. Returns 0 (with
@@ -66,6 +71,28 @@ typedef int (*search_eval_fn)(void *ctx, const arch *a, const char *key, search_
 
 /* The reward given to an architecture that cannot be built or trained. */
 #define SEARCH_FAILED_REWARD 0.0
+
+/* Draws the architecture of one shared-weight training step from the
+ * search's policy (the controller, or uniformly for random search). */
+typedef int (*search_draw_fn)(void *draw_ctx, arch *out, strbuf *err);
+
+/* What an evaluator with weights of its own (the shared evaluator,
+ * evaluate.h) adds to the loop. Before the first sample of each round of
+ * `batch` samples (the search recipe's batch, for random search too), train
+ * trains the weights for round `round` (0-based), drawing each step's
+ * architecture with draw; the draws come from the state the batch then goes
+ * on drawing from, so a resumed round draws the same. The weights are saved
+ * with the checkpoint as dir/shared-<rounds>.safetensors (save; rounds:
+ * rounds trained), the checkpoint naming the file, and read back by load
+ * on --resume. train returns early (0) when *stop is set; the batch then
+ * stops before its first sample, and a resumed run trains the round again. Such an evaluator judges a repeated architecture again (the
+ * weights have moved): no dedupe hits. */
+typedef struct search_shared {
+  void *ctx;
+  int (*train)(void *ctx, long round, search_draw_fn draw, void *draw_ctx, volatile int *stop, strbuf *err);
+  int (*save)(void *ctx, const char *path, strbuf *err);
+  int (*load)(void *ctx, const char *path, strbuf *err);
+} search_shared;
 
 typedef struct search_opts {
   const char *dir;       /* run directory (created) */
@@ -79,6 +106,7 @@ typedef struct search_opts {
   void (*on_sample)(void *ctx, long sample, double reward, int repeat);
   void *on_sample_ctx;
   int threads;           /* the final stage's training threads (0: 1) */
+  const search_shared *shared; /* the evaluator's weights, or NULL */
 } search_opts;
 
 /* One model of the final stage. */

@@ -1,0 +1,387 @@
+/* shared.c: the store of shared weights and how a child maps into it (see
+ * shared.h). */
+#include "runtime/models/shared.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/parse.h"
+#include "nn/safetensors.h"
+
+#define SHARED_MAX_VALUES ((int64_t)1 << 31) /* per entry */
+
+void shared_init(shared_weights *s, int moments) {
+  memset(s, 0, sizeof *s);
+  arena_init(&s->keys);
+  strmap_init(&s->index, &s->keys);
+  s->moments = moments;
+}
+
+void shared_free(shared_weights *s) {
+  for (int i = 0; i < s->n; i++) {
+    free(s->e[i].w);
+    free(s->e[i].m);
+    free(s->e[i].v);
+  }
+  free(s->e);
+  strmap_free(&s->index);
+  arena_free(&s->keys);
+  memset(s, 0, sizeof *s);
+}
+
+int64_t shared_count(const shared_weights *s) {
+  int64_t n = 0;
+  for (int i = 0; i < s->n; i++) n += (int64_t)s->e[i].a * s->e[i].b * s->e[i].r;
+  return n;
+}
+
+void shared_map_free(shared_map *map) {
+  for (int i = 0; i < map->n; i++) free(map->v[i].blocks);
+  free(map->v);
+  memset(map, 0, sizeof *map);
+}
+
+/* The entry of key, made empty ([0, 0, r]) when new. */
+static int entry_of(shared_weights *s, const char *key, int r) {
+  int added;
+  strmap_entry *me = strmap_add(&s->index, key, strlen(key), &added);
+  if (!added) return (int)(intptr_t)me->value - 1;
+  if (s->n == s->cap) {
+    s->cap = s->cap ? 2 * s->cap : 32;
+    s->e = xrealloc(s->e, sizeof *s->e * (size_t)s->cap);
+  }
+  s->e[s->n] = (shared_entry){me->key, 0, 0, r, NULL, NULL, NULL};
+  me->value = (void *)(intptr_t)(s->n + 1);
+  return s->n++;
+}
+
+/* A buffer of a x b x r holding old (oa x ob x r) in its leading corner, zero
+ * elsewhere; old is freed. */
+static float *regrow(float *old, int oa, int ob, int a, int b, int r) {
+  float *p = xcalloc((size_t)a * b * r + 1, sizeof(float));
+  for (int i = 0; i < oa && old; i++) memcpy(p + (size_t)i * b * r, old + (size_t)i * ob * r, sizeof(float) * (size_t)ob * r);
+  free(old);
+  return p;
+}
+
+/* ---- mapping a child's weights ---- */
+
+/* The sources of a layer's input, in concatenation order. */
+typedef struct layout {
+  int n;
+  char name[64][16]; /* "image", "L3", "o0" */
+  int channels[64];
+} layout;
+
+typedef struct mapper {
+  shared_weights *s;
+  int grow;            /* entries may be made (else a block without one is left out) */
+  const child *c;
+  shared_map *map;
+  int cap;
+  strbuf key;
+  strbuf *err;
+} mapper;
+
+static int param_index(const child *c, const tensor *t) {
+  for (int i = 0; i < c->params.items.n; i++)
+    if (c->params.items.items[i] == t) return i;
+  return -1;
+}
+
+/* Adds a block of view v for source name of count values per row. */
+static int add_block(mapper *m, shared_view *v, const tensor *t, const char *op, const char *shape, const char *src,
+                     int off, int count) {
+  strbuf_clear(&m->key);
+  strbuf_printf(&m->key, "%s|%s|%s|%s", t->name, op, shape, src);
+  if (!m->grow) {
+    strmap_entry *me = strmap_find(&m->s->index, m->key.data, m->key.len);
+    if (me) v->blocks[v->nblocks++] = (shared_block){(int)(intptr_t)me->value - 1, off, count};
+    return 0;
+  }
+  int e = entry_of(m->s, m->key.data, v->r);
+  shared_entry *en = &m->s->e[e];
+  int a = v->a > en->a ? v->a : en->a, b = count > en->b ? count : en->b;
+  if ((int64_t)a * b * v->r > SHARED_MAX_VALUES) {
+    strbuf_printf(m->err, "the shared weight '%s' would hold more than 2^31 values", m->key.data);
+    return -1;
+  }
+  v->blocks[v->nblocks++] = (shared_block){e, off, count};
+  return 0;
+}
+
+/* The view of weight t of node n (operation k of its layer), whose input has
+ * layout L. */
+static int map_weight(mapper *m, const stdlib_node *n, int k, const tensor *t, const layout *L, int keeps_channels) {
+  (void)k;
+  int in = 0;
+  for (int j = 0; j < L->n; j++) in += L->channels[j];
+  if (m->map->n == m->cap) {
+    m->cap = m->cap ? 2 * m->cap : 16;
+    m->map->v = xrealloc(m->map->v, sizeof *m->map->v * (size_t)m->cap);
+  }
+  shared_view *v = &m->map->v[m->map->n];
+  memset(v, 0, sizeof *v);
+  v->param = param_index(m->c, t);
+  if (v->param < 0) return 0; /* not a parameter of the child (cannot happen) */
+  v->blocks = xcalloc((size_t)L->n + 1, sizeof(shared_block));
+  m->map->n++;
+  char shape[96] = "";
+  int split;
+  if (t->ndim == 1) {
+    v->a = 1, v->b = t->ne[0], v->r = 1;
+    split = keeps_channels && t->ne[0] == in ? 1 : 0;
+    snprintf(shape, sizeof shape, "-");
+  } else {
+    v->a = t->ne[0], v->b = t->ne[1], v->r = 1;
+    int p = 0;
+    for (int d = 2; d < t->ndim; d++) {
+      v->r *= t->ne[d];
+      p += snprintf(shape + p, sizeof shape - (size_t)p, "%s%d", d > 2 ? "x" : "", t->ne[d]);
+    }
+    if (t->ndim == 2) p += snprintf(shape + p, sizeof shape - (size_t)p, "-");
+    split = in > 0 && t->ne[1] % in == 0 ? t->ne[1] / in : 0;
+    if (split) snprintf(shape + p, sizeof shape - (size_t)p, "/%d", split);
+    else snprintf(shape + p, sizeof shape - (size_t)p, "/whole%d", t->ne[1]);
+  }
+  const char *op = n->op->name;
+  if (!split) return add_block(m, v, t, op, shape, "out", 0, v->b);
+  for (int j = 0, off = 0; j < L->n; j++) {
+    int count = L->channels[j] * split;
+    if (add_block(m, v, t, op, shape, L->name[j], off, count)) return -1;
+    off += count;
+  }
+  return 0;
+}
+
+/* Maps the operations of one layer (or the head) whose input has layout L. */
+static int map_layer(mapper *m, const child_layer *cl, layout L, stdlib_shape s) {
+  for (int k = 0; k < cl->nops; k++) {
+    const stdlib_node *n = &cl->ops[k];
+    /* the operation's output shape, from its entry's shape rule (counting only) */
+    stdlib_node tmp = *n;
+    tmp.nw = 0;
+    stdlib_shape out = s;
+    stdlib_build b = {NULL, NULL, "shared", m->c->classes, 0, 0};
+    strbuf why;
+    strbuf_init(&why);
+    int bad = stdlib_resolve(&tmp, &out, &b, &why);
+    strbuf_free(&why);
+    if (bad) out = s; /* the builder resolved it: cannot happen */
+    int wide = 0;
+    for (int w = 0; w < n->nw; w++) wide |= n->w[w] && n->w[w]->ndim >= 2;
+    int keeps = !wide && out.c == s.c;
+    for (int w = 0; w < n->nw; w++) {
+      const tensor *t = n->w[w];
+      if (!t || !t->requires_grad) continue; /* running statistics */
+      if (map_weight(m, n, k, t, &L, keeps)) return -1;
+    }
+    if (!keeps) {
+      L.n = 1;
+      snprintf(L.name[0], sizeof L.name[0], "o%d", k);
+      L.channels[0] = out.c;
+    }
+    s = out;
+  }
+  return 0;
+}
+
+/* The layout of a layer reading layers which[0..n) (the image when n is 0). */
+static void sources(const child *c, const int *which, int n, layout *L) {
+  L->n = 0;
+  if (n == 0) {
+    L->n = 1;
+    snprintf(L->name[0], sizeof L->name[0], "image");
+    L->channels[0] = c->input.c;
+    return;
+  }
+  for (int j = 0; j < n && j < 64; j++) {
+    snprintf(L->name[L->n], sizeof L->name[0], "L%d", which[j]);
+    L->channels[L->n++] = c->layers[which[j]].out.c;
+  }
+}
+
+static stdlib_shape joined(const child *c, const int *which, int n) {
+  if (n == 0) return c->input;
+  stdlib_shape s = {0, 0, 0};
+  for (int j = 0; j < n; j++) {
+    stdlib_shape o = c->layers[which[j]].out;
+    s.c += o.c;
+    if (o.h > s.h) s.h = o.h;
+    if (o.w > s.w) s.w = o.w;
+  }
+  return s;
+}
+
+static int map_child(shared_weights *s, int grow, const child *c, shared_map *map, strbuf *err) {
+  memset(map, 0, sizeof *map);
+  mapper m = {s, grow, c, map, 0, {0}, err};
+  strbuf_init(&m.key);
+  int rc = 0;
+  layout L;
+  int L_n = c->cnn.nlayers;
+  for (int i = 0; i < L_n && rc == 0; i++) {
+    const arch_layer *l = &c->cnn.layers[i];
+    sources(c, l->inputs, l->ninputs, &L);
+    rc = map_layer(&m, &c->layers[i], L, joined(c, l->inputs, l->ninputs));
+  }
+  if (rc == 0) {
+    int *dangling = xcalloc((size_t)L_n + 1, sizeof(int)), nd = 0;
+    for (int i = 0; i < L_n; i++)
+      if (!c->used[i]) dangling[nd++] = i;
+    sources(c, dangling, nd, &L);
+    rc = map_layer(&m, c->head, L, joined(c, dangling, nd));
+    free(dangling);
+  }
+  strbuf_free(&m.key);
+  if (rc) shared_map_free(map);
+  return rc;
+}
+
+/* ---- copying ---- */
+
+/* Copies the block's region that both hold between the child's buffer and
+ * the entry's; to_child picks the direction. */
+static void copy_block(const shared_view *v, const shared_block *bk, const shared_entry *e, float *child_buf,
+                       float *entry_buf, int to_child) {
+  int rows = v->a < e->a ? v->a : e->a, count = bk->count < e->b ? bk->count : e->b;
+  size_t run = sizeof(float) * (size_t)count * v->r;
+  for (int i = 0; i < rows; i++) {
+    float *cp = child_buf + ((size_t)i * v->b + bk->off) * v->r, *ep = entry_buf + (size_t)i * e->b * e->r;
+    if (to_child) memcpy(cp, ep, run);
+    else memcpy(ep, cp, run);
+  }
+}
+
+int shared_bind(shared_weights *s, child *c, nn_optim *o, int grow, shared_map *map, strbuf *err) {
+  if (map_child(s, grow, c, map, err)) return -1;
+  for (int i = 0; i < map->n; i++) {
+    const shared_view *v = &map->v[i];
+    tensor *t = c->params.items.items[v->param];
+    for (int j = 0; j < v->nblocks; j++) {
+      const shared_block *bk = &v->blocks[j];
+      shared_entry *e = &s->e[bk->entry];
+      int oa = e->a, ob = e->b;
+      if (grow && (v->a > oa || bk->count > ob)) { /* grow; the new region takes the child's values */
+        int a = v->a > oa ? v->a : oa, b = bk->count > ob ? bk->count : ob;
+        e->w = regrow(e->w, oa, ob, a, b, e->r);
+        if (s->moments >= 1) e->m = regrow(e->m, oa, ob, a, b, e->r);
+        if (s->moments >= 2) e->v = regrow(e->v, oa, ob, a, b, e->r);
+        e->a = a, e->b = b;
+        for (int row = 0; row < v->a; row++) {
+          int from = row < oa ? ob : 0; /* columns of this row the store already had */
+          if (from >= bk->count) continue;
+          memcpy(e->w + ((size_t)row * e->b + from) * e->r, t->data + ((size_t)row * v->b + bk->off + from) * v->r,
+                 sizeof(float) * (size_t)(bk->count - from) * v->r);
+        }
+      }
+      copy_block(v, bk, e, t->data, e->w, 1);
+      if (o && o->m && o->m[v->param] && e->m) copy_block(v, bk, e, o->m[v->param], e->m, 1);
+      if (o && o->v && o->v[v->param] && e->v) copy_block(v, bk, e, o->v[v->param], e->v, 1);
+    }
+  }
+  if (o) o->step = s->steps;
+  return 0;
+}
+
+void shared_store(shared_weights *s, const child *c, const nn_optim *o, const shared_map *map) {
+  for (int i = 0; i < map->n; i++) {
+    const shared_view *v = &map->v[i];
+    tensor *t = c->params.items.items[v->param];
+    for (int j = 0; j < v->nblocks; j++) {
+      const shared_block *bk = &v->blocks[j];
+      shared_entry *e = &s->e[bk->entry];
+      copy_block(v, bk, e, t->data, e->w, 0);
+      if (o && o->m && o->m[v->param] && e->m) copy_block(v, bk, e, o->m[v->param], e->m, 0);
+      if (o && o->v && o->v[v->param] && e->v) copy_block(v, bk, e, o->v[v->param], e->v, 0);
+    }
+  }
+  if (o) s->steps = o->step;
+}
+
+/* ---- saving ---- */
+
+int shared_save(const shared_weights *s, const char *path, const char *const *meta_keys,
+                const char *const *meta_values, int nmeta, strbuf *err) {
+  int per = 1 + s->moments, n = 0;
+  st_tensor *ts = xcalloc((size_t)s->n * per + 1, sizeof *ts);
+  char **names = xcalloc((size_t)s->n * per + 1, sizeof(char *));
+  for (int i = 0; i < s->n; i++) {
+    const shared_entry *e = &s->e[i];
+    for (int k = 0; k < per; k++) {
+      size_t len = strlen(e->key) + 4;
+      names[n] = xmalloc(len);
+      snprintf(names[n], len, "%s%s", e->key, k == 0 ? "" : k == 1 ? "#m" : "#v");
+      ts[n] = (st_tensor){names[n], 3, {e->a, e->b, e->r}, k == 0 ? e->w : k == 1 ? e->m : e->v};
+      n++;
+    }
+  }
+  const char **keys = xcalloc((size_t)nmeta + 1, sizeof(char *)), **values = xcalloc((size_t)nmeta + 1, sizeof(char *));
+  char steps[32];
+  snprintf(steps, sizeof steps, "%ld", s->steps);
+  keys[0] = "shared_steps", values[0] = steps;
+  for (int i = 0; i < nmeta; i++) keys[i + 1] = meta_keys[i], values[i + 1] = meta_values[i];
+  int rc = st_write(path, ts, n, keys, values, nmeta + 1, err);
+  free(keys);
+  free(values);
+  for (int i = 0; i < n; i++) free(names[i]);
+  free(names);
+  free(ts);
+  return rc;
+}
+
+int shared_load(shared_weights *s, const char *path, strbuf *err) {
+  st_file f;
+  if (st_read(path, &f, err)) return -1;
+  int rc = 0;
+  const char *steps = NULL;
+  for (int i = 0; i < f.nmeta; i++)
+    if (!strcmp(f.meta_keys[i], "shared_steps")) steps = f.meta_values[i];
+  if (!steps || parse_long(steps, 0, LONG_MAX, &s->steps)) {
+    strbuf_printf(err, "%s: not a store of shared weights (no valid 'shared_steps')", path);
+    rc = -1;
+  }
+  for (int i = 0; i < f.n && rc == 0; i++) {
+    const st_tensor *t = &f.tensors[i];
+    if (strchr(t->name, '#')) continue; /* a buffer, read with its weight */
+    if (t->ndim != 3 || t->shape[0] < 0 || t->shape[1] < 0 || t->shape[2] < 1 ||
+        t->shape[0] * t->shape[1] * t->shape[2] > SHARED_MAX_VALUES) {
+      strbuf_printf(err, "%s: '%s' is not a shared weight of naslc", path, t->name);
+      rc = -1;
+      break;
+    }
+    int a = (int)t->shape[0], b = (int)t->shape[1], r = (int)t->shape[2];
+    size_t n = (size_t)a * b * r;
+    int e = entry_of(s, t->name, r);
+    shared_entry *en = &s->e[e];
+    en->a = a, en->b = b;
+    en->w = xmalloc(sizeof(float) * (n + 1));
+    memcpy(en->w, t->data, sizeof(float) * n);
+    for (int k = 1; k <= s->moments && rc == 0; k++) {
+      char name[1100];
+      snprintf(name, sizeof name, "%s%s", t->name, k == 1 ? "#m" : "#v");
+      const st_tensor *b2 = st_find(&f, name);
+      if (!b2 || b2->ndim != 3 || b2->shape[0] != a || b2->shape[1] != b || b2->shape[2] != r) {
+        strbuf_printf(err, "%s: the optimizer buffer of '%s' is missing or has another shape", path, t->name);
+        rc = -1;
+        break;
+      }
+      float *p = xmalloc(sizeof(float) * (n + 1));
+      memcpy(p, b2->data, sizeof(float) * n);
+      if (k == 1) en->m = p;
+      else en->v = p;
+    }
+    const float *bufs[3] = {en->w, en->m, en->v};
+    for (int k = 0; k < 3 && rc == 0; k++)
+      for (size_t j = 0; bufs[k] && j < n && rc == 0; j++)
+        if (!isfinite(bufs[k][j])) {
+          strbuf_printf(err, "%s: '%s'%s holds a value that is not finite", path, t->name, k ? "'s optimizer buffer" : "");
+          rc = -1;
+        }
+  }
+  st_free(&f);
+  return rc;
+}

@@ -1,0 +1,266 @@
+/* shared_test.c: the store of shared weights (runtime/models/shared.h):
+ * leading slices for filter counts, one tensor per input source, a store
+ * that trains a fixed architecture exactly as plain training does, judging
+ * that leaves the store alone, and a save that reads back the same. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compiler/compile.h"
+#include "runtime/models/shared.h"
+#include "stdlib/ops.h"
+#include "tap.h"
+
+static grammar *compile_text(const char *text) {
+  nasl_diag d;
+  nasl_diag_init(&d, stderr);
+  grammar *g = nasl_compile_text("shared.nasl", text, strlen(text), NULL, &d);
+  nasl_diag_free(&d);
+  return g;
+}
+
+/* three layers, each 4 or 6 filters, anchors; a pooled dense head */
+static const char *space =
+    "space s { layers 3 { conv2d(height: 3, width: 3, filters: [4, 6]); batchnorm; relu; inputs: anchor }\n"
+    "          head { global_avgpool; dense } }";
+
+/* The child of g for tokens, built with init seed `seed`. */
+static int build(const grammar *g, const int *tokens, int n, uint64_t seed, child *c) {
+  strbuf err;
+  strbuf_init(&err);
+  arch a;
+  rng r;
+  rng_seed(&r, seed);
+  int rc = !arch_from_tokens(g, 0, tokens, n, &a, &err) || child_build(c, &a, (child_shape){1, 8, 8}, 3, &r, &err);
+  if (rc) tap_diag("%s", err.data);
+  if (a.tokens) arch_free(&a);
+  strbuf_free(&err);
+  return rc ? -1 : 0;
+}
+
+static float *copy_of(const child *c, const char *name, int64_t *n) {
+  const tensor *t = nn_params_find((nn_params *)&c->params, name);
+  if (!t) return NULL;
+  float *p = malloc(sizeof(float) * (size_t)t->n);
+  memcpy(p, t->data, sizeof(float) * (size_t)t->n);
+  if (n) *n = t->n;
+  return p;
+}
+
+static int64_t trainable(const child *c) {
+  int64_t n = 0;
+  for (int i = 0; i < c->params.items.n; i++) {
+    const tensor *t = c->params.items.items[i];
+    if (t->requires_grad) n += t->n;
+  }
+  return n;
+}
+
+/* tokens: filters of layer 0, filters of layer 1, its anchor to layer 0,
+ * filters of layer 2, its anchors to layers 0 and 1 */
+static void test_slices(const grammar *g) {
+  strbuf err;
+  strbuf_init(&err);
+  shared_weights s;
+  shared_init(&s, 1);
+  child a, b, c;
+  int ta[] = {1, 1, 1, 1, 1, 1}; /* 6 filters everywhere; layer 2 reads layers 0 and 1 */
+  int tb[] = {0, 1, 1, 1, 1, 1}; /* layer 0 has 4 filters */
+  int tc[] = {1, 1, 1, 1, 0, 1}; /* layer 2 reads layer 1 only */
+  if (build(g, ta, 6, 1, &a) || build(g, tb, 6, 2, &b) || build(g, tc, 6, 3, &c)) {
+    tap_result(0, "the three children build");
+    return;
+  }
+  const tensor *w2a = nn_params_find(&a.params, "layer.2.conv2d.weight");
+  const tensor *w0b = nn_params_find(&b.params, "layer.0.conv2d.weight");
+  const tensor *w2c = nn_params_find(&c.params, "layer.2.conv2d.weight");
+  tap_result(w2a && w2a->ne[1] == 12 && w0b && w0b->ne[0] == 4 && w2c && w2c->ne[1] == 6,
+             "the tokens give the intended shapes (12 and 6 input channels at layer 2, 4 filters at layer 0)");
+  int64_t n0, n2;
+  float *a0 = copy_of(&a, "layer.0.conv2d.weight", &n0), *a2 = copy_of(&a, "layer.2.conv2d.weight", &n2);
+  float *ag = copy_of(&a, "layer.2.batchnorm.weight", NULL);
+  shared_map ma, mb, mc;
+  int rc = shared_bind(&s, &a, NULL, 1, &ma, &err);
+  tap_result(rc == 0 && !memcmp(a0, nn_params_find(&a.params, "layer.0.conv2d.weight")->data, sizeof(float) * n0),
+             "the first child bound to an empty store keeps its own values");
+  tap_result(shared_count(&s) == trainable(&a), "the store holds every trained value of it (%lld of %lld)",
+             (long long)shared_count(&s), (long long)trainable(&a));
+  /* perturb the store through a, as an update would */
+  for (int i = 0; i < a.params.items.n; i++) {
+    tensor *t = a.params.items.items[i];
+    for (int64_t k = 0; k < t->n; k++) t->data[k] += 0.5f;
+  }
+  shared_store(&s, &a, NULL, &ma);
+  for (int64_t k = 0; k < n0; k++) a0[k] += 0.5f;
+  for (int64_t k = 0; k < n2; k++) a2[k] += 0.5f;
+  for (int k = 0; k < 6; k++) ag[k] += 0.5f;
+  rc = shared_bind(&s, &b, NULL, 1, &mb, &err);
+  tap_result(rc == 0 && !memcmp(w0b->data, a0, sizeof(float) * 4 * 9),
+             "4 filters take the leading 4 of the 6 that the first child trained");
+  rc = shared_bind(&s, &c, NULL, 1, &mc, &err);
+  int same = rc == 0;
+  for (int f = 0; f < 6 && same; f++) /* c's channels 0..5 are a's 6..11 (layer 1's outputs) */
+    same = !memcmp(w2c->data + f * 6 * 9, a2 + f * 12 * 9 + 6 * 9, sizeof(float) * 6 * 9);
+  tap_result(same, "a layer that drops one of its sources keeps the weights of the other (one tensor per source)");
+  tap_result(!memcmp(nn_params_find(&c.params, "layer.2.batchnorm.weight")->data, ag, sizeof(float) * 6),
+             "batch norm after the convolution shares its leading slice");
+  tap_result(shared_count(&s) == trainable(&a), "children inside what the store holds do not grow it");
+  shared_map_free(&ma);
+  shared_map_free(&mb);
+  shared_map_free(&mc);
+  free(a0);
+  free(a2);
+  free(ag);
+  child_free(&a);
+  child_free(&b);
+  child_free(&c);
+  shared_free(&s);
+  strbuf_free(&err);
+}
+
+/* A child that needs more than the store holds, bound without growing:
+ * the store is unchanged, and the child keeps its own values there. */
+static void test_judge(const grammar *g) {
+  strbuf err;
+  strbuf_init(&err);
+  shared_weights s;
+  shared_init(&s, 1);
+  child small, big;
+  int ts[] = {0, 0, 1, 0, 1, 1}, tb[] = {1, 1, 1, 1, 1, 1};
+  if (build(g, ts, 6, 1, &small) || build(g, tb, 6, 2, &big)) {
+    tap_result(0, "the children build");
+    return;
+  }
+  shared_map m1, m2;
+  shared_bind(&s, &small, NULL, 1, &m1, &err);
+  int64_t before = shared_count(&s);
+  float *own = copy_of(&big, "layer.0.conv2d.weight", NULL), *smallw = copy_of(&small, "layer.0.conv2d.weight", NULL);
+  int rc = shared_bind(&s, &big, NULL, 0, &m2, &err);
+  const float *w = nn_params_find(&big.params, "layer.0.conv2d.weight")->data;
+  tap_result(rc == 0 && shared_count(&s) == before, "judging a larger child leaves the store as it was");
+  tap_result(!memcmp(w, smallw, sizeof(float) * 4 * 9) && !memcmp(w + 4 * 9, own + 4 * 9, sizeof(float) * 2 * 9),
+             "it takes what the store holds and keeps its own values for the rest");
+  shared_map_free(&m1);
+  shared_map_free(&m2);
+  free(own);
+  free(smallw);
+  child_free(&small);
+  child_free(&big);
+  shared_free(&s);
+  strbuf_free(&err);
+}
+
+/* One SGD-momentum step of c on fixed data. */
+static void step(child *c, nn_optim *o) {
+  rng r;
+  rng_seed(&r, 7);
+  nn_ctx ctx;
+  nn_ctx_init(&ctx, 1, &r);
+  tensor *x = nn_new4(&ctx, 4, 1, 8, 8);
+  for (int64_t k = 0; k < x->n; k++) x->data[k] = (float)sin(0.37 * (double)k);
+  int labels[4] = {0, 1, 2, 1};
+  tensor *l = nn_softmax_xent(&ctx, child_forward(&ctx, c, x), labels);
+  nn_params_zero_grad(&c->params);
+  nn_backward(&ctx, l);
+  nn_optim_step(o, &c->params, 0.1);
+  nn_ctx_free(&ctx);
+}
+
+/* A fixed architecture trained through the store, a fresh child each step
+ * (each with other initial values), equals the same child trained on its
+ * own, bit for bit: binding and storing only copy. */
+static void test_training(const grammar *g) {
+  strbuf err;
+  strbuf_init(&err);
+  int t[] = {1, 0, 1, 1, 1, 1};
+  nn_optimizer cfg = {NN_SGD, 0.1, 0.9, 1, 1e-4, 0, 0, 0};
+  child plain;
+  build(g, t, 6, 11, &plain);
+  child_batch_statistics(&plain);
+  nn_optim po;
+  nn_optim_init(&po, &cfg, &plain.params);
+  for (int k = 0; k < 3; k++) step(&plain, &po);
+  shared_weights s;
+  shared_init(&s, 1);
+  child c;
+  for (int k = 0; k < 3; k++) {
+    build(g, t, 6, k == 0 ? 11 : 100 + (uint64_t)k, &c); /* the first one starts the store as plain started */
+    nn_optim o;
+    nn_optim_init(&o, &cfg, &c.params);
+    shared_map m;
+    shared_bind(&s, &c, &o, 1, &m, &err);
+    child_batch_statistics(&c);
+    step(&c, &o);
+    shared_store(&s, &c, &o, &m);
+    shared_map_free(&m);
+    nn_optim_free(&o);
+    if (k < 2) child_free(&c);
+  }
+  int same = 1;
+  for (int i = 0; i < plain.params.items.n && same; i++) {
+    const tensor *p = plain.params.items.items[i];
+    if (!p->requires_grad) continue;
+    const tensor *q = nn_params_find(&c.params, p->name);
+    same = q && q->n == p->n && !memcmp(p->data, q->data, sizeof(float) * (size_t)p->n);
+    if (!same) tap_diag("%s differs", p->name);
+  }
+  tap_result(same, "three steps through the store equal three steps of plain training, bit for bit");
+  tap_result(s.steps == 3, "the store counts its updates (%ld)", s.steps);
+
+  /* save and load */
+  char path[] = "/tmp/naslc-shared-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd >= 0) close(fd);
+  const char *k[] = {"note"}, *v[] = {"test"};
+  int rc = shared_save(&s, path, k, v, 1, &err);
+  shared_weights back;
+  shared_init(&back, 1);
+  rc = rc || shared_load(&back, path, &err);
+  same = rc == 0 && back.n == s.n && back.steps == s.steps;
+  for (int i = 0; i < s.n && same; i++) {
+    const shared_entry *e = &s.e[i], *f = &back.e[i];
+    size_t n = (size_t)e->a * e->b * e->r;
+    same = !strcmp(e->key, f->key) && e->a == f->a && e->b == f->b && e->r == f->r &&
+           !memcmp(e->w, f->w, sizeof(float) * n) && !memcmp(e->m, f->m, sizeof(float) * n);
+  }
+  tap_result(same, "a saved store reads back the same: keys, shapes, weights, momentum, steps%s%s", rc ? ": " : "",
+             rc ? err.data : "");
+  /* a damaged store is refused with a message */
+  FILE *fp = fopen(path, "r+b");
+  if (fp) {
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    fseek(fp, size - 4, SEEK_SET);
+    float nanv = NAN;
+    fwrite(&nanv, sizeof nanv, 1, fp);
+    fclose(fp);
+  }
+  shared_weights bad;
+  shared_init(&bad, 1);
+  strbuf_clear(&err);
+  rc = shared_load(&bad, path, &err);
+  tap_result(rc != 0 && strstr(err.data, path), "a store holding a NaN is refused, naming the file: %s", err.data);
+  shared_free(&bad);
+  unlink(path);
+  shared_free(&back);
+  child_free(&c);
+  child_free(&plain);
+  nn_optim_free(&po);
+  shared_free(&s);
+  strbuf_free(&err);
+}
+
+int main(void) {
+  grammar *g = compile_text(space);
+  if (!g) {
+    tap_result(0, "the test space compiles");
+    return tap_done();
+  }
+  test_slices(g);
+  test_judge(g);
+  test_training(g);
+  grammar_free(g);
+  return tap_done();
+}

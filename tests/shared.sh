@@ -1,0 +1,111 @@
+#!/bin/sh
+# shared.sh: searches with the shared evaluator (TAP): rounds of training of
+# the shared weights, rewards under them, the store kept beside the
+# checkpoint; a kill -9 and --resume end with the same log, checkpoint and
+# store as a run never interrupted; random search through the same
+# evaluator; a repeated architecture judged again; a damaged store refused.
+# Real Fashion-MNIST, tiny recipes.
+: "${NASLC:=../naslc}"
+: "${top_srcdir:=.}"
+cd "$top_srcdir" || exit 1
+tmp=${TMPDIR:-/tmp}/naslc-shared.$$
+trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp" "$tmp".*' EXIT
+. "$top_srcdir/tests/tap.sh"
+pid=
+
+mkdir -p "$tmp"
+space="$tmp/space.nasl"
+cat > "$space" <<'EOF'
+dataset fashion = fashion_mnist()
+space macro {
+  layers 3 {
+    conv2d(height: [1, 3], width: [1, 3], filters: [4, 8], stride: 1)
+    batchnorm
+    relu
+    maybe maxpool(size: 2, stride: 2)
+    inputs: anchor
+  }
+  head { global_avgpool; dense }
+}
+train { data: fashion; subset: 1000; valid: 200; batch: 32; optimizer: sgd(lr: 0.05, momentum: 0.9) }
+search reinforce { batch: 3; samples: 9; evaluator: shared(steps: 4, valid: 100); reward: last(valid_accuracy) }
+EOF
+
+# the fields of a log that do not depend on timing
+stable() { sed 's/"seconds":[0-9.]*,//' "$1"; }
+
+# ---- a whole run ----
+run 0 "a search with the shared evaluator" run "$space" --dir "$tmp/a" --threads 1
+says_like "shared weights: round 1, 4 steps \(0 architectures that cannot be built\), loss [0-9.]+, [0-9.]+ s, [0-9]+ values" \
+  "the first round of shared training is announced"
+cnt=$(grep -c "^shared weights: round" "$tmp.err")
+if [ "$cnt" = 3 ]; then ok "9 samples in batches of 3 train 3 rounds"; else fail "9 samples in batches of 3 train 3 rounds ($cnt)"; fi
+cnt=$(wc -l < "$tmp/a/log.jsonl")
+if [ "$cnt" = 9 ]; then ok "every sample is logged"; else fail "every sample is logged ($cnt lines)"; fi
+if grep -q '"valid_accuracy":\[0\.[0-9]*\]' "$tmp/a/log.jsonl"; then ok "a reward is a validation accuracy under the shared weights"
+else fail "a reward is a validation accuracy under the shared weights"; fi
+if [ -s "$tmp/a/shared-3.safetensors" ] && [ "$(ls "$tmp/a" | grep -c '^shared-')" = 1 ]; then
+  ok "the store after round 3 is kept, the older ones removed"
+else ls "$tmp/a" | sed 's/^/# /'; fail "the store after round 3 is kept, the older ones removed"; fi
+
+# ---- the same seed, the same run ----
+run 0 "the same search again" run "$space" --dir "$tmp/a2" --threads 1
+if [ "$(stable "$tmp/a/log.jsonl")" = "$(stable "$tmp/a2/log.jsonl")" ] &&
+  cmp -s "$tmp/a/shared-3.safetensors" "$tmp/a2/shared-3.safetensors"; then
+  ok "the same seed gives the same log and the same store"
+else fail "the same seed gives the same log and the same store"; fi
+
+# ---- kill -9, then --resume ----
+# killed once the fourth sample is logged (or later: the checks hold
+# wherever the kill lands); the resumed run ends as the run above did
+"$NASLC" run "$space" --dir "$tmp/b" --threads 1 > /dev/null 2> "$tmp.b.err" &
+pid=$!
+i=0 # waits for the line, not for a time: the cap (10 minutes) is for a run that hangs
+while [ $i -lt 6000 ] && [ "$(cat "$tmp/b/log.jsonl" 2> /dev/null | wc -l)" -lt 4 ] && kill -0 $pid 2> /dev/null; do
+  sleep 0.05
+  i=$((i + 1))
+done
+kill -9 $pid 2> /dev/null
+wait $pid 2> /dev/null
+pid=
+run 0 "resume after the kill" run "$space" --resume "$tmp/b" --threads 1
+if [ "$(stable "$tmp/a/log.jsonl")" = "$(stable "$tmp/b/log.jsonl")" ]; then ok "the resumed log equals the uninterrupted one"
+else diff "$tmp/a/log.jsonl" "$tmp/b/log.jsonl" | head -5 | sed 's/^/# /'; fail "the resumed log equals the uninterrupted one"; fi
+if cmp -s "$tmp/a/shared-3.safetensors" "$tmp/b/shared-3.safetensors" &&
+  cmp -s "$tmp/a/checkpoint.safetensors" "$tmp/b/checkpoint.safetensors"; then
+  ok "and so do the store and the checkpoint, byte for byte"
+else fail "and so do the store and the checkpoint, byte for byte"; fi
+
+# ---- a damaged store ----
+cp -r "$tmp/a" "$tmp/c"
+printf 'not a store' > "$tmp/c/shared-3.safetensors"
+run 3 "resume with a damaged store" run "$space" --resume "$tmp/c" --samples 12 --threads 1
+says_like "naslc: $tmp/c/shared-3.safetensors: .*" "the message names the store"
+rm "$tmp/c/shared-3.safetensors"
+run 3 "resume with the store missing" run "$space" --resume "$tmp/c" --samples 12 --threads 1
+says_line "naslc: $tmp/c/shared-3.safetensors: cannot read: No such file or directory" "the message names the missing store"
+
+# ---- random search through the same evaluator ----
+sed 's/search reinforce/search random/' "$space" > "$tmp/random.nasl"
+run 0 "random search with the shared evaluator" run "$tmp/random.nasl" --dir "$tmp/r" --threads 1
+cnt=$(grep -c "^shared weights: round" "$tmp.err")
+if [ "$cnt" = 3 ]; then ok "random search trains a round every 3 samples too"; else fail "random search trains a round every 3 samples too ($cnt)"; fi
+
+# ---- a repeated architecture is judged again ----
+cat > "$tmp/two.nasl" <<'EOF'
+dataset fashion = fashion_mnist()
+space two { layer { conv2d(height: 3, width: 3, filters: [4, 8]); batchnorm; relu } head { global_avgpool; dense } }
+train { data: fashion; subset: 500; valid: 100; batch: 32 }
+search random { batch: 2; samples: 6; evaluator: shared(steps: 2, valid: 100); reward: last(valid_accuracy) }
+EOF
+run 0 "a search of two architectures" run "$tmp/two.nasl" --dir "$tmp/t" --threads 1
+has "$tmp.out" "samples 6, children evaluated 6, repeats 0" "each of the 6 samples is judged, none a repeat"
+
+# ---- what the evaluator needs ----
+sed 's/valid: 200;/valid: 0;/' "$space" > "$tmp/novalid.nasl"
+run 2 "a shared search without validation images" run "$tmp/novalid.nasl" --dir "$tmp/n" --threads 1
+says_line "naslc: the shared evaluator judges architectures on validation images; give the train block 'valid: N'" \
+  "it asks for validation images"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -127,6 +127,9 @@ int cmd_run(cli *c) {
     if (!isnan(sum.best_test))
       printf("best architecture's test %s %.4f\n", grammar_is_lm(g) ? "perplexity" : "accuracy", sum.best_test);
     printf("best architecture: %s/best.json (naslc show %s/best.json)\n", dir, dir);
+    if (sum.ranked)
+      printf("ranking: %d architectures drawn at the end, best reward %.6f: %s (%s/ranked.jsonl)\n", sum.ranked,
+             sum.ranked_reward, sum.ranked_key, dir);
     print_final(c, g, &sum, dir);
     printf("run directory %s (naslc report %s)\n", dir, dir);
   }

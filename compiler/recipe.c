@@ -61,9 +61,10 @@ static const grammar_param table_params[] = {P_STR_REQ("file", "CSV file of rewa
                                              P_STR("key", "ArchitectureString", "column holding the architecture strings")};
 static const grammar_param shared_params[] = {
     P_INT("steps", 1, 1000000, 100, "shared-weight training steps per batch of samples"),
-    P_INT("valid", 1, 1000000, 1000, "validation images that judge one architecture")};
+    P_INT("valid", 1, 1000000, 1000, "validation images that judge one architecture"),
+    P_INT("rank", 0, 10000, 20, "architectures drawn at the end and ranked on the whole validation split")};
 static const call_schema evaluators[] = {
-    {"train", EVAL_TRAIN, 0, NULL}, {"table", EVAL_TABLE, 3, table_params}, {"shared", EVAL_SHARED, 2, shared_params}};
+    {"train", EVAL_TRAIN, 0, NULL}, {"table", EVAL_TABLE, 3, table_params}, {"shared", EVAL_SHARED, 3, shared_params}};
 
 enum { L_FASHION, L_MNIST, L_CIFAR10, L_CIFAR100, L_TEXT, L_PTB, L_KJV };
 /* IDX labels are bytes: at most 256 classes */
@@ -415,7 +416,7 @@ static void fill_reward(compiler *c, const ast_expr *value, grammar_search *se) 
         arena_strndup(&c->g->mem, src->text + value->loc.start, (size_t)(value->loc.end - value->loc.start));
 }
 
-/* evaluator: train | table(file, column, key) | shared(steps, valid) */
+/* evaluator: train | table(file, column, key) | shared(steps, valid, rank) */
 static void fill_evaluator(compiler *c, const ast_expr *value, grammar_search *se) {
   grammar_value ev[4];
   const call_schema *sc = bind_call(c, value, "evaluator", evaluators, COUNT(evaluators), ev);
@@ -428,6 +429,7 @@ static void fill_evaluator(compiler *c, const ast_expr *value, grammar_search *s
   } else if (se->evaluator == EVAL_SHARED) {
     se->shared_steps = (int)ev[0].i;
     se->shared_valid = (int)ev[1].i;
+    se->shared_rank = (int)ev[2].i;
   }
 }
 

@@ -325,6 +325,7 @@ typedef struct grammar_search {
   const char *table_key;        /* EVAL_TABLE: column holding the canonical strings */
   int shared_steps;             /* EVAL_SHARED: shared-weight training steps per `batch` samples */
   int shared_valid;             /* EVAL_SHARED: validation images that judge one architecture */
+  int shared_rank;              /* EVAL_SHARED: architectures drawn and ranked at the end (0: none) */
 } grammar_search;
 
 /* ---- the grammar ---- */

@@ -9,7 +9,7 @@
 : "${top_srcdir:=.}"
 cd "$top_srcdir" || exit 1
 tmp=${TMPDIR:-/tmp}/naslc-shared.$$
-trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp" "$tmp".*' EXIT
+trap 'kill -9 $pid 2>/dev/null; [ -n "$KEEP" ] || rm -rf "$tmp" "$tmp".*' EXIT
 . "$top_srcdir/tests/tap.sh"
 pid=
 
@@ -28,7 +28,7 @@ space macro {
   head { global_avgpool; dense }
 }
 train { data: fashion; subset: 1000; valid: 200; batch: 32; optimizer: sgd(lr: 0.05, momentum: 0.9) }
-search reinforce { batch: 3; samples: 9; evaluator: shared(steps: 4, valid: 100); reward: last(valid_accuracy) }
+search reinforce { batch: 3; samples: 9; evaluator: shared(steps: 4, valid: 100, rank: 4); reward: last(valid_accuracy) }
 EOF
 
 # the fields of a log that do not depend on timing
@@ -47,6 +47,17 @@ else fail "a reward is a validation accuracy under the shared weights"; fi
 if [ -s "$tmp/a/shared-3.safetensors" ] && [ "$(ls "$tmp/a" | grep -c '^shared-')" = 1 ]; then
   ok "the store after round 3 is kept, the older ones removed"
 else ls "$tmp/a" | sed 's/^/# /'; fail "the store after round 3 is kept, the older ones removed"; fi
+
+# ---- the ranking at the end ----
+cnt=$(wc -l < "$tmp/a/ranked.jsonl")
+if [ "$cnt" -ge 1 ] && [ "$cnt" -le 4 ]; then ok "ranked.jsonl holds the distinct architectures of 4 draws ($cnt)"
+else fail "ranked.jsonl holds the distinct architectures of 4 draws ($cnt)"; fi
+rewards=$(sed 's/.*"reward":\([-0-9.e]*\),.*/\1/' "$tmp/a/ranked.jsonl")
+if [ "$rewards" = "$(echo "$rewards" | sort -gr)" ]; then ok "best first"; else fail "best first"; fi
+first=$(sed -n '1s/.*"key":"\([^"]*\)".*/\1/p' "$tmp/a/ranked.jsonl")
+has "$tmp.out" "ranking: $cnt architectures drawn at the end, best reward " "the summary gives the ranking's best"
+has "$tmp.out" ": $first ($tmp/a/ranked.jsonl)" "which is the first of ranked.jsonl"
+says_like "candidate 1/4: reward 0\.[0-9]+  d3:[0-9,]+" "each candidate is announced"
 
 # ---- the same seed, the same run ----
 run 0 "the same search again" run "$space" --dir "$tmp/a2" --threads 1
@@ -75,6 +86,21 @@ if cmp -s "$tmp/a/shared-3.safetensors" "$tmp/b/shared-3.safetensors" &&
   cmp -s "$tmp/a/checkpoint.safetensors" "$tmp/b/checkpoint.safetensors"; then
   ok "and so do the store and the checkpoint, byte for byte"
 else fail "and so do the store and the checkpoint, byte for byte"; fi
+
+# ---- a final block retrains the ranking's best ----
+cat "$space" > "$tmp/final.nasl"
+echo 'final { top: 1; subset: 500; valid: 100; test: 500; epochs: 1 }' >> "$tmp/final.nasl"
+cp -r "$tmp/a" "$tmp/f"
+rm -rf "$tmp/f/ranked.jsonl"
+run 0 "a shared search with a final block (resumed after its last sample)" run "$tmp/final.nasl" --resume "$tmp/f" --threads 1
+says_like "final 1/1: candidate [0-9]+ \(ranking reward [0-9.]+\) trained from scratch with the final recipe, 1 epochs" \
+  "the final model is a candidate of the ranking"
+key=$(sed -n 's/.*"tokens":\(\[[^]]*\]\).*/\1/p' "$tmp/f/final/1/arch.json")
+if [ -n "$key" ] && [ "$key" = "$(sed -n '1s/.*"tokens":\(\[[^]]*\]\).*/\1/p' "$tmp/f/ranked.jsonl")" ]; then
+  ok "final/1 is the first of ranked.jsonl"
+else fail "final/1 is the first of ranked.jsonl"; fi
+if [ "$(stable "$tmp/a/ranked.jsonl")" = "$(stable "$tmp/f/ranked.jsonl")" ]; then ok "the ranking of the resumed run is the same"
+else fail "the ranking of the resumed run is the same"; fi
 
 # ---- a damaged store ----
 cp -r "$tmp/a" "$tmp/c"

@@ -145,7 +145,8 @@ int search_final_stage(const grammar *g, const search_opts *o, search_summary *s
   char path[4200];
   rundir_top top[SEARCH_FINAL_MAX];
   int k = g->final.top < SEARCH_FINAL_MAX ? g->final.top : SEARCH_FINAL_MAX;
-  snprintf(path, sizeof path, "%s/log.jsonl", o->dir);
+  int ranked = o->shared && o->shared->rank > 0; /* a shared-weight search ranks its own candidates */
+  snprintf(path, sizeof path, "%s/%s", o->dir, ranked ? "ranked.jsonl" : "log.jsonl");
   int n = rundir_read_top(path, k, top, err);
   if (n < 0) return SEARCH_E_FILE;
   if (n == 0) {
@@ -191,8 +192,9 @@ int search_final_stage(const grammar *g, const search_opts *o, search_summary *s
       break;
     }
     if (!o->quiet)
-      fprintf(stderr, "final %d/%d: sample %ld (search reward %.4f) trained from scratch with the final recipe, %d epochs\n",
-              i + 1, n, top[i].sample, top[i].reward, g->final.epochs);
+      fprintf(stderr, "final %d/%d: %s %ld (%s reward %.4f) trained from scratch with the final recipe, %d epochs\n",
+              i + 1, n, ranked ? "candidate" : "sample", ranked ? top[i].sample + 1 : top[i].sample,
+              ranked ? "ranking" : "search", top[i].reward, g->final.epochs);
     if (train_one(g, o, &a, &fd, path, f, err)) rc = SEARCH_E_FILE;
     arch_free(&a);
     if (rc == 0) {

@@ -17,6 +17,7 @@
 #include "nn/optim.h"
 #include "runtime/search/controller.h"
 #include "runtime/search/rundir.h"
+#include "runtime/search/smap.h"
 #include "runtime/train/train.h"
 
 void search_key(const arch *a, strbuf *out) {
@@ -319,6 +320,101 @@ static int loop(run *r, search_summary *sum) {
   return rc;
 }
 
+/* A candidate of the ranking and its line. */
+typedef struct candidate {
+  double reward;
+  int ok;
+  long draw;
+  char *line;
+} candidate;
+
+static int by_reward(const void *pa, const void *pb) {
+  const candidate *a = pa, *b = pb;
+  if (a->ok != b->ok) return b->ok - a->ok;
+  if (a->reward != b->reward) return a->reward < b->reward ? 1 : -1;
+  return a->draw < b->draw ? -1 : a->draw > b->draw;
+}
+
+/* The summary's figures of the ranking in path. */
+static int ranked_best(const char *path, search_summary *sum, strbuf *err) {
+  rundir_top top;
+  int n = rundir_read_top(path, 1, &top, err);
+  if (n < 0) return SEARCH_E_FILE;
+  strbuf text;
+  strbuf_init(&text);
+  if (strbuf_read_file(&text, path, 1 << 26) == 0)
+    for (size_t i = 0; i < text.len; i++) sum->ranked += text.data[i] == '\n';
+  strbuf_free(&text);
+  if (n == 1) {
+    sum->ranked_reward = top.reward;
+    snprintf(sum->ranked_key, sizeof sum->ranked_key, "%s", top.key);
+    rundir_top_free(&top, 1);
+  }
+  return 0;
+}
+
+/* The ranking that ends a shared-weight search (search_shared.rank). */
+static int rank_candidates(run *r, search_summary *sum) {
+  char path[4200];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/ranked.jsonl", r->o->dir);
+  if (stat(path, &st) == 0) return ranked_best(path, sum, r->err); /* a resumed run that had ranked */
+  int n = r->shared->rank, rc = 0, kept = 0;
+  if (!r->o->quiet)
+    fprintf(stderr, "ranking %d architectures drawn from the %s on the validation split under the shared weights\n", n,
+            r->reinforce ? "controller" : "space");
+  candidate *c = xcalloc((size_t)n, sizeof *c);
+  rng from = r->s.r;
+  smap seen;
+  memset(&seen, 0, sizeof seen);
+  for (int i = 0; i < n && rc == 0; i++) {
+    if (r->o->stop && *r->o->stop) {
+      sum->stopped = 1;
+      break;
+    }
+    nn_ctx_reset(&r->ctx);
+    step_draw d = {r, &from, r->s.samples};
+    arch a;
+    if ((rc = draw_step(&d, &a, r->err))) break;
+    strbuf_clear(&r->key);
+    search_key(&a, &r->key);
+    double v;
+    if (smap_get(&seen, r->key.data, &v)) { /* drawn before */
+      arch_free(&a);
+      continue;
+    }
+    smap_put(&seen, r->key.data, 0);
+    search_result res;
+    memset(&res, 0, sizeof res);
+    res.best_before = INFINITY;
+    rc = r->shared->judge(r->shared->ctx, &a, r->key.data, &res, r->err);
+    if (rc == 0) {
+      if (!res.ok) res.reward = SEARCH_FAILED_REWARD;
+      strbuf_clear(&r->line);
+      rundir_log_line(&r->line, i, r->key.data, &res, 0, &a);
+      c[kept] = (candidate){res.reward, res.ok, i, xstrdup(r->line.data)};
+      kept++;
+      if (!r->o->quiet)
+        fprintf(stderr, "candidate %d/%d: reward %.4f%s  %s\n", i + 1, n, res.reward, res.ok ? "" : " (rejected)",
+                r->key.data);
+    }
+    arch_free(&a);
+  }
+  smap_free(&seen);
+  if (rc == 0 && !sum->stopped) {
+    qsort(c, (size_t)kept, sizeof *c, by_reward);
+    strbuf all;
+    strbuf_init(&all);
+    for (int i = 0; i < kept; i++) strbuf_puts(&all, c[i].line);
+    if (fs_write_atomic(path, all.data, all.len, r->err)) rc = SEARCH_E_FILE;
+    strbuf_free(&all);
+    if (rc == 0) rc = ranked_best(path, sum, r->err);
+  }
+  for (int i = 0; i < kept; i++) free(c[i].line);
+  free(c);
+  return rc;
+}
+
 int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void *eval_ctx, search_summary *sum,
                strbuf *err) {
   memset(sum, 0, sizeof *sum);
@@ -354,6 +450,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
     rc = loop(&r, sum);
     nn_ctx_free(&r.ctx);
   }
+  if (rc == 0 && !sum->stopped && r.shared && r.shared->rank > 0) rc = rank_candidates(&r, sum);
   if (rc == 0 && !sum->stopped && g->has_final) rc = search_final_stage(g, o, sum, err); /* the lock still held */
   if (r.log >= 0) close(r.log);
   rundir_unlock(r.lock);

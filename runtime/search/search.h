@@ -92,6 +92,15 @@ typedef struct search_shared {
   int (*train)(void *ctx, long round, search_draw_fn draw, void *draw_ctx, volatile int *stop, strbuf *err);
   int (*save)(void *ctx, const char *path, strbuf *err);
   int (*load)(void *ctx, const char *path, strbuf *err);
+  /* The ranking that ends a search which ran out of samples or minutes:
+   * `rank` architectures drawn from the final policy (from the state the
+   * next batch would have drawn from), each judged by judge (on the whole
+   * validation split, as search_eval_fn), written best first to
+   * dir/ranked.jsonl (log lines, "sample" the draw's number; atomically, and
+   * taken as it is by a resumed run). The final stage retrains the best of
+   * that file instead of the log's. */
+  int rank;
+  search_eval_fn judge;
 } search_shared;
 
 typedef struct search_opts {
@@ -134,6 +143,9 @@ typedef struct search_summary {
   double best_test;      /* its test accuracy, or perplexity (trained children; else NAN) */
   char best_key[512];    /* its canonical string */
   int stopped;           /* stopped early by *stop */
+  int ranked;            /* candidates in dir/ranked.jsonl (a shared-weight search; 0: none) */
+  double ranked_reward;  /* the best one's reward there */
+  char ranked_key[512];  /* and its canonical string */
   int nfinal;            /* models of the final stage done (a final block) */
   search_final final[SEARCH_FINAL_MAX]; /* final[0..nfinal) */
 } search_summary;
@@ -147,7 +159,8 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
                search_summary *sum, strbuf *err);
 
 /* The final stage (final.c), run by search_run with the run directory held:
- * the g->final.top best distinct architectures of the log (evaluated
+ * the g->final.top best distinct architectures of the log (of
+ * dir/ranked.jsonl after a shared-weight search, search_shared; evaluated
  * without error, by reward, ties to the earlier sample) are each trained
  * from scratch with g->final, tested, and saved in o->dir/final/RANK/
  * (train_save: arch.json, history.json, weights.safetensors), RANK = 1 for

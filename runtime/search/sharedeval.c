@@ -130,10 +130,8 @@ static int load_store(void *p, const char *path, strbuf *err) {
 }
 
 /* The reward of a: its accuracy on the first `valid` validation images
- * under the shared weights. */
-static int eval_shared(void *p, const arch *a, const char *key, search_result *res, strbuf *err) {
-  (void)key, (void)err;
-  search_evaluator *e = p;
+ * under the shared weights (all of them when all is set). */
+static int judge(search_evaluator *e, const arch *a, int all, search_result *res) {
   double t0 = nasl_clock_seconds();
   child c;
   shared_map map;
@@ -146,7 +144,7 @@ static int eval_shared(void *p, const arch *a, const char *key, search_result *r
     return 0;
   }
   ds_images part = e->data.valid;
-  if (part.n > e->g->search.shared_valid) part.n = e->g->search.shared_valid;
+  if (!all && part.n > e->g->search.shared_valid) part.n = e->g->search.shared_valid;
   double acc, loss;
   if (train_evaluate(&c, &part, 256, e->opts.threads, &acc, &loss, &why)) {
     res->ok = 0;
@@ -171,6 +169,16 @@ static int eval_shared(void *p, const arch *a, const char *key, search_result *r
   return 0;
 }
 
+static int eval_shared(void *p, const arch *a, const char *key, search_result *res, strbuf *err) {
+  (void)key, (void)err;
+  return judge(p, a, 0, res);
+}
+
+static int rank_shared(void *p, const arch *a, const char *key, search_result *res, strbuf *err) {
+  (void)key, (void)err;
+  return judge(p, a, 1, res);
+}
+
 int search_shared_open(search_evaluator *e, strbuf *err) {
   const grammar *g = e->g;
   if (g->space_kind != SPACE_CNN) {
@@ -186,7 +194,7 @@ int search_shared_open(search_evaluator *e, strbuf *err) {
   e->perm = xmalloc(sizeof(int) * (size_t)e->data.train.n);
   e->labels = xmalloc(sizeof(int) * (size_t)(g->train.batch + 1));
   e->epoch = -1;
-  e->hooks = (search_shared){e, train_round, save_store, load_store};
+  e->hooks = (search_shared){e, train_round, save_store, load_store, g->search.shared_rank, rank_shared};
   e->fn = eval_shared;
   return 0;
 }

@@ -240,18 +240,21 @@ static grammar_node *lower_inputs(compiler *c, scope *s, const ast_setting *st) 
     return n;
   }
   if (!name || strcmp(name, "anchor")) {
-    nasl_error(c->d, v->loc, "'inputs' is 'previous', 'anchor' or 'anchor(window: K)'");
+    nasl_error(c->d, v->loc, "'inputs' is 'previous', 'anchor' or 'anchor(window: K, previous: BOOL)'");
     return NULL;
   }
   n->inputs = INPUTS_ANCHOR;
-  static const grammar_param window = {"window", GV_INT, 1, 1, MAX_LAYERS, 0, NULL, 0,
-                                       {GV_INT, 0, 0, NULL}, "latest layers to choose from"};
-  bound_arg arg;
-  if (!compiler_bind_args(c, v, "'anchor'", &window, 1, &arg)) return NULL;
-  grammar_value w = window.def;
-  if (arg.expr && !compiler_check_value(c, arg.expr, &window, &w)) return NULL;
+  static const grammar_param params[2] = {
+      {"window", GV_INT, 1, 1, MAX_LAYERS, 0, NULL, 0, {GV_INT, 0, 0, NULL}, "latest layers to choose from"},
+      {"previous", GV_BOOL, 0, 0, 0, 0, NULL, 0, {GV_BOOL, 0, 0, NULL}, "the layer before is always an input"}};
+  bound_arg arg[2];
+  if (!compiler_bind_args(c, v, "'anchor'", params, 2, arg)) return NULL;
+  grammar_value w = params[0].def, prev = params[1].def;
+  if (arg[0].expr && !compiler_check_value(c, arg[0].expr, &params[0], &w)) return NULL;
+  if (arg[1].expr && !compiler_check_value(c, arg[1].expr, &params[1], &prev)) return NULL;
   n->window = (int)w.i;
-  int L = c->layer;
+  n->keep_previous = prev.i != 0;
+  int L = n->keep_previous && c->layer > 0 ? c->layer - 1 : c->layer; /* candidates: layers 0..L-1 */
   int ncand = (n->window && n->window < L) ? n->window : L;
   if (ncand > 0)
     n->decision = compiler_decision_anchor(c, arena_printf(&c->ast, "%s.inputs", s->prefix), L - ncand, ncand);

@@ -292,15 +292,17 @@ static void decode_layer(const arch *a, const grammar_node *layer, strbuf *out) 
   strbuf_printf(out, "{\"layer\":%d,\"inputs\":[", layer->layer);
   const grammar_node *in = find_inputs(layer->children[0]);
   if (in && in->inputs == INPUTS_ANCHOR) {
+    int first = 1;
     if (in->decision >= 0) {
       const grammar_decision *d = &a->g->decisions[in->decision];
-      int off = a->offset[in->decision], first = 1;
+      int off = a->offset[in->decision];
       for (int j = 0; j < d->ncandidates && off >= 0; j++)
         if (a->tokens[off + j]) {
           strbuf_printf(out, "%s%d", first ? "" : ",", d->first_candidate + j);
           first = 0;
         }
     }
+    if (in->keep_previous && layer->layer > 0) strbuf_printf(out, "%s%d", first ? "" : ",", layer->layer - 1);
   } else if (layer->layer > 0) {
     strbuf_printf(out, "%d", layer->layer - 1);
   }
@@ -527,6 +529,7 @@ static void decode_layer_c(const arch *a, const grammar_node *layer, arch_layer 
       for (int j = 0; j < d->ncandidates; j++)
         if (a->tokens[a->offset[in->decision] + j]) out->inputs[out->ninputs++] = d->first_candidate + j;
     }
+    if (in->keep_previous && layer->layer > 0) out->inputs[out->ninputs++] = layer->layer - 1;
   } else if (layer->layer > 0) {
     out->inputs[out->ninputs++] = layer->layer - 1;
   }

@@ -186,6 +186,8 @@ struct grammar_node {
   /* GN_INPUTS */
   grammar_inputs_kind inputs;     /* previous or anchor */
   int window;                     /* ANCHOR: only this many latest layers (0 = all) */
+  int keep_previous;              /* ANCHOR: the layer before is always an input, and the anchors
+                                     choose among the layers before it */
 
   /* GN_OP */
   const grammar_opdecl *op;       /* the operation */

@@ -28,6 +28,43 @@ static int arch_with(const grammar *g, const int *tokens, int n, arch *a) {
   return ok;
 }
 
+/* anchor(previous: true): the layer before is always an input, beside the
+ * layers the anchors choose; with none chosen, only it (not the image) */
+static void test_keep_previous(void) {
+  grammar *g = compile_text("space s { layers 4 { conv2d(height: 3, width: 3, filters: 4); "
+                            "inputs: anchor(window: 2, previous: true) } }");
+  if (!g) {
+    tap_result(0, "previous: true compiles");
+    return;
+  }
+  rng r;
+  rng_seed(&r, 1);
+  strbuf err;
+  strbuf_init(&err);
+  child c;
+  arch a;
+  int none[] = {0, 0, 0}, some[] = {1, 1, 0}; /* layer 2: layer 0 on/off; layer 3: layers 0, 1 on/off */
+  for (int k = 0; k < 2; k++) {
+    if (!arch_with(g, k ? some : none, 3, &a) || child_build(&c, &a, (child_shape){1, 8, 8}, 10, &r, &err)) {
+      tap_result(0, "builds: %s", err.data);
+      continue;
+    }
+    const arch_layer *l = c.cnn.layers;
+    if (k == 0)
+      tap_result(l[0].ninputs == 0 && l[1].ninputs == 1 && l[1].inputs[0] == 0 && l[2].ninputs == 1 &&
+                     l[2].inputs[0] == 1 && l[3].ninputs == 1 && l[3].inputs[0] == 2,
+                 "with no anchor chosen, each layer reads the one before it (not the image)");
+    else
+      tap_result(l[2].ninputs == 2 && l[2].inputs[0] == 0 && l[2].inputs[1] == 1 && l[3].ninputs == 2 &&
+                     l[3].inputs[0] == 0 && l[3].inputs[1] == 2,
+                 "chosen anchors join the layer before it (layer 2 reads 0 and 1, layer 3 reads 0 and 2)");
+    child_free(&c);
+    arch_free(&a);
+  }
+  strbuf_free(&err);
+  grammar_free(g);
+}
+
 static void test_rules(void) {
   /* three layers with anchors: tokens are layer[1].inputs (1 bit), layer[2].inputs (2 bits) */
   grammar *g = compile_text(
@@ -325,6 +362,7 @@ static void test_fold(void) {
 int main(void) {
   nn_threads_default(1);
   test_rules();
+  test_keep_previous();
   test_training();
   test_fold();
   return tap_done();

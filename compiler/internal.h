@@ -34,6 +34,7 @@ typedef struct compiler {
   int guard, guard_token;/* decision enabling what is being lowered */
   int min_depth;         /* depth needed for what is being lowered */
   int layer;             /* layer being lowered, or -1 */
+  int block_first;       /* the first layer of the block being lowered */
   int quiet;             /* repeating a lowering already checked: no warnings */
 } compiler;
 

@@ -240,22 +240,26 @@ static grammar_node *lower_inputs(compiler *c, scope *s, const ast_setting *st) 
     return n;
   }
   if (!name || strcmp(name, "anchor")) {
-    nasl_error(c->d, v->loc, "'inputs' is 'previous', 'anchor' or 'anchor(window: K, previous: BOOL)'");
+    nasl_error(c->d, v->loc, "'inputs' is 'previous', 'anchor' or 'anchor(window: K, previous: BOOL, block: BOOL)'");
     return NULL;
   }
   n->inputs = INPUTS_ANCHOR;
-  static const grammar_param params[2] = {
+  static const grammar_param params[3] = {
       {"window", GV_INT, 1, 1, MAX_LAYERS, 0, NULL, 0, {GV_INT, 0, 0, NULL}, "latest layers to choose from"},
-      {"previous", GV_BOOL, 0, 0, 0, 0, NULL, 0, {GV_BOOL, 0, 0, NULL}, "the layer before is always an input"}};
-  bound_arg arg[2];
-  if (!compiler_bind_args(c, v, "'anchor'", params, 2, arg)) return NULL;
-  grammar_value w = params[0].def, prev = params[1].def;
-  if (arg[0].expr && !compiler_check_value(c, arg[0].expr, &params[0], &w)) return NULL;
-  if (arg[1].expr && !compiler_check_value(c, arg[1].expr, &params[1], &prev)) return NULL;
-  n->window = (int)w.i;
-  n->keep_previous = prev.i != 0;
-  int L = n->keep_previous && c->layer > 0 ? c->layer - 1 : c->layer; /* candidates: layers 0..L-1 */
-  int ncand = (n->window && n->window < L) ? n->window : L;
+      {"previous", GV_BOOL, 0, 0, 0, 0, NULL, 0, {GV_BOOL, 0, 0, NULL}, "the layer before is always an input"},
+      {"block", GV_BOOL, 0, 0, 0, 0, NULL, 0, {GV_BOOL, 0, 0, NULL}, "only layers of this block are candidates"}};
+  bound_arg arg[3];
+  if (!compiler_bind_args(c, v, "'anchor'", params, 3, arg)) return NULL;
+  grammar_value val[3];
+  for (int i = 0; i < 3; i++) {
+    val[i] = params[i].def;
+    if (arg[i].expr && !compiler_check_value(c, arg[i].expr, &params[i], &val[i])) return NULL;
+  }
+  n->window = (int)val[0].i;
+  n->keep_previous = val[1].i != 0;
+  int L = n->keep_previous && c->layer > 0 ? c->layer - 1 : c->layer; /* candidates: layers lowest..L-1 */
+  int lowest = val[2].i && c->block_first < L ? c->block_first : val[2].i ? L : 0;
+  int ncand = (n->window && n->window < L - lowest) ? n->window : L - lowest;
   if (ncand > 0)
     n->decision = compiler_decision_anchor(c, arena_printf(&c->ast, "%s.inputs", s->prefix), L - ncand, ncand);
   return n;
@@ -457,6 +461,7 @@ static int stack_depth_fixed(compiler *c, const ast_block *b, grammar_node *st) 
 static int unroll_stack(compiler *c, const ast_block *b, grammar_node *st, int first_layer) {
   int errors = c->d->errors;
   int variable = st->depth_kind != DEPTH_FIXED;
+  c->block_first = first_layer;
   for (int k = 0; k < st->max_layers; k++) {
     c->min_depth = (variable && k >= st->min_layers) ? first_layer + k + 1 : 0; /* in layers of the space */
     compiler_node_add(c, st, lower_layer(c, b, first_layer + k, 0));

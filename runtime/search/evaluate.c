@@ -143,6 +143,7 @@ void search_evaluator_close(search_evaluator *e) {
   if (e->words.train) corpus_free(&e->text);
   search_table_free(e->table);
   if (e->shared) shared_free(&e->store);
+  if (e->ctx_ready) nn_ctx_free(&e->ctx);
   free(e->perm);
   free(e->labels);
   memset(e, 0, sizeof *e);

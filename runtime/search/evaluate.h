@@ -46,6 +46,9 @@ typedef struct search_evaluator {
   int moments;               /* shared: optimizer buffers per weight */
   int *perm, *labels;        /* shared: the epoch's order, a step's labels */
   long epoch;                /* shared: the epoch perm is for (-1: none) */
+  nn_ctx ctx;                /* shared: every step and judgement (its memory kept) */
+  rng ctx_rng;               /* shared: its draws, seeded per step */
+  int ctx_ready;             /* shared: ctx is initialised */
   search_shared hooks;       /* shared: the loop's side (ctx is e) */
   const search_shared *shared; /* &hooks for the shared evaluator, else NULL (search_opts.shared) */
 } search_evaluator;

@@ -61,24 +61,23 @@ static int train_step(search_evaluator *e, const arch *a, long step, double *los
     strbuf_free(&why);
     return 0;
   }
-  rng r;
-  rng_seed(&r, seed ^ 0xd509);
-  nn_ctx ctx;
-  nn_ctx_init(&ctx, e->opts.threads, &r);
-  tensor *x = nn_new4(&ctx, batch, train->c, train->h, train->w);
-  ds_batch(train, e->perm, (int)(step % per_epoch) * batch, batch, t->crop, t->flip, &r, x->data, e->labels);
-  tensor *l = nn_softmax_xent(&ctx, child_forward(&ctx, &c, x), e->labels);
+  rng_seed(&e->ctx_rng, seed ^ 0xd509); /* crops, flips, dropout */
+  nn_ctx *ctx = &e->ctx;
+  nn_ctx_reset(ctx);
+  tensor *x = nn_new4(ctx, batch, train->c, train->h, train->w);
+  ds_batch(train, e->perm, (int)(step % per_epoch) * batch, batch, t->crop, t->flip, &e->ctx_rng, x->data, e->labels);
+  tensor *l = nn_softmax_xent(ctx, child_forward(ctx, &c, x), e->labels);
   int rc = 0;
   if (!l || !isfinite(l->data[0])) {
     strbuf_printf(err, "training the shared weights failed at step %ld: %s; lower the train block's learning rate",
-                  step, l ? "the loss is not finite" : ctx.error);
+                  step, l ? "the loss is not finite" : ctx->error);
     rc = SEARCH_E_TRAINING;
   } else {
     *loss = l->data[0];
     nn_params_zero_grad(&c.params);
-    nn_backward(&ctx, l);
-    if (ctx.error[0]) {
-      strbuf_printf(err, "training the shared weights failed at step %ld: %s", step, ctx.error);
+    nn_backward(ctx, l);
+    if (ctx->error[0]) {
+      strbuf_printf(err, "training the shared weights failed at step %ld: %s", step, ctx->error);
       rc = SEARCH_E_TRAINING;
     } else {
       if (t->clip > 0) nn_clip_grad_norm(&c.params, t->clip);
@@ -86,7 +85,7 @@ static int train_step(search_evaluator *e, const arch *a, long step, double *los
       shared_store(&e->store, &c, &o, &map);
     }
   }
-  nn_ctx_free(&ctx);
+  nn_ctx_reset(ctx);
   shared_map_free(&map);
   nn_optim_free(&o);
   child_free(&c);
@@ -146,7 +145,7 @@ static int judge(search_evaluator *e, const arch *a, int all, search_result *res
   ds_images part = e->data.valid;
   if (!all && part.n > e->g->search.shared_valid) part.n = e->g->search.shared_valid;
   double acc, loss;
-  if (train_evaluate(&c, &part, 256, e->opts.threads, &acc, &loss, &why)) {
+  if (train_evaluate_in(&e->ctx, &c, &part, 256, &acc, &loss, &why)) {
     res->ok = 0;
     snprintf(res->note, sizeof res->note, "%s", why.data);
   } else {
@@ -194,6 +193,8 @@ int search_shared_open(search_evaluator *e, strbuf *err) {
   e->perm = xmalloc(sizeof(int) * (size_t)e->data.train.n);
   e->labels = xmalloc(sizeof(int) * (size_t)(g->train.batch + 1));
   e->epoch = -1;
+  nn_ctx_init(&e->ctx, e->opts.threads, &e->ctx_rng);
+  e->ctx_ready = 1;
   e->hooks = (search_shared){e, train_round, save_store, load_store, g->search.shared_rank, rank_shared};
   e->fn = eval_shared;
   return 0;

@@ -76,16 +76,24 @@ void train_data_free(train_data *d) {
 }
 
 int train_evaluate(child *c, const ds_images *d, int batch, int threads, double *accuracy, double *loss, strbuf *err) {
+  rng r;
+  rng_seed(&r, 0);
+  nn_ctx ctx;
+  nn_ctx_init(&ctx, threads, &r);
+  int rc = train_evaluate_in(&ctx, c, d, batch, accuracy, loss, err);
+  nn_ctx_free(&ctx);
+  return rc;
+}
+
+int train_evaluate_in(nn_ctx *ctx_in, child *c, const ds_images *d, int batch, double *accuracy, double *loss,
+                      strbuf *err) {
   *accuracy = 0;
   *loss = 0;
   if (d->n == 0) return 0;
   /* a step keeps every activation until it ends: bound that to about 512 MB */
   if (c->activations > 0 && (int64_t)batch * c->activations > ((int64_t)1 << 27))
     batch = (int)(((int64_t)1 << 27) / c->activations) > 0 ? (int)(((int64_t)1 << 27) / c->activations) : 1;
-  rng r;
-  rng_seed(&r, 0);
-  nn_ctx ctx;
-  nn_ctx_init(&ctx, threads, &r);
+  nn_ctx ctx = *ctx_in; /* its arena and scratch, in evaluation mode */
   ctx.training = 0;
   ctx.record = 0;
   int *perm = xmalloc(sizeof(int) * (size_t)d->n), *labels = xmalloc(sizeof(int) * (size_t)batch);
@@ -118,7 +126,10 @@ int train_evaluate(child *c, const ds_images *d, int batch, int threads, double 
   *loss = total / d->n;
   free(perm);
   free(labels);
-  nn_ctx_free(&ctx);
+  nn_ctx_reset(&ctx);
+  ctx.training = ctx_in->training; /* the arena and scratch go back, grown */
+  ctx.record = ctx_in->record;
+  *ctx_in = ctx;
   return rc;
 }
 

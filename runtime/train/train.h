@@ -43,6 +43,11 @@ int train_child(const grammar *g, const arch *a, const train_data *d, const trai
 
 /* Accuracy and mean loss of c on d (evaluation mode). */
 int train_evaluate(child *c, const ds_images *d, int batch, int threads, double *accuracy, double *loss, strbuf *err);
+/* The same in ctx, whose memory (arena, scratch) it keeps for the next
+ * call: a caller that evaluates many children keeps one context instead of
+ * faulting in new memory for each. ctx's mode is left as it was. */
+int train_evaluate_in(nn_ctx *ctx, child *c, const ds_images *d, int batch, double *accuracy, double *loss,
+                      strbuf *err);
 
 /* Writes a trained model into dir (created with its parents): arch.json (the
  * record, see arch_record_json), history.json (the report, its figures

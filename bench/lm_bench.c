@@ -103,9 +103,9 @@ int main(int argc, char **argv) {
       fprintf(stderr, "lm_bench: %s\n", ctx.error);
       return 1;
     }
-    nn_params_zero_grad(&m.params);
+    nn_zero_grad(&m.params, threads);
     lm_backward(&ctx, &m, loss);
-    nn_clip_grad_norm(&m.params, 5);
+    nn_clip_grad_norm_mt(&m.params, 5, threads);
     nn_optim_step(&opt, &m.params, 20);
   }
   double el = nasl_clock_seconds() - t0;

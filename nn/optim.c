@@ -95,30 +95,88 @@ void nn_optim_step(nn_optim *o, nn_params *p, double lr) {
   }
 }
 
-NN_CLONES double nn_clip_grad_norm(nn_params *p, double max_norm) {
-  double lane[8] = {0}; /* eight running sums, so that the additions need not wait on each other */
+/* The gradients cut into blocks of GRAD_BLOCK values (a tensor's last block
+ * may be shorter), numbered across the tensors in store order: the unit of
+ * work of the passes below, and the order of the norm's partial sums, so
+ * that the norm does not depend on the thread count. */
+#define GRAD_BLOCK 65536
+
+typedef struct grad_pass {
+  nn_params *p;
+  int64_t nblocks;   /* in all */
+  double *partial;   /* per block: its sum of squares (norm pass) */
+  float scale;       /* scale pass: the factor */
+  int kind;          /* 0: zero, 1: sum of squares, 2: scale */
+} grad_pass;
+
+static int64_t count_blocks(const nn_params *p) {
+  int64_t n = 0;
   for (int i = 0; i < p->items.n; i++) {
     const tensor *t = p->items.items[i];
-    if (!t->requires_grad) continue;
-    const float *g = t->grad;
-    int64_t k = 0;
-    for (; k + 8 <= t->n; k += 8)
-      for (int u = 0; u < 8; u++) lane[u] += (double)g[k + u] * g[k + u];
-    for (; k < t->n; k++) lane[0] += (double)g[k] * g[k];
+    if (t->requires_grad || t->grad) n += (t->n + GRAD_BLOCK - 1) / GRAD_BLOCK;
   }
+  return n;
+}
+
+NN_CLONES static double sum_squares(const float *g, int64_t n) {
+  double lane[8] = {0}; /* eight running sums, so that the additions need not wait on each other */
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int u = 0; u < 8; u++) lane[u] += (double)g[k + u] * g[k + u];
+  for (; k < n; k++) lane[0] += (double)g[k] * g[k];
   double ss = 0;
   for (int u = 0; u < 8; u++) ss += lane[u];
+  return ss;
+}
+
+static void grad_part(void *arg, int ith, int nth) {
+  grad_pass *gp = arg;
+  int64_t b0 = gp->nblocks * ith / nth, b1 = gp->nblocks * (ith + 1) / nth, b = 0;
+  for (int i = 0; i < gp->p->items.n && b < b1; i++) {
+    tensor *t = gp->p->items.items[i];
+    if (!(t->requires_grad || t->grad)) continue;
+    for (int64_t k = 0; k < t->n; k += GRAD_BLOCK, b++) {
+      if (b < b0) continue;
+      if (b >= b1) break;
+      int64_t len = t->n - k < GRAD_BLOCK ? t->n - k : GRAD_BLOCK;
+      float *g = t->grad + k;
+      if (gp->kind == 0) memset(g, 0, sizeof(float) * (size_t)len);
+      else if (gp->kind == 1) gp->partial[b] = t->requires_grad ? sum_squares(g, len) : 0;
+      else if (t->requires_grad)
+        for (int64_t j = 0; j < len; j++) g[j] *= gp->scale;
+    }
+  }
+}
+
+static void grad_run(grad_pass *gp, int nth) {
+  gp->nblocks = count_blocks(gp->p);
+  if (nth < 1) nth = 1;
+  if (nth > gp->nblocks) nth = gp->nblocks > 0 ? (int)gp->nblocks : 1;
+  nn_parallel(nth, grad_part, gp);
+}
+
+void nn_zero_grad(nn_params *p, int nth) {
+  grad_pass gp = {p, 0, NULL, 0, 0};
+  grad_run(&gp, nth);
+}
+
+double nn_clip_grad_norm_mt(nn_params *p, double max_norm, int nth) {
+  grad_pass gp = {p, 0, NULL, 0, 1};
+  gp.partial = xcalloc((size_t)count_blocks(p) + 1, sizeof(double));
+  grad_run(&gp, nth);
+  double ss = 0;
+  for (int64_t b = 0; b < gp.nblocks; b++) ss += gp.partial[b];
+  free(gp.partial);
   double norm = sqrt(ss);
   if (max_norm > 0 && norm > max_norm) {
-    float f = (float)(max_norm / (norm + 1e-6));
-    for (int i = 0; i < p->items.n; i++) {
-      tensor *t = p->items.items[i];
-      if (!t->requires_grad) continue;
-      for (int64_t k = 0; k < t->n; k++) t->grad[k] *= f;
-    }
+    gp.kind = 2;
+    gp.scale = (float)(max_norm / (norm + 1e-6));
+    grad_run(&gp, nth);
   }
   return norm;
 }
+
+double nn_clip_grad_norm(nn_params *p, double max_norm) { return nn_clip_grad_norm_mt(p, max_norm, 1); }
 
 double nn_schedule_lr(const nn_schedule *s, double base_lr, int epoch, int epochs) {
   switch (s->kind) {

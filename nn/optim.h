@@ -48,8 +48,14 @@ void nn_optim_step(nn_optim *o, nn_params *p, double lr);
 void nn_optim_free(nn_optim *o);
 
 /* Scales every gradient by max_norm / norm when their joint L2 norm exceeds
- * max_norm (> 0). Returns the norm before clipping. */
+ * max_norm (> 0). Returns the norm before clipping. The sum of squares is
+ * taken in blocks of 65536 values, added in a fixed order. */
 double nn_clip_grad_norm(nn_params *p, double max_norm);
+/* The same, the blocks split over nth threads: the same result for every
+ * nth. */
+double nn_clip_grad_norm_mt(nn_params *p, double max_norm, int nth);
+/* Zeroes every gradient of p (nn_params_zero_grad) on nth threads. */
+void nn_zero_grad(nn_params *p, int nth);
 
 /* Learning rate for epoch e (0-based) of E, starting from base_lr:
  *   constant: base;  step: base * gamma^floor(e / every);

@@ -74,13 +74,13 @@ static int train_step(search_evaluator *e, const arch *a, long step, double *los
     rc = SEARCH_E_TRAINING;
   } else {
     *loss = l->data[0];
-    nn_params_zero_grad(&c.params);
+    nn_zero_grad(&c.params, ctx->nthreads);
     nn_backward(ctx, l);
     if (ctx->error[0]) {
       strbuf_printf(err, "training the shared weights failed at step %ld: %s", step, ctx->error);
       rc = SEARCH_E_TRAINING;
     } else {
-      if (t->clip > 0) nn_clip_grad_norm(&c.params, t->clip);
+      if (t->clip > 0) nn_clip_grad_norm_mt(&c.params, t->clip, ctx->nthreads);
       nn_optim_step(&o, &c.params, t->optimizer.lr);
       shared_store(&e->store, &c, &o, &map);
     }

@@ -127,7 +127,7 @@ static int loop_step(loop_run *run, loop_epoch *ep, strbuf *err) {
   ep->sum += (double)loss->data[0] * weight;
   ep->weight += weight;
   ep->done += examples;
-  nn_params_zero_grad(m->params);
+  nn_zero_grad(m->params, ctx->nthreads);
   if (m->backward)
     m->backward(m->self, ctx, loss);
   else
@@ -136,7 +136,7 @@ static int loop_step(loop_run *run, loop_epoch *ep, strbuf *err) {
     strbuf_printf(err, "training failed: %s", ctx->error);
     return -1;
   }
-  if (run->recipe->clip > 0) nn_clip_grad_norm(m->params, run->recipe->clip);
+  if (run->recipe->clip > 0) nn_clip_grad_norm_mt(m->params, run->recipe->clip, ctx->nthreads);
   nn_optim_step(&run->opt, m->params, ep->lr);
   return 0;
 }

@@ -9,7 +9,7 @@
 : "${top_srcdir:=.}"
 cd "$top_srcdir" || exit 1
 tmp=${TMPDIR:-/tmp}/naslc-shared.$$
-trap 'kill -9 $pid 2>/dev/null; [ -n "$KEEP" ] || rm -rf "$tmp" "$tmp".*' EXIT
+trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp" "$tmp".*' EXIT
 . "$top_srcdir/tests/tap.sh"
 pid=
 
@@ -36,7 +36,7 @@ stable() { sed 's/"seconds":[0-9.]*,//' "$1"; }
 
 # ---- a whole run ----
 run 0 "a search with the shared evaluator" run "$space" --dir "$tmp/a" --threads 1
-says_like "shared weights: round 1, 4 steps \(0 architectures that cannot be built\), loss [0-9.]+, [0-9.]+ s, [0-9]+ values" \
+says_like "shared weights: round 1, 4 steps \(0 architectures that cannot be built, 0 whose loss was not finite\), loss [0-9.]+, [0-9.]+ s, [0-9]+ values" \
   "the first round of shared training is announced"
 cnt=$(grep -c "^shared weights: round" "$tmp.err")
 if [ "$cnt" = 3 ]; then ok "9 samples in batches of 3 train 3 rounds"; else fail "9 samples in batches of 3 train 3 rounds ($cnt)"; fi
@@ -126,6 +126,45 @@ search random { batch: 2; samples: 6; evaluator: shared(steps: 2, valid: 100); r
 EOF
 run 0 "a search of two architectures" run "$tmp/two.nasl" --dir "$tmp/t" --threads 1
 has "$tmp.out" "samples 6, children evaluated 6, repeats 0" "each of the 6 samples is judged, none a repeat"
+
+# ---- a recurrent cell: the language model's weights shared ----
+mkdir -p "$tmp.text"
+/usr/bin/env python3 - "$tmp.text/corpus.txt" <<'PY'
+import random, sys
+rnd = random.Random(3)
+subj = ["the cat", "a dog", "the old man", "my sister", "the king"]
+verb = ["sat on", "looked at", "walked to", "spoke to", "found"]
+obj = ["the mat", "a house", "the river", "the city gate", "his brother"]
+with open(sys.argv[1], "w") as f:
+    for _ in range(1500):
+        f.write(f"{rnd.choice(subj)} {rnd.choice(verb)} {rnd.choice(obj)}\n")
+PY
+cat > "$tmp/cell.nasl" <<EOF
+dataset words = text(train: "$tmp.text/corpus.txt", vocab: 40)
+cell small { tree(leaves: 4) { combine: [add, mul]; activation: [identity, tanh, sigmoid, relu] } }
+train { data: words; batch: 8; bptt: 12; hidden: 24; layers: 1; dropout: 0; optimizer: sgd(lr: 1, momentum: 0.5); clip: 5 }
+search reinforce { batch: 4; samples: 12; evaluator: shared(steps: 30, valid: 500, rank: 4) }
+EOF
+run 0 "a cell search with the shared evaluator" run "$tmp/cell.nasl" --dir "$tmp/ca" --threads 1
+says_like "shared weights: round 3, 30 steps \(0 architectures that cannot be built, [0-9]+ whose loss was not finite\), loss [0-9.]+, [0-9.]+ s, [0-9]+ values" \
+  "three rounds train the language model's shared weights"
+if grep -q '"valid_perplexity":\[[0-9.]*\]' "$tmp/ca/log.jsonl"; then ok "a cell's reward comes from its validation perplexity"
+else fail "a cell's reward comes from its validation perplexity"; fi
+"$NASLC" run "$tmp/cell.nasl" --dir "$tmp/cb" --threads 1 > /dev/null 2> /dev/null &
+pid=$!
+i=0 # waits for the line, not for a time: the cap (10 minutes) is for a run that hangs
+while [ $i -lt 30000 ] && [ "$(cat "$tmp/cb/log.jsonl" 2> /dev/null | wc -l)" -lt 6 ] && kill -0 $pid 2> /dev/null; do
+  sleep 0.02
+  i=$((i + 1))
+done
+kill -9 $pid 2> /dev/null
+wait $pid 2> /dev/null
+pid=
+run 0 "resume the killed cell search" run "$tmp/cell.nasl" --resume "$tmp/cb" --threads 1
+if [ "$(stable "$tmp/ca/log.jsonl")" = "$(stable "$tmp/cb/log.jsonl")" ] &&
+  cmp -s "$tmp/ca/shared-3.safetensors" "$tmp/cb/shared-3.safetensors"; then
+  ok "the resumed cell search ends with the uninterrupted one's log and store"
+else fail "the resumed cell search ends with the uninterrupted one's log and store"; fi
 
 # ---- what the evaluator needs ----
 sed 's/valid: 200;/valid: 0;/' "$space" > "$tmp/novalid.nasl"

@@ -241,6 +241,31 @@ static int map_child(shared_weights *s, int grow, const child *c, shared_map *ma
   return rc;
 }
 
+/* Every trained tensor of p whole, [ne0, rest, 1], keyed by its name. */
+static int map_params(shared_weights *s, int grow, const nn_params *p, shared_map *map, strbuf *err) {
+  memset(map, 0, sizeof *map);
+  mapper m = {s, grow, NULL, map, 0, {0}, err};
+  strbuf_init(&m.key);
+  map->v = xcalloc((size_t)p->items.n + 1, sizeof *map->v);
+  int rc = 0;
+  for (int i = 0; i < p->items.n && rc == 0; i++) {
+    const tensor *t = p->items.items[i];
+    if (!t->requires_grad || t->n == 0) continue;
+    shared_view *v = &map->v[map->n++];
+    v->param = i;
+    v->a = t->ndim >= 1 ? t->ne[0] : 1;
+    v->b = (int)(t->n / v->a);
+    v->r = 1;
+    v->blocks = xcalloc(2, sizeof(shared_block));
+    char shape[32];
+    snprintf(shape, sizeof shape, "/whole%d", v->b);
+    rc = add_block(&m, v, t, "param", shape, "all", 0, v->b);
+  }
+  strbuf_free(&m.key);
+  if (rc) shared_map_free(map);
+  return rc;
+}
+
 /* ---- copying ---- */
 
 /* Copies the block's region that both hold between the child's buffer and
@@ -256,11 +281,11 @@ static void copy_block(const shared_view *v, const shared_block *bk, const share
   }
 }
 
-int shared_bind(shared_weights *s, child *c, nn_optim *o, int grow, shared_map *map, strbuf *err) {
-  if (map_child(s, grow, c, map, err)) return -1;
+/* Loads the mapped tensors of p (growing s first when grow). */
+static void load_mapped(shared_weights *s, nn_params *p, nn_optim *o, int grow, const shared_map *map) {
   for (int i = 0; i < map->n; i++) {
     const shared_view *v = &map->v[i];
-    tensor *t = c->params.items.items[v->param];
+    tensor *t = p->items.items[v->param];
     for (int j = 0; j < v->nblocks; j++) {
       const shared_block *bk = &v->blocks[j];
       shared_entry *e = &s->e[bk->entry];
@@ -284,13 +309,28 @@ int shared_bind(shared_weights *s, child *c, nn_optim *o, int grow, shared_map *
     }
   }
   if (o) o->step = s->steps;
+}
+
+int shared_bind(shared_weights *s, child *c, nn_optim *o, int grow, shared_map *map, strbuf *err) {
+  if (map_child(s, grow, c, map, err)) return -1;
+  load_mapped(s, &c->params, o, grow, map);
+  return 0;
+}
+
+int shared_bind_params(shared_weights *s, nn_params *p, nn_optim *o, int grow, shared_map *map, strbuf *err) {
+  if (map_params(s, grow, p, map, err)) return -1;
+  load_mapped(s, p, o, grow, map);
   return 0;
 }
 
 void shared_store(shared_weights *s, const child *c, const nn_optim *o, const shared_map *map) {
+  shared_store_params(s, &c->params, o, map);
+}
+
+void shared_store_params(shared_weights *s, const nn_params *p, const nn_optim *o, const shared_map *map) {
   for (int i = 0; i < map->n; i++) {
     const shared_view *v = &map->v[i];
-    tensor *t = c->params.items.items[v->param];
+    tensor *t = p->items.items[v->param];
     for (int j = 0; j < v->nblocks; j++) {
       const shared_block *bk = &v->blocks[j];
       shared_entry *e = &s->e[bk->entry];

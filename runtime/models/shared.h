@@ -103,6 +103,15 @@ int shared_bind(shared_weights *s, child *c, nn_optim *o, int grow, shared_map *
 /* Copies c's weights (and o's buffers) back into s, after an update (c
  * bound with grow). */
 void shared_store(shared_weights *s, const child *c, const nn_optim *o, const shared_map *map);
+
+/* The same for a model whose every architecture has weights of the same
+ * names (a recurrent cell's language model, runtime/models/lm.h): each
+ * trained tensor of p is stored whole under its name, [ne0, rest, 1], the
+ * leading slices of both dimensions taken when shapes differ. The weights
+ * of a cell's projection are thus shared by every choice of the operations
+ * that read it, as in ENAS's recurrent cells. */
+int shared_bind_params(shared_weights *s, nn_params *p, nn_optim *o, int grow, shared_map *map, strbuf *err);
+void shared_store_params(shared_weights *s, const nn_params *p, const nn_optim *o, const shared_map *map);
 void shared_map_free(shared_map *map);
 
 /* The store as safetensors tensors "<key>" (and "<key>#m", "<key>#v"),

@@ -146,5 +146,8 @@ void search_evaluator_close(search_evaluator *e) {
   if (e->ctx_ready) nn_ctx_free(&e->ctx);
   free(e->perm);
   free(e->labels);
+  free(e->lm_state);
+  free(e->seg_in);
+  free(e->seg_out);
   memset(e, 0, sizeof *e);
 }

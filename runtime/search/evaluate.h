@@ -49,6 +49,10 @@ typedef struct search_evaluator {
   nn_ctx ctx;                /* shared: every step and judgement (its memory kept) */
   rng ctx_rng;               /* shared: its draws, seeded per step */
   int ctx_ready;             /* shared: ctx is initialised */
+  int64_t lm_len;            /* shared, cell spaces: tokens per training stream (0: an image space) */
+  int lm_batch, lm_bptt;     /* shared, cell spaces: streams, steps per segment */
+  float *lm_state;           /* shared, cell spaces: h then c, carried from step to step */
+  int *seg_in, *seg_out;     /* shared, cell spaces: a segment's ids */
   search_shared hooks;       /* shared: the loop's side (ctx is e) */
   const search_shared *shared; /* &hooks for the shared evaluator, else NULL (search_opts.shared) */
 } search_evaluator;

@@ -7,9 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The ids of segment [pos, pos + T) of `batch` streams of length L laid out
- * one after the other in tokens: inputs at pos + t, targets at pos + t + 1. */
-static void segment(const int *tokens, int64_t L, int batch, int64_t pos, int T, int *in, int *out) {
+void lm_segment_ids(const int *tokens, int64_t L, int batch, int64_t pos, int T, int *in, int *out) {
   for (int b = 0; b < batch; b++)
     for (int t = 0; t < T; t++) {
       in[b * T + t] = tokens[(int64_t)b * L + pos + t];
@@ -40,7 +38,7 @@ int lm_evaluate(lm *m, const int *tokens, int64_t n, int batch, int bptt, int th
     nn_ctx_reset(&ctx);
     ctx.training = 0;
     ctx.record = 0;
-    segment(tokens, L, batch, pos, T, in, out);
+    lm_segment_ids(tokens, L, batch, pos, T, in, out);
     tensor *loss = lm_segment_loss(&ctx, m, in, out, batch, T);
     if (!loss) {
       strbuf_printf(err, "evaluation failed: %s", ctx.error);
@@ -81,7 +79,7 @@ static tensor *lm_step_loss(void *self, nn_ctx *ctx, int64_t step, int64_t *exam
   lm_model *lmm = self;
   int64_t pos = step * lmm->bptt, L = lmm->L;
   int T = (int)(L - 1 - pos < lmm->bptt ? L - 1 - pos : lmm->bptt);
-  segment(lmm->d->train, L, lmm->batch, pos, T, lmm->in, lmm->tg);
+  lm_segment_ids(lmm->d->train, L, lmm->batch, pos, T, lmm->in, lmm->tg);
   *examples = (int64_t)lmm->batch * T;
   *weight = T; /* the epoch's mean loss is per word */
   return lm_segment_loss(ctx, lmm->m, lmm->in, lmm->tg, lmm->batch, T);

@@ -16,6 +16,11 @@
 #include "runtime/models/lm.h"
 #include "runtime/train/train.h"
 
+/* The ids of segment [pos, pos + T) of `batch` streams of length L laid out
+ * one after the other in tokens: inputs at pos + t, targets at pos + t + 1
+ * (stream-major, as lm_segment_loss reads them). */
+void lm_segment_ids(const int *tokens, int64_t L, int batch, int64_t pos, int T, int *in, int *out);
+
 /* Perplexity of m on a token stream (evaluation mode; state from zero). */
 int lm_evaluate(lm *m, const int *tokens, int64_t n, int batch, int bptt, int threads, double *perplexity,
                 strbuf *err);

@@ -252,6 +252,113 @@ static void test_training(const grammar *g) {
   strbuf_free(&err);
 }
 
+/* The mean loss of c on fixed data (training mode: batch statistics). */
+static tensor *loss_of(nn_ctx *ctx, child *c) {
+  tensor *x = nn_new4(ctx, 4, 1, 8, 8);
+  for (int64_t k = 0; k < x->n; k++) x->data[k] = (float)sin(0.37 * (double)k + 0.1);
+  static const int labels[4] = {0, 1, 2, 1};
+  return nn_softmax_xent(ctx, child_forward(ctx, c, x), labels);
+}
+
+/* A child drawn under shared weights computes what the same child computes
+ * as a standalone network given those weights (through a weights file),
+ * bit for bit; and the gradient of its loss with respect to the store's
+ * values, which reach it through leading slices and input sources, matches
+ * finite differences of the loss as the store's values move. */
+static void test_child_under_store(const grammar *g) {
+  strbuf err;
+  strbuf_init(&err);
+  shared_weights s;
+  shared_init(&s, 0);
+  child big, c, plain;
+  int tb[] = {1, 1, 1, 1, 1, 1}, tc[] = {0, 1, 1, 0, 0, 1}; /* c: 4 filters at layers 0 and 2; layer 2 reads layer 1 */
+  if (build(g, tb, 6, 1, &big) || build(g, tc, 6, 2, &c) || build(g, tc, 6, 3, &plain)) {
+    tap_result(0, "the children build");
+    return;
+  }
+  shared_map mb, mc;
+  shared_bind(&s, &big, NULL, 1, &mb, &err); /* the store: big's values */
+  shared_bind(&s, &c, NULL, 0, &mc, &err);
+  child_batch_statistics(&c);
+  char path[] = "/tmp/naslc-shared-child-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd >= 0) close(fd);
+  int rc = nn_params_save(&c.params, path, NULL, NULL, 0, &err) || nn_params_load(&plain.params, path, &err);
+  unlink(path);
+  child_batch_statistics(&plain);
+  rng r;
+  rng_seed(&r, 1);
+  nn_ctx ctx;
+  nn_ctx_init(&ctx, 1, &r);
+  tensor *l1 = loss_of(&ctx, &c);
+  float v1 = l1 ? l1->data[0] : NAN;
+  nn_ctx_reset(&ctx);
+  tensor *l2 = loss_of(&ctx, &plain);
+  float v2 = l2 ? l2->data[0] : NAN;
+  tap_result(rc == 0 && l1 && l2 && v1 == v2,
+             "a child under the store computes what the standalone network with its weights does (%.9g, %.9g)%s%s",
+             (double)v1, (double)v2, rc ? ": " : "", rc ? err.data : "");
+
+  /* d loss / d store value, through c's views, against central differences */
+  nn_ctx_reset(&ctx);
+  l1 = loss_of(&ctx, &c);
+  nn_params_zero_grad(&c.params);
+  nn_backward(&ctx, l1);
+  int checked = 0, bad = 0;
+  double worst = 0;
+  for (int i = 0; i < mc.n; i++) {
+    const shared_view *v = &mc.v[i];
+    const tensor *t = c.params.items.items[v->param];
+    for (int j = 0; j < v->nblocks; j++) {
+      const shared_block *bk = &v->blocks[j];
+      shared_entry *e = &s.e[bk->entry];
+      for (int at = 0; at < 3; at++) { /* the slice's first value, a middle one, its far corner */
+      int row = at * (v->a - 1) / 2, col = at * (bk->count - 1) / 2, rr = at * (v->r - 1) / 2;
+      float *w = &e->w[((size_t)row * e->b + col) * e->r + rr];
+      double analytic = t->grad[((size_t)row * v->b + bk->off + col) * v->r + rr];
+      const float eps = 1e-3f, keep = *w; /* small: relu kinks stay put */
+      double f[2];
+      for (int side = 0; side < 2; side++) {
+        *w = keep + (side ? -eps : eps);
+        child d;
+        shared_map md;
+        build(g, tc, 6, 2, &d);
+        shared_bind(&s, &d, NULL, 0, &md, &err);
+        child_batch_statistics(&d);
+        nn_ctx fctx;
+        nn_ctx_init(&fctx, 1, &r);
+        tensor *l = loss_of(&fctx, &d);
+        f[side] = l ? l->data[0] : NAN;
+        nn_ctx_free(&fctx);
+        shared_map_free(&md);
+        child_free(&d);
+      }
+      *w = keep;
+      double numeric = (f[0] - f[1]) / (2 * eps);
+      /* float forward passes: 2% of the gradient, or 1e-4 for a small one */
+      double diff = fabs(numeric - analytic) / (1e-4 + 2e-2 * fmax(fabs(numeric), fabs(analytic)));
+      if (diff > worst) worst = diff;
+      if (diff > 1) {
+        bad++;
+        tap_diag("%s from %s: analytic %g, numeric %g", t->name, e->key, analytic, numeric);
+      }
+      checked++;
+      }
+    }
+  }
+  tap_result(checked >= 30 && bad == 0,
+             "gradients through the store's slices and sources match finite differences (%d values, worst %.2f of the tolerance)",
+             checked, worst);
+  nn_ctx_free(&ctx);
+  shared_map_free(&mb);
+  shared_map_free(&mc);
+  child_free(&big);
+  child_free(&c);
+  child_free(&plain);
+  shared_free(&s);
+  strbuf_free(&err);
+}
+
 int main(void) {
   grammar *g = compile_text(space);
   if (!g) {
@@ -261,6 +368,7 @@ int main(void) {
   test_slices(g);
   test_judge(g);
   test_training(g);
+  test_child_under_store(g);
   grammar_free(g);
   return tap_done();
 }

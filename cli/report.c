@@ -2,10 +2,12 @@
  * still going) and DIR/report.svg, the plot of its rewards
  * (runtime/search/report.h). */
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/fsutil.h"
 #include "runtime/search/report.h"
+#include "runtime/search/rundir.h"
 #include "runtime/search/search.h"
 
 int cmd_report(cli *c) {
@@ -37,6 +39,21 @@ int cmd_report(cli *c) {
   search_report_top(&r, top, k);
   printf("top architectures:\n");
   for (long i = 0; i < k; i++) printf("  %.6f  sample %ld  %s\n", top[i].reward, top[i].sample, top[i].key);
+  /* a shared-weight search's closing ranking */
+  strbuf_clear(&path);
+  strbuf_printf(&path, "%s/ranked.jsonl", dir);
+  rundir_top ranked[5];
+  strbuf why;
+  strbuf_init(&why);
+  int nr = access(path.data, F_OK) == 0 ? rundir_read_top(path.data, 5, ranked, &why) : 0;
+  if (nr < 0) {
+    fprintf(stderr, "naslc: %s\n", why.data);
+    status = EXIT_IO;
+  }
+  if (nr > 0) printf("ranking at the end of the search (%s), best first:\n", path.data);
+  for (int i = 0; i < nr; i++) printf("  %.6f  draw %ld  %s\n", ranked[i].reward, ranked[i].sample + 1, ranked[i].key);
+  if (nr > 0) rundir_top_free(ranked, nr);
+  strbuf_free(&why);
   search_report_final finals[SEARCH_FINAL_MAX];
   int nf = search_report_finals(dir, finals, SEARCH_FINAL_MAX);
   if (nf) printf("final models (retrained from scratch; naslc show %s/final/RANK/arch.json):\n", dir);

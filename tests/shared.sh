@@ -59,6 +59,10 @@ has "$tmp.out" "ranking: $cnt architectures drawn at the end, best reward " "the
 has "$tmp.out" ": $first ($tmp/a/ranked.jsonl)" "which is the first of ranked.jsonl"
 says_like "candidate 1/4: reward 0\.[0-9]+  d3:[0-9,]+" "each candidate is announced"
 
+run 0 "report on a shared-weight search" report "$tmp/a"
+has "$tmp.out" "ranking at the end of the search ($tmp/a/ranked.jsonl), best first:" "report shows the closing ranking"
+has "$tmp.out" "  draw " "with the draws' numbers"
+
 # ---- the same seed, the same run ----
 run 0 "the same search again" run "$space" --dir "$tmp/a2" --threads 1
 if [ "$(stable "$tmp/a/log.jsonl")" = "$(stable "$tmp/a2/log.jsonl")" ] &&

@@ -69,11 +69,16 @@ static float *regrow(float *old, int oa, int ob, int a, int b, int r) {
 
 /* ---- mapping a child's weights ---- */
 
-/* The sources of a layer's input, in concatenation order. */
+/* The sources of a map's channels, in order: blocks of channels each made
+ * by one operation ("L3o0": operation 0 of layer 3) or the image. A layer
+ * without an operation that makes channels (pooling) passes its input's
+ * blocks on, so that a channel is named by what made it whatever lies
+ * between. */
+#define LAYOUT_MAX 256
 typedef struct layout {
   int n;
-  char name[64][16]; /* "image", "L3", "o0" */
-  int channels[64];
+  char name[LAYOUT_MAX][32];
+  int channels[LAYOUT_MAX];
 } layout;
 
 typedef struct mapper {
@@ -157,8 +162,10 @@ static int map_weight(mapper *m, const stdlib_node *n, int k, const tensor *t, c
   return 0;
 }
 
-/* Maps the operations of one layer (or the head) whose input has layout L. */
-static int map_layer(mapper *m, const child_layer *cl, layout L, stdlib_shape s) {
+/* Maps the operations of layer `layer` (-1: the head) whose input has
+ * layout *L; *L becomes the layout of its output. */
+static int map_layer(mapper *m, int layer, const child_layer *cl, layout *Lp, stdlib_shape s) {
+  layout *L = Lp;
   for (int k = 0; k < cl->nops; k++) {
     const stdlib_node *n = &cl->ops[k];
     /* the operation's output shape, from its entry's shape rule (counting only) */
@@ -177,20 +184,23 @@ static int map_layer(mapper *m, const child_layer *cl, layout L, stdlib_shape s)
     for (int w = 0; w < n->nw; w++) {
       const tensor *t = n->w[w];
       if (!t || !t->requires_grad) continue; /* running statistics */
-      if (map_weight(m, n, k, t, &L, keeps)) return -1;
+      if (map_weight(m, n, k, t, L, keeps)) return -1;
     }
     if (!keeps) {
-      L.n = 1;
-      snprintf(L.name[0], sizeof L.name[0], "o%d", k);
-      L.channels[0] = out.c;
+      L->n = 1;
+      if (layer >= 0) snprintf(L->name[0], sizeof L->name[0], "L%do%d", layer, k);
+      else snprintf(L->name[0], sizeof L->name[0], "Ho%d", k);
+      L->channels[0] = out.c;
     }
     s = out;
   }
   return 0;
 }
 
-/* The layout of a layer reading layers which[0..n) (the image when n is 0). */
-static void sources(const child *c, const int *which, int n, layout *L) {
+/* The layout of a layer reading layers which[0..n) (the image when n is 0):
+ * their output layouts one after the other. Past LAYOUT_MAX blocks, the
+ * whole input is one block named for the layer that reads it. */
+static void sources(const child *c, const layout *outs, int reader, const int *which, int n, layout *L) {
   L->n = 0;
   if (n == 0) {
     L->n = 1;
@@ -198,9 +208,20 @@ static void sources(const child *c, const int *which, int n, layout *L) {
     L->channels[0] = c->input.c;
     return;
   }
-  for (int j = 0; j < n && j < 64; j++) {
-    snprintf(L->name[L->n], sizeof L->name[0], "L%d", which[j]);
-    L->channels[L->n++] = c->layers[which[j]].out.c;
+  int total = 0, blocks = 0;
+  for (int j = 0; j < n; j++) blocks += outs[which[j]].n, total += c->layers[which[j]].out.c;
+  if (blocks > LAYOUT_MAX) {
+    L->n = 1;
+    snprintf(L->name[0], sizeof L->name[0], "%s%d", reader >= 0 ? "in" : "inH", reader);
+    L->channels[0] = total;
+    return;
+  }
+  for (int j = 0; j < n; j++) {
+    const layout *o = &outs[which[j]];
+    for (int b = 0; b < o->n; b++) {
+      memcpy(L->name[L->n], o->name[b], sizeof L->name[0]);
+      L->channels[L->n++] = o->channels[b];
+    }
   }
 }
 
@@ -221,21 +242,23 @@ static int map_child(shared_weights *s, int grow, const child *c, shared_map *ma
   mapper m = {s, grow, c, map, 0, {0}, err};
   strbuf_init(&m.key);
   int rc = 0;
-  layout L;
   int L_n = c->cnn.nlayers;
+  layout *outs = xcalloc((size_t)L_n + 1, sizeof(layout)), *L = xmalloc(sizeof(layout));
   for (int i = 0; i < L_n && rc == 0; i++) {
     const arch_layer *l = &c->cnn.layers[i];
-    sources(c, l->inputs, l->ninputs, &L);
-    rc = map_layer(&m, &c->layers[i], L, joined(c, l->inputs, l->ninputs));
+    sources(c, outs, i, l->inputs, l->ninputs, &outs[i]);
+    rc = map_layer(&m, i, &c->layers[i], &outs[i], joined(c, l->inputs, l->ninputs));
   }
   if (rc == 0) {
     int *dangling = xcalloc((size_t)L_n + 1, sizeof(int)), nd = 0;
     for (int i = 0; i < L_n; i++)
       if (!c->used[i]) dangling[nd++] = i;
-    sources(c, dangling, nd, &L);
-    rc = map_layer(&m, c->head, L, joined(c, dangling, nd));
+    sources(c, outs, -1, dangling, nd, L);
+    rc = map_layer(&m, -1, c->head, L, joined(c, dangling, nd));
     free(dangling);
   }
+  free(outs);
+  free(L);
   strbuf_free(&m.key);
   if (rc) shared_map_free(map);
   return rc;

@@ -15,19 +15,23 @@
  *   - The first dimension takes the leading slice of the stored tensor: a
  *     layer with 24 filters uses the first 24 of a tensor that a 48-filter
  *     child made 48 long. Filter-count choices therefore share.
- *   - The second dimension is split by input source. A layer's input is the
- *     concatenation of its sources (the image, or the outputs of the layers
- *     its anchors chose, child.h); each source has its own stored tensor,
- *     keyed by its name ("image", "L3"), of which the child takes the
- *     leading slice of that source's channels (times the values per channel,
- *     for a dense layer over a map). The weight that joins channel c of
- *     layer 3 to filter f of layer 7 is thus one value, whatever else layer 7
- *     reads. After an operation that makes new channels (one with a weight
- *     of two or more dimensions, or one whose output has another channel
- *     count), the source is that operation's output ("o<k>", k its place in
- *     the layer). A one-dimensional weight of an operation that keeps the
- *     channel count (batch norm) is split by source too; any other (a bias)
- *     takes the leading slice of its output.
+ *   - The second dimension is split by input source. The channels of a map
+ *     come in blocks, each made by one operation: "L3o0" (operation 0 of
+ *     layer 3, a convolution say) or the image. A layer's input is the
+ *     concatenation of its inputs' blocks (child.h); an operation that makes
+ *     new channels (one with a weight of two or more dimensions, or one
+ *     whose output has another channel count) outputs one block of its own,
+ *     and any other (pooling, batch norm, relu) passes its input's blocks
+ *     on, so that a pooling layer between two convolutions changes nothing
+ *     about which weights the second one uses. Each block has its own
+ *     stored tensor, keyed by the block's name, of which the child takes the
+ *     leading slice of that block's channels (times the values per channel,
+ *     for a dense layer over a map). The weight that joins channel c made
+ *     by layer 3 to filter f of layer 7 is thus one value, whatever else
+ *     layer 7 reads. A one-dimensional weight of an operation that keeps the
+ *     channel count (batch norm) is split by block too; any other (a bias)
+ *     takes the leading slice of its output. (Past 256 blocks, a layer's
+ *     input is one block named for the layer.)
  *   - R is part of the key, with the operation's name: a 3x3 and a 5x5
  *     convolution at one position are two tensors; arguments that change no
  *     weight's shape (a stride) share one.

@@ -359,6 +359,35 @@ static void test_child_under_store(const grammar *g) {
   strbuf_free(&err);
 }
 
+/* A pooling layer passes its input's channels on: the convolution after it
+ * uses the weights of the channels the convolution before it made. */
+static void test_passthrough(void) {
+  grammar *g = compile_text("space p { layers 3 { either conv: { conv2d(height: 3, width: 3, filters: 4); batchnorm; "
+                            "relu } or pool: { maxpool(size: 3, stride: 1) } } head { global_avgpool; dense } }");
+  if (!g) {
+    tap_result(0, "the pooling space compiles");
+    return;
+  }
+  strbuf err;
+  strbuf_init(&err);
+  shared_weights s;
+  shared_init(&s, 0);
+  child c;
+  int t[] = {0, 1, 0}; /* conv, pool, conv */
+  shared_map m;
+  int rc = build(g, t, 3, 1, &c) || shared_bind(&s, &c, NULL, 1, &m, &err);
+  tap_result(!rc && strmap_get(&s.index, "layer.2.conv2d.weight|conv2d|3x3/1|L0o0") &&
+                 strmap_get(&s.index, "head.dense.weight|dense|-/1|L2o0"),
+             "after conv, pool, conv: layer 2 reads the channels layer 0 made, the head those of layer 2");
+  if (!rc) {
+    shared_map_free(&m);
+    child_free(&c);
+  }
+  shared_free(&s);
+  strbuf_free(&err);
+  grammar_free(g);
+}
+
 int main(void) {
   grammar *g = compile_text(space);
   if (!g) {
@@ -370,5 +399,6 @@ int main(void) {
   test_training(g);
   test_child_under_store(g);
   grammar_free(g);
+  test_passthrough();
   return tap_done();
 }

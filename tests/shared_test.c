@@ -221,8 +221,8 @@ static void test_training(const grammar *g) {
   same = rc == 0 && back.n == s.n && back.steps == s.steps;
   for (int i = 0; i < s.n && same; i++) {
     const shared_entry *e = &s.e[i], *f = &back.e[i];
-    size_t n = (size_t)e->a * e->b * e->r;
-    same = !strcmp(e->key, f->key) && e->a == f->a && e->b == f->b && e->r == f->r &&
+    size_t n = (size_t)e->a * e->b * e->kh * e->kw;
+    same = !strcmp(e->key, f->key) && e->a == f->a && e->b == f->b && e->kh == f->kh && e->kw == f->kw &&
            !memcmp(e->w, f->w, sizeof(float) * n) && !memcmp(e->m, f->m, sizeof(float) * n);
   }
   tap_result(same, "a saved store reads back the same: keys, shapes, weights, momentum, steps%s%s", rc ? ": " : "",
@@ -313,9 +313,10 @@ static void test_child_under_store(const grammar *g) {
       const shared_block *bk = &v->blocks[j];
       shared_entry *e = &s.e[bk->entry];
       for (int at = 0; at < 3; at++) { /* the slice's first value, a middle one, its far corner */
-      int row = at * (v->a - 1) / 2, col = at * (bk->count - 1) / 2, rr = at * (v->r - 1) / 2;
-      float *w = &e->w[((size_t)row * e->b + col) * e->r + rr];
-      double analytic = t->grad[((size_t)row * v->b + bk->off + col) * v->r + rr];
+      int row = at * (v->a - 1) / 2, col = at * (bk->count - 1) / 2;
+      int y = at * (v->kh - 1) / 2, x = at * (v->kw - 1) / 2, dy = (e->kh - v->kh) / 2, dx = (e->kw - v->kw) / 2;
+      float *w = &e->w[(((size_t)row * e->b + col) * e->kh + y + dy) * e->kw + x + dx];
+      double analytic = t->grad[(((size_t)row * v->b + bk->off + col) * v->kh + y) * v->kw + x];
       const float eps = 1e-3f, keep = *w; /* small: relu kinks stay put */
       double f[2];
       for (int side = 0; side < 2; side++) {
@@ -359,8 +360,8 @@ static void test_child_under_store(const grammar *g) {
   strbuf_free(&err);
 }
 
-/* A pooling layer passes its input's channels on: the convolution after it
- * uses the weights of the channels the convolution before it made. */
+/* A layer's output is one source for the layers after it, whatever made
+ * it: a convolution after a pooling layer reads "the layer before". */
 static void test_passthrough(void) {
   grammar *g = compile_text("space p { layers 3 { either conv: { conv2d(height: 3, width: 3, filters: 4); batchnorm; "
                             "relu } or pool: { maxpool(size: 3, stride: 1) } } head { global_avgpool; dense } }");
@@ -376,14 +377,86 @@ static void test_passthrough(void) {
   int t[] = {0, 1, 0}; /* conv, pool, conv */
   shared_map m;
   int rc = build(g, t, 3, 1, &c) || shared_bind(&s, &c, NULL, 1, &m, &err);
-  tap_result(!rc && strmap_get(&s.index, "layer.2.conv2d.weight|conv2d|3x3/1|L0o0") &&
-                 strmap_get(&s.index, "head.dense.weight|dense|-/1|L2o0"),
-             "after conv, pool, conv: layer 2 reads the channels layer 0 made, the head those of layer 2");
+  tap_result(!rc && strmap_get(&s.index, "layer.2.conv2d.weight|conv2d|k/1|L1") &&
+                 strmap_get(&s.index, "layer.2.batchnorm.weight|batchnorm|-|L2o0") &&
+                 strmap_get(&s.index, "head.dense.weight|dense|-/1|L2"),
+             "after conv, pool, conv: layer 2 reads the output of layer 1 (a pooling), the head that of layer 2");
   if (!rc) {
     shared_map_free(&m);
     child_free(&c);
   }
   shared_free(&s);
+  strbuf_free(&err);
+  grammar_free(g);
+}
+
+/* Kernel sizes share the centre of the largest: a 3x3 takes the middle of
+ * a 5x5, a 3x5 its middle rows; a store grown from 3x3 to 5x5 keeps the
+ * trained 3x3 in the middle. */
+static void test_kernels(void) {
+  grammar *g = compile_text("space k { layers 2 { conv2d(height: [3, 5], width: [3, 5], filters: 2) } "
+                            "head { global_avgpool; dense } }");
+  if (!g) {
+    tap_result(0, "the kernel space compiles");
+    return;
+  }
+  strbuf err;
+  strbuf_init(&err);
+  shared_weights s;
+  shared_init(&s, 0);
+  child big, mid, tall, small, grown;
+  int t55[] = {1, 1, 1, 1}, t33[] = {0, 0, 1, 1}, t35[] = {0, 1, 1, 1}; /* layer 0's height, width; layer 1's */
+  if (build(g, t55, 4, 1, &big) || build(g, t33, 4, 2, &mid) || build(g, t35, 4, 3, &tall) ||
+      build(g, t33, 4, 4, &small) || build(g, t55, 4, 5, &grown)) {
+    tap_result(0, "the kernel children build");
+    return;
+  }
+  shared_map m1, m2, m3;
+  shared_bind(&s, &big, NULL, 1, &m1, &err);
+  shared_bind(&s, &mid, NULL, 1, &m2, &err);
+  shared_bind(&s, &tall, NULL, 1, &m3, &err);
+  const float *W = nn_params_find(&big.params, "layer.0.conv2d.weight")->data; /* [2, 1, 5, 5] */
+  const float *w3 = nn_params_find(&mid.params, "layer.0.conv2d.weight")->data, *w35 = nn_params_find(&tall.params, "layer.0.conv2d.weight")->data;
+  int centre = 1, rows = 1;
+  for (int f = 0; f < 2; f++)
+    for (int y = 0; y < 3; y++)
+      for (int x = 0; x < 5; x++) {
+        if (x < 3) centre &= w3[(f * 3 + y) * 3 + x] == W[(f * 5 + y + 1) * 5 + x + 1];
+        rows &= w35[(f * 3 + y) * 5 + x] == W[(f * 5 + y + 1) * 5 + x];
+      }
+  tap_result(centre, "a 3x3 kernel is the centre of the 5x5 one at its place");
+  tap_result(rows, "a 3x5 kernel is its middle three rows");
+  /* a store that has trained only 3x3 kernels, grown by a 5x5 child */
+  shared_weights s2;
+  shared_init(&s2, 0);
+  shared_map m4, m5;
+  shared_bind(&s2, &small, NULL, 1, &m4, &err);
+  float *own = copy_of(&grown, "layer.0.conv2d.weight", NULL);
+  shared_bind(&s2, &grown, NULL, 1, &m5, &err);
+  const float *g5 = nn_params_find(&grown.params, "layer.0.conv2d.weight")->data;
+  const float *s3 = nn_params_find(&small.params, "layer.0.conv2d.weight")->data;
+  int kept = 1, border = 1;
+  for (int f = 0; f < 2; f++)
+    for (int y = 0; y < 5; y++)
+      for (int x = 0; x < 5; x++) {
+        int in = y >= 1 && y < 4 && x >= 1 && x < 4, at = (f * 5 + y) * 5 + x;
+        if (in) kept &= g5[at] == s3[(f * 3 + y - 1) * 3 + x - 1];
+        else border &= g5[at] == own[at];
+      }
+  tap_result(kept && border, "grown to 5x5, the store keeps the 3x3 in the middle and takes the border from the child");
+  free(own);
+  shared_map_free(&m1);
+  shared_map_free(&m2);
+  shared_map_free(&m3);
+  shared_map_free(&m4);
+  shared_map_free(&m5);
+  child_free(&big);
+  child_free(&mid);
+  child_free(&tall);
+  child_free(&small);
+  child_free(&grown);
+  shared_free(&s);
+  shared_free(&s2);
   strbuf_free(&err);
   grammar_free(g);
 }
@@ -400,5 +473,6 @@ int main(void) {
   test_child_under_store(g);
   grammar_free(g);
   test_passthrough();
+  test_kernels();
   return tap_done();
 }

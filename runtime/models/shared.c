@@ -34,7 +34,7 @@ void shared_free(shared_weights *s) {
 
 int64_t shared_count(const shared_weights *s) {
   int64_t n = 0;
-  for (int i = 0; i < s->n; i++) n += (int64_t)s->e[i].a * s->e[i].b * s->e[i].r;
+  for (int i = 0; i < s->n; i++) n += (int64_t)s->e[i].a * s->e[i].b * s->e[i].kh * s->e[i].kw;
   return n;
 }
 
@@ -44,8 +44,8 @@ void shared_map_free(shared_map *map) {
   memset(map, 0, sizeof *map);
 }
 
-/* The entry of key, made empty ([0, 0, r]) when new. */
-static int entry_of(shared_weights *s, const char *key, int r) {
+/* The entry of key, made empty when new. */
+static int entry_of(shared_weights *s, const char *key) {
   int added;
   strmap_entry *me = strmap_add(&s->index, key, strlen(key), &added);
   if (!added) return (int)(intptr_t)me->value - 1;
@@ -53,27 +53,37 @@ static int entry_of(shared_weights *s, const char *key, int r) {
     s->cap = s->cap ? 2 * s->cap : 32;
     s->e = xrealloc(s->e, sizeof *s->e * (size_t)s->cap);
   }
-  s->e[s->n] = (shared_entry){me->key, 0, 0, r, NULL, NULL, NULL};
+  s->e[s->n] = (shared_entry){me->key, 0, 0, 0, 0, NULL, NULL, NULL};
   me->value = (void *)(intptr_t)(s->n + 1);
   return s->n++;
 }
 
-/* A buffer of a x b x r holding old (oa x ob x r) in its leading corner, zero
- * elsewhere; old is freed. */
-static float *regrow(float *old, int oa, int ob, int a, int b, int r) {
-  float *p = xcalloc((size_t)a * b * r + 1, sizeof(float));
-  for (int i = 0; i < oa && old; i++) memcpy(p + (size_t)i * b * r, old + (size_t)i * ob * r, sizeof(float) * (size_t)ob * r);
+/* A buffer of a x b x kh x kw holding old (oa x ob x okh x okw) in its
+ * leading corner of the first two dimensions and the centre of the kernel,
+ * zero elsewhere; old is freed. */
+static float *regrow(float *old, int oa, int ob, int okh, int okw, int a, int b, int kh, int kw) {
+  float *p = xcalloc((size_t)a * b * kh * kw + 1, sizeof(float));
+  int dy = (kh - okh) / 2, dx = (kw - okw) / 2;
+  for (int i = 0; i < oa && old; i++)
+    for (int j = 0; j < ob; j++)
+      for (int y = 0; y < okh; y++)
+        memcpy(p + (((size_t)i * b + j) * kh + y + dy) * kw + dx, old + (((size_t)i * ob + j) * okh + y) * okw,
+               sizeof(float) * (size_t)okw);
   free(old);
   return p;
 }
 
 /* ---- mapping a child's weights ---- */
 
-/* The sources of a map's channels, in order: blocks of channels each made
- * by one operation ("L3o0": operation 0 of layer 3) or the image. A layer
- * without an operation that makes channels (pooling) passes its input's
- * blocks on, so that a channel is named by what made it whatever lies
- * between. */
+/* The sources of a map's channels, in order: blocks of channels, each the
+ * output of a layer ("L3"), the image, or inside a layer the output of one
+ * of its operations that makes channels ("L3o0"; an operation that keeps
+ * the channel count, pooling or batch norm, passes its input's blocks on).
+ * A layer's output is one block for the layers after it, whatever
+ * operations made it: the weights of a position read the position before,
+ * as in ENAS. (Naming a pooling layer's output by the convolution before
+ * it splits every later weight into many rarely trained copies, and the
+ * shared training then does not learn.) */
 #define LAYOUT_MAX 256
 typedef struct layout {
   int n;
@@ -107,10 +117,11 @@ static int add_block(mapper *m, shared_view *v, const tensor *t, const char *op,
     if (me) v->blocks[v->nblocks++] = (shared_block){(int)(intptr_t)me->value - 1, off, count};
     return 0;
   }
-  int e = entry_of(m->s, m->key.data, v->r);
+  int e = entry_of(m->s, m->key.data);
   shared_entry *en = &m->s->e[e];
   int a = v->a > en->a ? v->a : en->a, b = count > en->b ? count : en->b;
-  if ((int64_t)a * b * v->r > SHARED_MAX_VALUES) {
+  int kh = v->kh > en->kh ? v->kh : en->kh, kw = v->kw > en->kw ? v->kw : en->kw;
+  if ((int64_t)a * b * kh * kw > SHARED_MAX_VALUES) {
     strbuf_printf(m->err, "the shared weight '%s' would hold more than 2^31 values", m->key.data);
     return -1;
   }
@@ -137,15 +148,20 @@ static int map_weight(mapper *m, const stdlib_node *n, int k, const tensor *t, c
   char shape[96] = "";
   int split;
   if (t->ndim == 1) {
-    v->a = 1, v->b = t->ne[0], v->r = 1;
+    v->a = 1, v->b = t->ne[0], v->kh = v->kw = 1;
     split = keeps_channels && t->ne[0] == in ? 1 : 0;
     snprintf(shape, sizeof shape, "-");
   } else {
-    v->a = t->ne[0], v->b = t->ne[1], v->r = 1;
+    v->a = t->ne[0], v->b = t->ne[1], v->kh = v->kw = 1;
     int p = 0;
-    for (int d = 2; d < t->ndim; d++) {
-      v->r *= t->ne[d];
-      p += snprintf(shape + p, sizeof shape - (size_t)p, "%s%d", d > 2 ? "x" : "", t->ne[d]);
+    if (t->ndim == 4) { /* a kernel: every size takes the centre of the largest */
+      v->kh = t->ne[2], v->kw = t->ne[3];
+      p += snprintf(shape, sizeof shape, "k");
+    } else {
+      for (int d = 2; d < t->ndim; d++) {
+        v->kh *= t->ne[d];
+        p += snprintf(shape + p, sizeof shape - (size_t)p, "%s%d", d > 2 ? "x" : "", t->ne[d]);
+      }
     }
     if (t->ndim == 2) p += snprintf(shape + p, sizeof shape - (size_t)p, "-");
     split = in > 0 && t->ne[1] % in == 0 ? t->ne[1] / in : 0;
@@ -186,7 +202,7 @@ static int map_layer(mapper *m, int layer, const child_layer *cl, layout *Lp, st
       if (!t || !t->requires_grad) continue; /* running statistics */
       if (map_weight(m, n, k, t, L, keeps)) return -1;
     }
-    if (!keeps) {
+    if (!keeps || (getenv("BYLAYER") && layer >= 0 && k == cl->nops - 1)) {
       L->n = 1;
       if (layer >= 0) snprintf(L->name[0], sizeof L->name[0], "L%do%d", layer, k);
       else snprintf(L->name[0], sizeof L->name[0], "Ho%d", k);
@@ -248,6 +264,10 @@ static int map_child(shared_weights *s, int grow, const child *c, shared_map *ma
     const arch_layer *l = &c->cnn.layers[i];
     sources(c, outs, i, l->inputs, l->ninputs, &outs[i]);
     rc = map_layer(&m, i, &c->layers[i], &outs[i], joined(c, l->inputs, l->ninputs));
+    /* what later layers read: layer i's output, one block, whatever it holds */
+    outs[i].n = 1;
+    snprintf(outs[i].name[0], sizeof outs[i].name[0], "L%d", i);
+    outs[i].channels[0] = c->layers[i].out.c;
   }
   if (rc == 0) {
     int *dangling = xcalloc((size_t)L_n + 1, sizeof(int)), nd = 0;
@@ -278,7 +298,7 @@ static int map_params(shared_weights *s, int grow, const nn_params *p, shared_ma
     v->param = i;
     v->a = t->ndim >= 1 ? t->ne[0] : 1;
     v->b = (int)(t->n / v->a);
-    v->r = 1;
+    v->kh = v->kw = 1;
     v->blocks = xcalloc(2, sizeof(shared_block));
     char shape[32];
     snprintf(shape, sizeof shape, "/whole%d", v->b);
@@ -292,16 +312,59 @@ static int map_params(shared_weights *s, int grow, const nn_params *p, shared_ma
 /* ---- copying ---- */
 
 /* Copies the block's region that both hold between the child's buffer and
- * the entry's; to_child picks the direction. */
+ * the entry's (leading rows and columns, the kernels' common centre);
+ * to_child picks the direction. */
 static void copy_block(const shared_view *v, const shared_block *bk, const shared_entry *e, float *child_buf,
                        float *entry_buf, int to_child) {
   int rows = v->a < e->a ? v->a : e->a, count = bk->count < e->b ? bk->count : e->b;
-  size_t run = sizeof(float) * (size_t)count * v->r;
-  for (int i = 0; i < rows; i++) {
-    float *cp = child_buf + ((size_t)i * v->b + bk->off) * v->r, *ep = entry_buf + (size_t)i * e->b * e->r;
-    if (to_child) memcpy(cp, ep, run);
-    else memcpy(ep, cp, run);
+  size_t vp = (size_t)v->kh * v->kw, ep = (size_t)e->kh * e->kw;
+  if (v->kh == e->kh && v->kw == e->kw) { /* the same kernel: whole runs */
+    for (int i = 0; i < rows; i++) {
+      float *cp = child_buf + ((size_t)i * v->b + bk->off) * vp, *eq = entry_buf + (size_t)i * e->b * ep;
+      if (to_child) memcpy(cp, eq, sizeof(float) * (size_t)count * vp);
+      else memcpy(eq, cp, sizeof(float) * (size_t)count * vp);
+    }
+    return;
   }
+  int dy = (e->kh - v->kh) / 2, dx = (e->kw - v->kw) / 2; /* child (y, x) is entry (y + dy, x + dx) */
+  int y0 = dy < 0 ? -dy : 0, y1 = v->kh < e->kh - dy ? v->kh : e->kh - dy;
+  int x0 = dx < 0 ? -dx : 0, x1 = v->kw < e->kw - dx ? v->kw : e->kw - dx;
+  if (y1 <= y0 || x1 <= x0) return;
+  size_t run = sizeof(float) * (size_t)(x1 - x0);
+  for (int i = 0; i < rows; i++)
+    for (int j = 0; j < count; j++) {
+      float *cp = child_buf + ((size_t)i * v->b + bk->off + j) * vp, *eq = entry_buf + ((size_t)i * e->b + j) * ep;
+      for (int y = y0; y < y1; y++) {
+        float *c = cp + (size_t)y * v->kw + x0, *q = eq + (size_t)(y + dy) * e->kw + x0 + dx;
+        if (to_child) memcpy(c, q, run);
+        else memcpy(q, c, run);
+      }
+    }
+}
+
+/* Grows entry e to hold the block (the child no larger than it afterwards);
+ * the values it did not hold before take the child's. */
+static void grow_block(shared_weights *s, const shared_view *v, const shared_block *bk, shared_entry *e,
+                       const float *src) {
+  int oa = e->a, ob = e->b, okh = e->kh, okw = e->kw;
+  int a = v->a > oa ? v->a : oa, b = bk->count > ob ? bk->count : ob;
+  int kh = v->kh > okh ? v->kh : okh, kw = v->kw > okw ? v->kw : okw;
+  if (a == oa && b == ob && kh == okh && kw == okw) return;
+  e->w = regrow(e->w, oa, ob, okh, okw, a, b, kh, kw);
+  if (s->moments >= 1) e->m = regrow(e->m, oa, ob, okh, okw, a, b, kh, kw);
+  if (s->moments >= 2) e->v = regrow(e->v, oa, ob, okh, okw, a, b, kh, kw);
+  e->a = a, e->b = b, e->kh = kh, e->kw = kw;
+  int dy = (kh - v->kh) / 2, dx = (kw - v->kw) / 2, oy = (kh - okh) / 2, ox = (kw - okw) / 2;
+  for (int i = 0; i < v->a; i++)
+    for (int j = 0; j < bk->count; j++)
+      for (int y = 0; y < v->kh; y++)
+        for (int x = 0; x < v->kw; x++) {
+          int ey = y + dy, ex = x + dx;
+          int held = i < oa && j < ob && ey >= oy && ey < oy + okh && ex >= ox && ex < ox + okw;
+          if (!held)
+            e->w[(((size_t)i * b + j) * kh + ey) * kw + ex] =
+                src[(((size_t)i * v->b + bk->off + j) * v->kh + y) * v->kw + x];
+        }
 }
 
 /* Loads the mapped tensors of p (growing s first when grow). */
@@ -312,20 +375,7 @@ static void load_mapped(shared_weights *s, nn_params *p, nn_optim *o, int grow, 
     for (int j = 0; j < v->nblocks; j++) {
       const shared_block *bk = &v->blocks[j];
       shared_entry *e = &s->e[bk->entry];
-      int oa = e->a, ob = e->b;
-      if (grow && (v->a > oa || bk->count > ob)) { /* grow; the new region takes the child's values */
-        int a = v->a > oa ? v->a : oa, b = bk->count > ob ? bk->count : ob;
-        e->w = regrow(e->w, oa, ob, a, b, e->r);
-        if (s->moments >= 1) e->m = regrow(e->m, oa, ob, a, b, e->r);
-        if (s->moments >= 2) e->v = regrow(e->v, oa, ob, a, b, e->r);
-        e->a = a, e->b = b;
-        for (int row = 0; row < v->a; row++) {
-          int from = row < oa ? ob : 0; /* columns of this row the store already had */
-          if (from >= bk->count) continue;
-          memcpy(e->w + ((size_t)row * e->b + from) * e->r, t->data + ((size_t)row * v->b + bk->off + from) * v->r,
-                 sizeof(float) * (size_t)(bk->count - from) * v->r);
-        }
-      }
+      if (grow) grow_block(s, v, bk, e, t->data);
       copy_block(v, bk, e, t->data, e->w, 1);
       if (o && o->m && o->m[v->param] && e->m) copy_block(v, bk, e, o->m[v->param], e->m, 1);
       if (o && o->v && o->v[v->param] && e->v) copy_block(v, bk, e, o->v[v->param], e->v, 1);
@@ -378,7 +428,7 @@ int shared_save(const shared_weights *s, const char *path, const char *const *me
       size_t len = strlen(e->key) + 4;
       names[n] = xmalloc(len);
       snprintf(names[n], len, "%s%s", e->key, k == 0 ? "" : k == 1 ? "#m" : "#v");
-      ts[n] = (st_tensor){names[n], 3, {e->a, e->b, e->r}, k == 0 ? e->w : k == 1 ? e->m : e->v};
+      ts[n] = (st_tensor){names[n], 4, {e->a, e->b, e->kh, e->kw}, k == 0 ? e->w : k == 1 ? e->m : e->v};
       n++;
     }
   }
@@ -410,24 +460,25 @@ int shared_load(shared_weights *s, const char *path, strbuf *err) {
   for (int i = 0; i < f.n && rc == 0; i++) {
     const st_tensor *t = &f.tensors[i];
     if (strchr(t->name, '#')) continue; /* a buffer, read with its weight */
-    if (t->ndim != 3 || t->shape[0] < 0 || t->shape[1] < 0 || t->shape[2] < 1 ||
-        t->shape[0] * t->shape[1] * t->shape[2] > SHARED_MAX_VALUES) {
+    if (t->ndim != 4 || t->shape[0] < 0 || t->shape[1] < 0 || t->shape[2] < 1 || t->shape[3] < 1 ||
+        t->shape[0] * t->shape[1] > SHARED_MAX_VALUES || t->shape[2] * t->shape[3] > SHARED_MAX_VALUES ||
+        t->shape[0] * t->shape[1] * t->shape[2] * t->shape[3] > SHARED_MAX_VALUES) {
       strbuf_printf(err, "%s: '%s' is not a shared weight of naslc", path, t->name);
       rc = -1;
       break;
     }
-    int a = (int)t->shape[0], b = (int)t->shape[1], r = (int)t->shape[2];
-    size_t n = (size_t)a * b * r;
-    int e = entry_of(s, t->name, r);
+    int a = (int)t->shape[0], b = (int)t->shape[1], kh = (int)t->shape[2], kw = (int)t->shape[3];
+    size_t n = (size_t)a * b * kh * kw;
+    int e = entry_of(s, t->name);
     shared_entry *en = &s->e[e];
-    en->a = a, en->b = b;
+    en->a = a, en->b = b, en->kh = kh, en->kw = kw;
     en->w = xmalloc(sizeof(float) * (n + 1));
     memcpy(en->w, t->data, sizeof(float) * n);
     for (int k = 1; k <= s->moments && rc == 0; k++) {
       char name[1100];
       snprintf(name, sizeof name, "%s%s", t->name, k == 1 ? "#m" : "#v");
       const st_tensor *b2 = st_find(&f, name);
-      if (!b2 || b2->ndim != 3 || b2->shape[0] != a || b2->shape[1] != b || b2->shape[2] != r) {
+      if (!b2 || b2->ndim != 4 || b2->shape[0] != a || b2->shape[1] != b || b2->shape[2] != kh || b2->shape[3] != kw) {
         strbuf_printf(err, "%s: the optimizer buffer of '%s' is missing or has another shape", path, t->name);
         rc = -1;
         break;

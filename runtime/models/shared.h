@@ -9,37 +9,41 @@
  *
  * How a child's weight maps into the store. A weight named
  * layer.<i>.<inst>.<tensor> (child.h) of an operation op is seen as
- * [A, B, R]: A its first dimension (a convolution's filters, a dense
- * layer's units), B its second (the inputs), R the product of the rest
- * (the kernel's height x width). A one-dimensional weight is [1, B, 1].
+ * [A, B, kernel]: A its first dimension (a convolution's filters, a dense
+ * layer's units), B its second (the inputs), then a convolution's kernel
+ * (height x width). A one-dimensional weight is [1, B].
  *   - The first dimension takes the leading slice of the stored tensor: a
  *     layer with 24 filters uses the first 24 of a tensor that a 48-filter
  *     child made 48 long. Filter-count choices therefore share.
- *   - The second dimension is split by input source. The channels of a map
- *     come in blocks, each made by one operation: "L3o0" (operation 0 of
- *     layer 3, a convolution say) or the image. A layer's input is the
- *     concatenation of its inputs' blocks (child.h); an operation that makes
- *     new channels (one with a weight of two or more dimensions, or one
- *     whose output has another channel count) outputs one block of its own,
- *     and any other (pooling, batch norm, relu) passes its input's blocks
- *     on, so that a pooling layer between two convolutions changes nothing
- *     about which weights the second one uses. Each block has its own
- *     stored tensor, keyed by the block's name, of which the child takes the
- *     leading slice of that block's channels (times the values per channel,
- *     for a dense layer over a map). The weight that joins channel c made
- *     by layer 3 to filter f of layer 7 is thus one value, whatever else
- *     layer 7 reads. A one-dimensional weight of an operation that keeps the
- *     channel count (batch norm) is split by block too; any other (a bias)
- *     takes the leading slice of its output. (Past 256 blocks, a layer's
- *     input is one block named for the layer.)
- *   - R is part of the key, with the operation's name: a 3x3 and a 5x5
- *     convolution at one position are two tensors; arguments that change no
- *     weight's shape (a stride) share one.
+ *   - The second dimension is split by input source. A layer's input is the
+ *     concatenation of its sources (the image, or the outputs of the layers
+ *     its anchors chose, child.h); each source has its own stored tensor,
+ *     keyed by its name ("image", "L3": the output of layer 3, whatever
+ *     operations made it), of which the child takes the leading slice of
+ *     that source's channels (times the values per channel, for a dense
+ *     layer over a map). The weight that joins channel c of layer 3 to
+ *     filter f of layer 7 is thus one value, whatever else layer 7 reads.
+ *     Inside a layer, after an operation that makes new channels (one with
+ *     a weight of two or more dimensions, or one whose output has another
+ *     channel count) the source is that operation's output ("L3o0"); an
+ *     operation that keeps the channel count passes its input's sources on.
+ *     A one-dimensional weight of an operation that keeps the channel count
+ *     (batch norm) is split by source too; any other (a bias) takes the
+ *     leading slice of its output. (Past 256 sources, a layer's input is
+ *     one source named for the layer.)
+ *   - A kernel (the last two dimensions of a four-dimensional weight) takes
+ *     the centre of the largest: a 3x3 convolution at a position uses the
+ *     middle 3x3 of the 5x5 that a 5x5 child of that position trained, and
+ *     a 3x5 the middle three rows (as Once-for-All's elastic kernels,
+ *     without their transform). Arguments that change no weight's shape (a
+ *     stride) share too. The rest of another weight's shape (R, the
+ *     product of its other dimensions) is part of the key with the
+ *     operation's name.
  * A weight whose second dimension does not divide by the input channels (a
  * plug-in's) is stored whole, keyed by its full shape.
  *
- * The store grows as children need more of it: a region no child has used
- * yet starts with the initial values of the first child that uses it (its
+ * The store grows as children need more of it (filters, inputs, kernel
+ * size): a region no child has used yet starts with the initial values of the first child that uses it (its
  * builder's initialisation) and zero optimizer buffers. The same draws in
  * the same order therefore give the same store.
  *
@@ -56,8 +60,9 @@
 #include "runtime/models/child.h"
 
 typedef struct shared_entry {
-  const char *key;   /* "layer.3.conv2d.weight|conv2d|3x3|L1" (in the store's arena) */
-  int a, b, r;       /* shape [a, b, r] */
+  const char *key;   /* "layer.3.conv2d.weight|conv2d|k/1|L1o0" (in the store's arena) */
+  int a, b, kh, kw;  /* shape [a, b, kh, kw] (kh the product of a weight's other dimensions and
+                        kw 1 when it has no kernel) */
   float *w;          /* a*b*r values */
   float *m, *v;      /* optimizer buffers, as nn_optim's (v: Adam only), or NULL */
 } shared_entry;
@@ -80,7 +85,7 @@ typedef struct shared_block {
 /* One weight of a child and where it lives in the store. */
 typedef struct shared_view {
   int param;               /* its index in the child's params */
-  int a, b, r;             /* the child's shape, as [a, b, r] */
+  int a, b, kh, kw;        /* the child's shape, as [a, b, kh, kw] */
   int nblocks;
   shared_block *blocks;
 } shared_view;
@@ -119,7 +124,7 @@ void shared_store_params(shared_weights *s, const nn_params *p, const nn_optim *
 void shared_map_free(shared_map *map);
 
 /* The store as safetensors tensors "<key>" (and "<key>#m", "<key>#v"),
- * each [a, b, r], with s->steps as metadata "shared_steps" and the metadata
+ * each [a, b, kh, kw], with s->steps as metadata "shared_steps" and the metadata
  * given; atomic (st_write). */
 int shared_save(const shared_weights *s, const char *path, const char *const *meta_keys,
                 const char *const *meta_values, int nmeta, strbuf *err);

@@ -448,9 +448,9 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
   if (rc == 0) {
     nn_ctx_init(&r.ctx, 1, &r.s.r);
     rc = loop(&r, sum);
+    if (rc == 0 && !sum->stopped && r.shared && r.shared->rank > 0) rc = rank_candidates(&r, sum);
     nn_ctx_free(&r.ctx);
   }
-  if (rc == 0 && !sum->stopped && r.shared && r.shared->rank > 0) rc = rank_candidates(&r, sum);
   if (rc == 0 && !sum->stopped && g->has_final) rc = search_final_stage(g, o, sum, err); /* the lock still held */
   if (r.log >= 0) close(r.log);
   rundir_unlock(r.lock);

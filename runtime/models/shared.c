@@ -367,8 +367,10 @@ static void grow_block(shared_weights *s, const shared_view *v, const shared_blo
         }
 }
 
-/* Loads the mapped tensors of p (growing s first when grow). */
-static void load_mapped(shared_weights *s, nn_params *p, nn_optim *o, int grow, const shared_map *map) {
+/* Copies the mapped tensors of p (and o's buffers) from s (to_child, after
+ * growing s when grow) or back into it. */
+static void copy_mapped(shared_weights *s, const nn_params *p, const nn_optim *o, int grow, int to_child,
+                        const shared_map *map) {
   for (int i = 0; i < map->n; i++) {
     const shared_view *v = &map->v[i];
     tensor *t = p->items.items[v->param];
@@ -376,23 +378,24 @@ static void load_mapped(shared_weights *s, nn_params *p, nn_optim *o, int grow, 
       const shared_block *bk = &v->blocks[j];
       shared_entry *e = &s->e[bk->entry];
       if (grow) grow_block(s, v, bk, e, t->data);
-      copy_block(v, bk, e, t->data, e->w, 1);
-      if (o && o->m && o->m[v->param] && e->m) copy_block(v, bk, e, o->m[v->param], e->m, 1);
-      if (o && o->v && o->v[v->param] && e->v) copy_block(v, bk, e, o->v[v->param], e->v, 1);
+      copy_block(v, bk, e, t->data, e->w, to_child);
+      if (o && o->m && o->m[v->param] && e->m) copy_block(v, bk, e, o->m[v->param], e->m, to_child);
+      if (o && o->v && o->v[v->param] && e->v) copy_block(v, bk, e, o->v[v->param], e->v, to_child);
     }
   }
-  if (o) o->step = s->steps;
 }
 
 int shared_bind(shared_weights *s, child *c, nn_optim *o, int grow, shared_map *map, strbuf *err) {
   if (map_child(s, grow, c, map, err)) return -1;
-  load_mapped(s, &c->params, o, grow, map);
+  copy_mapped(s, &c->params, o, grow, 1, map);
+  if (o) o->step = s->steps;
   return 0;
 }
 
 int shared_bind_params(shared_weights *s, nn_params *p, nn_optim *o, int grow, shared_map *map, strbuf *err) {
   if (map_params(s, grow, p, map, err)) return -1;
-  load_mapped(s, p, o, grow, map);
+  copy_mapped(s, p, o, grow, 1, map);
+  if (o) o->step = s->steps;
   return 0;
 }
 
@@ -401,17 +404,7 @@ void shared_store(shared_weights *s, const child *c, const nn_optim *o, const sh
 }
 
 void shared_store_params(shared_weights *s, const nn_params *p, const nn_optim *o, const shared_map *map) {
-  for (int i = 0; i < map->n; i++) {
-    const shared_view *v = &map->v[i];
-    tensor *t = p->items.items[v->param];
-    for (int j = 0; j < v->nblocks; j++) {
-      const shared_block *bk = &v->blocks[j];
-      shared_entry *e = &s->e[bk->entry];
-      copy_block(v, bk, e, t->data, e->w, 0);
-      if (o && o->m && o->m[v->param] && e->m) copy_block(v, bk, e, o->m[v->param], e->m, 0);
-      if (o && o->v && o->v[v->param] && e->v) copy_block(v, bk, e, o->v[v->param], e->v, 0);
-    }
-  }
+  copy_mapped(s, p, o, 0, 0, map);
   if (o) s->steps = o->step;
 }
 

@@ -42,6 +42,28 @@ static void order_for(search_evaluator *e, long epoch) {
   e->epoch = epoch;
 }
 
+/* A judgement's result: the reward formula over in (a validation series of
+ * one entry, `metric`), or the reason it failed (why, when set). */
+static void take_judgement(const search_evaluator *e, const strbuf *why, const reward_inputs *in, double metric,
+                           double t0, search_result *res) {
+  if (why) {
+    res->ok = 0;
+    snprintf(res->note, sizeof res->note, "%s", why->data);
+  } else {
+    strbuf rw;
+    strbuf_init(&rw);
+    res->reward = reward_eval(e->g->search.reward, in, &res->ok, &rw);
+    if (!res->ok) snprintf(res->note, sizeof res->note, "%s", rw.data);
+    strbuf_free(&rw);
+    res->epochs = 1;
+    res->valid_metric[0] = metric;
+  }
+  res->params = (int64_t)in->params;
+  res->flops = (int64_t)in->flops;
+  res->test_metric = NAN;
+  res->seconds = nasl_clock_seconds() - t0;
+}
+
 /* One step: the architecture a, one batch, one update of the store.
  * *skipped is 1 when the architecture cannot be built, 2 when its loss is
  * not finite (it trains nothing either way), else 0. */
@@ -198,25 +220,11 @@ static int judge_lm(search_evaluator *e, const arch *a, int all, search_result *
   }
   int64_t n = e->words.nvalid;
   if (!all && n > e->g->search.shared_valid) n = e->g->search.shared_valid;
-  double ppl;
-  if (lm_evaluate(&m, e->words.valid, n, e->lm_batch, e->lm_bptt, e->opts.threads, &ppl, &why)) {
-    res->ok = 0;
-    snprintf(res->note, sizeof res->note, "%s", why.data);
-  } else {
-    double loss = log(ppl);
-    reward_inputs in = {1, NULL, &loss, &ppl, (double)m.nparams, (double)m.flops, 0};
-    strbuf rw;
-    strbuf_init(&rw);
-    res->reward = reward_eval(e->g->search.reward, &in, &res->ok, &rw);
-    if (!res->ok) snprintf(res->note, sizeof res->note, "%s", rw.data);
-    strbuf_free(&rw);
-    res->epochs = 1;
-    res->valid_metric[0] = ppl;
-  }
-  res->params = m.nparams;
-  res->flops = m.flops;
-  res->test_metric = NAN;
-  res->seconds = nasl_clock_seconds() - t0;
+  double ppl, loss = NAN;
+  int failed = lm_evaluate(&m, e->words.valid, n, e->lm_batch, e->lm_bptt, e->opts.threads, &ppl, &why);
+  if (!failed) loss = log(ppl);
+  reward_inputs in = {1, NULL, &loss, &ppl, (double)m.nparams, (double)m.flops, 0};
+  take_judgement(e, failed ? &why : NULL, &in, ppl, t0, res);
   shared_map_free(&map);
   lm_free(&m);
   strbuf_free(&why);
@@ -285,23 +293,9 @@ static int judge(search_evaluator *e, const arch *a, int all, search_result *res
   ds_images part = e->data.valid;
   if (!all && part.n > e->g->search.shared_valid) part.n = e->g->search.shared_valid;
   double acc, loss;
-  if (train_evaluate_in(&e->ctx, &c, &part, 256, &acc, &loss, &why)) {
-    res->ok = 0;
-    snprintf(res->note, sizeof res->note, "%s", why.data);
-  } else {
-    reward_inputs in = {1, &acc, &loss, NULL, (double)c.nparams, (double)c.flops, 0};
-    strbuf rw;
-    strbuf_init(&rw);
-    res->reward = reward_eval(e->g->search.reward, &in, &res->ok, &rw);
-    if (!res->ok) snprintf(res->note, sizeof res->note, "%s", rw.data);
-    strbuf_free(&rw);
-    res->epochs = 1;
-    res->valid_metric[0] = acc;
-  }
-  res->params = c.nparams;
-  res->flops = c.flops;
-  res->test_metric = NAN;
-  res->seconds = nasl_clock_seconds() - t0;
+  int failed = train_evaluate_in(&e->ctx, &c, &part, 256, &acc, &loss, &why);
+  reward_inputs in = {1, &acc, &loss, NULL, (double)c.nparams, (double)c.flops, 0};
+  take_judgement(e, failed ? &why : NULL, &in, acc, t0, res);
   shared_map_free(&map);
   child_free(&c);
   strbuf_free(&why);

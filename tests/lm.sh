@@ -12,16 +12,7 @@ num() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" "$tmp.out" | head -1; }
 
 # A corpus with structure: sentences from a tiny grammar, one per line.
 mkdir -p "$tmp.text"
-/usr/bin/env python3 - "$tmp.text/corpus.txt" <<'PY'
-import random, sys
-rnd = random.Random(3)
-subj = ["the cat", "a dog", "the old man", "my sister", "the king"]
-verb = ["sat on", "looked at", "walked to", "spoke to", "found"]
-obj = ["the mat", "a house", "the river", "the city gate", "his brother"]
-with open(sys.argv[1], "w") as f:
-    for _ in range(1500):
-        f.write(f"{rnd.choice(subj)} {rnd.choice(verb)} {rnd.choice(obj)}\n")
-PY
+sentences "$tmp.text/corpus.txt"
 cat > "$tmp.lstm.nasl" <<NASL
 dataset words = text(train: "$tmp.text/corpus.txt", vocab: 40)
 cell lstm {

@@ -34,6 +34,23 @@ EOF
 # the fields of a log that do not depend on timing
 stable() { sed 's/"seconds":[0-9.]*,//' "$1"; }
 
+# killed_at N FILE DIR: runs a search of FILE into DIR and kill -9s it once
+# its log holds N lines (or later, or not at all if it ends first: the
+# checks after a resume hold wherever the kill lands). It waits for the
+# lines, not for a time: the cap (10 minutes) is for a run that hangs.
+killed_at() {
+  "$NASLC" run "$2" --dir "$3" --threads 1 > /dev/null 2> /dev/null &
+  pid=$!
+  i=0
+  while [ $i -lt 12000 ] && [ "$(cat "$3/log.jsonl" 2> /dev/null | wc -l)" -lt "$1" ] && kill -0 $pid 2> /dev/null; do
+    sleep 0.05
+    i=$((i + 1))
+  done
+  kill -9 $pid 2> /dev/null
+  wait $pid 2> /dev/null
+  pid=
+}
+
 # ---- a whole run ----
 run 0 "a search with the shared evaluator" run "$space" --dir "$tmp/a" --threads 1
 says_like "shared weights: round 1, 4 steps \(0 architectures that cannot be built, 0 whose loss was not finite\), loss [0-9.]+, [0-9.]+ s, [0-9]+ values" \
@@ -73,16 +90,7 @@ else fail "the same seed gives the same log and the same store"; fi
 # ---- kill -9, then --resume ----
 # killed once the fourth sample is logged (or later: the checks hold
 # wherever the kill lands); the resumed run ends as the run above did
-"$NASLC" run "$space" --dir "$tmp/b" --threads 1 > /dev/null 2> "$tmp.b.err" &
-pid=$!
-i=0 # waits for the line, not for a time: the cap (10 minutes) is for a run that hangs
-while [ $i -lt 6000 ] && [ "$(cat "$tmp/b/log.jsonl" 2> /dev/null | wc -l)" -lt 4 ] && kill -0 $pid 2> /dev/null; do
-  sleep 0.05
-  i=$((i + 1))
-done
-kill -9 $pid 2> /dev/null
-wait $pid 2> /dev/null
-pid=
+killed_at 4 "$space" "$tmp/b"
 run 0 "resume after the kill" run "$space" --resume "$tmp/b" --threads 1
 if [ "$(stable "$tmp/a/log.jsonl")" = "$(stable "$tmp/b/log.jsonl")" ]; then ok "the resumed log equals the uninterrupted one"
 else diff "$tmp/a/log.jsonl" "$tmp/b/log.jsonl" | head -5 | sed 's/^/# /'; fail "the resumed log equals the uninterrupted one"; fi
@@ -133,16 +141,7 @@ has "$tmp.out" "samples 6, children evaluated 6, repeats 0" "each of the 6 sampl
 
 # ---- a recurrent cell: the language model's weights shared ----
 mkdir -p "$tmp.text"
-/usr/bin/env python3 - "$tmp.text/corpus.txt" <<'PY'
-import random, sys
-rnd = random.Random(3)
-subj = ["the cat", "a dog", "the old man", "my sister", "the king"]
-verb = ["sat on", "looked at", "walked to", "spoke to", "found"]
-obj = ["the mat", "a house", "the river", "the city gate", "his brother"]
-with open(sys.argv[1], "w") as f:
-    for _ in range(1500):
-        f.write(f"{rnd.choice(subj)} {rnd.choice(verb)} {rnd.choice(obj)}\n")
-PY
+sentences "$tmp.text/corpus.txt"
 cat > "$tmp/cell.nasl" <<EOF
 dataset words = text(train: "$tmp.text/corpus.txt", vocab: 40)
 cell small { tree(leaves: 4) { combine: [add, mul]; activation: [identity, tanh, sigmoid, relu] } }
@@ -154,16 +153,7 @@ says_like "shared weights: round 3, 30 steps \(0 architectures that cannot be bu
   "three rounds train the language model's shared weights"
 if grep -q '"valid_perplexity":\[[0-9.]*\]' "$tmp/ca/log.jsonl"; then ok "a cell's reward comes from its validation perplexity"
 else fail "a cell's reward comes from its validation perplexity"; fi
-"$NASLC" run "$tmp/cell.nasl" --dir "$tmp/cb" --threads 1 > /dev/null 2> /dev/null &
-pid=$!
-i=0 # waits for the line, not for a time: the cap (10 minutes) is for a run that hangs
-while [ $i -lt 30000 ] && [ "$(cat "$tmp/cb/log.jsonl" 2> /dev/null | wc -l)" -lt 6 ] && kill -0 $pid 2> /dev/null; do
-  sleep 0.02
-  i=$((i + 1))
-done
-kill -9 $pid 2> /dev/null
-wait $pid 2> /dev/null
-pid=
+killed_at 6 "$tmp/cell.nasl" "$tmp/cb"
 run 0 "resume the killed cell search" run "$tmp/cell.nasl" --resume "$tmp/cb" --threads 1
 if [ "$(stable "$tmp/ca/log.jsonl")" = "$(stable "$tmp/cb/log.jsonl")" ] &&
   cmp -s "$tmp/ca/shared-3.safetensors" "$tmp/cb/shared-3.safetensors"; then

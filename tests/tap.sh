@@ -52,3 +52,17 @@ write("train", int(sys.argv[2]), 1)
 write("t10k", int(sys.argv[3]), 2)
 PY
 }
+# sentences FILE: writes a text corpus with structure to FILE: 1,500
+# sentences from a tiny grammar, one per line (24 words; seed 3)
+sentences() {
+  /usr/bin/env python3 - "$1" <<'PY'
+import random, sys
+rnd = random.Random(3)
+subj = ["the cat", "a dog", "the old man", "my sister", "the king"]
+verb = ["sat on", "looked at", "walked to", "spoke to", "found"]
+obj = ["the mat", "a house", "the river", "the city gate", "his brother"]
+with open(sys.argv[1], "w") as f:
+    for _ in range(1500):
+        f.write(f"{rnd.choice(subj)} {rnd.choice(verb)} {rnd.choice(obj)}\n")
+PY
+}

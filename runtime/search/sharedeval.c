@@ -11,6 +11,13 @@
 #include "runtime/train/lm_train.h"
 #include "runtime/train/reward.h"
 
+/* The train recipe's optimizer for params, on the evaluator's threads. */
+static void optimizer_for(const search_evaluator *e, const nn_params *params, nn_optim *o) {
+  nn_optimizer cfg = train_optimizer(&e->g->train.optimizer);
+  nn_optim_init(o, &cfg, params);
+  o->threads = e->opts.threads;
+}
+
 /* The child of a for the evaluator's data, its weights drawn from the
  * store; its own initial values (seeded by seed) fill what the store does
  * not hold yet. With o, an optimizer is made for it and loaded too. */
@@ -19,11 +26,7 @@ static int bind_child(search_evaluator *e, const arch *a, uint64_t seed, child *
   rng r;
   rng_seed(&r, seed);
   if (child_build(c, a, e->data.shape, e->data.classes, &r, why)) return -1;
-  if (o) {
-    nn_optimizer cfg = train_optimizer(&e->g->train.optimizer);
-    nn_optim_init(o, &cfg, &c->params);
-    o->threads = e->opts.threads;
-  }
+  if (o) optimizer_for(e, &c->params, o);
   if (shared_bind(&e->store, c, o, o != NULL, map, why)) {
     if (o) nn_optim_free(o);
     child_free(c);
@@ -127,11 +130,7 @@ static int bind_lm(search_evaluator *e, const arch *a, uint64_t seed, lm *m, nn_
   rng r;
   rng_seed(&r, seed);
   if (lm_build(m, a, &e->g->train, e->words.vocab, &r, why)) return -1;
-  if (o) {
-    nn_optimizer cfg = train_optimizer(&e->g->train.optimizer);
-    nn_optim_init(o, &cfg, &m->params);
-    o->threads = e->opts.threads;
-  }
+  if (o) optimizer_for(e, &m->params, o);
   if (shared_bind_params(&e->store, &m->params, o, o != NULL, map, why)) {
     if (o) nn_optim_free(o);
     lm_free(m);

@@ -26,7 +26,8 @@ enum {
   EXIT_IO = 3,      /* a file could not be read or written (data, records, weights, run directory) */
   EXIT_TRAIN = 4,   /* the architecture cannot be built, training failed, or a gradient check failed */
   EXIT_NOMEM = NASL_EXIT_NOMEM, /* out of memory (common/arena.h reports it and exits) */
-  EXIT_STOPPED = 6  /* run: stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) after checkpointing; --resume continues */
+  EXIT_STOPPED = 6, /* run: stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) after checkpointing; --resume continues */
+  EXIT_WORKER = 7   /* run under mpirun: a worker is not ready, or did not answer in --timeout seconds */
 };
 
 /* Options, one bit each; a command lists those it accepts. */
@@ -34,7 +35,8 @@ enum {
   O_JSON = 1 << 0, O_QUIET = 1 << 1, O_SEED = 1 << 2, O_COUNT = 1 << 3, O_AT = 1 << 4, O_ARCH = 1 << 5,
   O_EPOCHS = 1 << 6, O_SAVE = 1 << 7, O_THREADS = 1 << 8, O_WEIGHTS = 1 << 9, O_DOT = 1 << 10, O_STDLIB = 1 << 11,
   O_SUBSET = 1 << 12, O_DIR = 1 << 13, O_RESUME = 1 << 14, O_SAMPLES = 1 << 15,
-  O_VALID = 1 << 16, O_TEST = 1 << 17, O_ARG = 1 << 18, O_SHAPE = 1 << 19, O_FINAL = 1 << 20
+  O_VALID = 1 << 16, O_TEST = 1 << 17, O_ARG = 1 << 18, O_SHAPE = 1 << 19, O_FINAL = 1 << 20,
+  O_TIMEOUT = 1 << 21, O_ASYNCMODE = 1 << 22
 };
 
 #define CLI_MAX_OPTIONS 32

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/dist.h"
 #include "common/parse.h"
 #include "lang/diag.h"
 #include "nn/parallel.h"
@@ -36,7 +37,8 @@ static const option options[] = {
     {"--samples", NULL, O_SAMPLES, 1, 1, 1000000000},
     {"--valid", NULL, O_VALID, 1, 0, 100000000},  {"--test", NULL, O_TEST, 1, 1, 1000000000},
     {"--arg", NULL, O_ARG, 1, 1, 0},            {"--shape", NULL, O_SHAPE, 1, 1, 0},
-    {"--final", NULL, O_FINAL, 0, 0, 0},
+    {"--final", NULL, O_FINAL, 0, 0, 0},        {"--timeout", NULL, O_TIMEOUT, 1, 1, 100000000},
+    {"--async", NULL, O_ASYNCMODE, 0, 0, 0},
 };
 #define NOPTIONS ((int)(sizeof options / sizeof options[0]))
 static_assert(NOPTIONS <= CLI_MAX_OPTIONS, "cli.text and cli.num hold one value per option");
@@ -79,9 +81,11 @@ static const command commands[] = {
      "test accuracy (or perplexity) of saved weights (--final: of a model of the final stage)"},
     {"show", cmd_show, O_ARCH | O_DOT, "RECORD.json [--dot] | FILE [--arch A.json] [--dot]",
      "layers, shapes, parameters and FLOPs of an architecture, or a Graphviz drawing"},
-    {"run", cmd_run, O_DIR | O_RESUME | O_SAMPLES | O_SEED | O_THREADS | O_QUIET,
-     "FILE [--dir DIR] [--samples N] [--seed N] [--threads N] [--quiet] | FILE --resume DIR",
-     "search: sample, evaluate and learn (the search recipe); Ctrl-C stops after saving"},
+    {"run", cmd_run, O_DIR | O_RESUME | O_SAMPLES | O_SEED | O_THREADS | O_QUIET | O_TIMEOUT | O_ASYNCMODE,
+     "FILE [--dir DIR] [--samples N] [--seed N] [--threads N] [--quiet] [--async] [--timeout S] | FILE --resume DIR",
+     "search: sample, evaluate and learn (the search recipe); Ctrl-C stops after saving;\n"
+     "         under mpirun -n N: rank 0 searches, N-1 workers evaluate (--async: update as results come;\n"
+     "         --timeout: seconds a child may take)"},
     {"report", cmd_report, O_QUIET, "DIR", "summary of a run and a plot of its rewards (DIR/report.svg)"},
     {"gradcheck", cmd_gradcheck, O_ARG | O_SHAPE | O_SEED, "FILE OP [--arg NAME=VALUE]... [--shape N,C,H,W] [--seed S]",
      "check an operation's gradients (built-in or plug-in) against finite differences"},
@@ -99,7 +103,8 @@ static void usage(FILE *f) {
           "threads: --threads N, else $NASLC_THREADS, else every core\n"
           "\nexit status: 0 ok, 1 the file has errors, 2 bad command line, 3 a file cannot be read,\n"
           "4 the architecture cannot be built, training failed, or a gradient check failed,\n"
-          "5 out of memory, 6 a run stopped by a signal (resume it)\n"
+          "5 out of memory, 6 a run stopped by a signal (resume it),\n"
+          "7 a worker of a distributed run is not ready or did not answer\n"
           "see naslc(1), nasl(5) and nasl-stdlib(7)\n");
 }
 
@@ -120,6 +125,12 @@ static void blas_threads_off(char **argv) {
   const char *v = getenv("OPENBLAS_NUM_THREADS");
   if (nn_blas_load_threads() <= 1 || (v && !strcmp(v, "1"))) return;
   if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) return;
+  char self[4096]; /* the binary by its own name, so that ps and pgrep still show naslc */
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = 0;
+    execv(self, argv);
+  }
   execv("/proc/self/exe", argv);
 }
 
@@ -134,7 +145,11 @@ int main(int argc, char **argv) {
       return EXIT_OK;
     }
     if (!strcmp(a, "--version")) {
-      printf("naslc %s\n", PACKAGE_VERSION);
+      strbuf mpi;
+      strbuf_init(&mpi);
+      dist_describe(&mpi);
+      printf("naslc %s\n%s\n", PACKAGE_VERSION, mpi.data);
+      strbuf_free(&mpi);
       return EXIT_OK;
     }
     int k = -1;

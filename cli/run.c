@@ -3,6 +3,7 @@
  * the run directory and prints the summary. Ctrl-C (or SIGTERM) asks the
  * loop to stop after the child in flight; the run then resumes with
  * --resume. */
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/dist.h"
+#include "common/clock.h"
 #include "runtime/search/evaluate.h"
 #include "runtime/search/search.h"
 
@@ -33,6 +36,7 @@ static void on_interrupt(int sig) {
   if (!stop_requested) {
     ssize_t w = write(2, say, sizeof say - 1); /* async-signal-safe; nothing to do if it fails */
     (void)w;
+    dist_note(); /* under mpirun: the samples in flight and their ranks (mpirun may kill us next) */
   }
   stop_requested = 1;
 }
@@ -79,25 +83,76 @@ static void print_final(const cli *c, const grammar *g, const search_summary *su
     }
 }
 
+/* A worker of a distributed run (dist.h): the file compiled without its
+ * diagnostics (rank 0 prints them), then dist_work. */
+static int run_worker(cli *c, dist *d) {
+  int status = 0, saved = dup(2), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  fflush(stderr);
+  if (saved >= 0 && null >= 0) dup2(null, 2);
+  grammar *g = cli_compile_runnable(c, &status);
+  fflush(stderr);
+  if (saved >= 0 && null >= 0) dup2(saved, 2);
+  if (saved >= 0) close(saved);
+  if (null >= 0) close(null);
+  status = dist_work(d, g, status, cli_threads(c));
+  dist_end(d);
+  if (g) grammar_free(g);
+  return status;
+}
+
+/* Rank 0 of a distributed run: the workers' greetings, then the pool the
+ * search hands its children to. 0, or an exit status. */
+static int start_workers(cli *c, dist *d, const grammar *g, int quiet, search_opts *o) {
+  if (g->search.evaluator == EVAL_SHARED) {
+    fprintf(stderr, "naslc: the shared evaluator does not run distributed yet; run %s without mpirun\n", c->file);
+    return EXIT_USAGE;
+  }
+  d->timeout = (double)cli_num(c, O_TIMEOUT, 0);
+  o->async = (c->given & O_ASYNCMODE) != 0;
+  int status = dist_gather(d, quiet);
+  if (status) return status;
+  o->pool = &d->pool;
+  return 0;
+}
+
 int cmd_run(cli *c) {
   if ((c->given & O_DIR) && (c->given & O_RESUME)) return cli_bad_usage("%s: give --dir or --resume, not both", "run");
   if ((c->given & O_SEED) && (c->given & O_RESUME))
     return cli_bad_usage("%s: --seed starts a new run; a resumed run keeps the seed in its checkpoint", "run");
-  int status;
+  dist d;
+  int status = dist_begin(&d);
+  if (status) return status;
+  if (d.rank > 0) return run_worker(c, &d);
+  if (d.size == 1 && (c->given & (O_TIMEOUT | O_ASYNCMODE))) {
+    dist_end(&d);
+    return cli_bad_usage((c->given & O_ASYNCMODE) ? "%s: --async is for a run under mpirun (mpirun -n N naslc run ...)"
+                                              : "%s: --timeout is for a run under mpirun (mpirun -n N naslc run ...)",
+                         "run");
+  }
+  if ((c->given & O_ASYNCMODE) && (c->given & O_RESUME)) {
+    dist_end(&d);
+    return cli_bad_usage("%s: --async starts a new run; a resumed run keeps the mode in its checkpoint", "run");
+  }
   grammar *g = cli_compile_runnable(c, &status);
-  if (!g) return status;
+  if (!g) {
+    dist_end(&d);
+    return status;
+  }
   if (c->given & O_SEED) g->search.seed = cli_num(c, O_SEED, 1);
   const grammar_search *s = &g->search;
   strbuf err;
   strbuf_init(&err);
   int quiet = (c->given & O_QUIET) != 0;
   search_evaluator e;
-  int rc = search_evaluator_open(&e, g, cli_threads(c), quiet, &err);
+  memset(&e, 0, sizeof e);
+  /* distributed, the workers load the data; rank 0 only searches */
+  int rc = d.size > 1 ? 0 : search_evaluator_open(&e, g, cli_threads(c), quiet, &err);
   if (rc) {
     fprintf(stderr, "naslc: %s\n", err.data);
     search_evaluator_close(&e);
     grammar_free(g);
     strbuf_free(&err);
+    dist_end(&d);
     return exit_status(rc);
   }
   char dir[4096];
@@ -105,18 +160,31 @@ int cmd_run(cli *c) {
   else if (c->given & O_DIR) snprintf(dir, sizeof dir, "%s", cli_text(c, O_DIR));
   else snprintf(dir, sizeof dir, "runs/%s", g->name);
   search_opts o = {dir, (c->given & O_RESUME) != 0, quiet, (long)cli_num(c, O_SAMPLES, 0), 0, c->file, &stop_requested,
-                   NULL, NULL, cli_threads(c), e.shared};
+                   NULL, NULL, cli_threads(c), e.shared, NULL, 0};
   if (g->ndecisions == 0 && !(c->given & O_SAMPLES)) o.samples = 1; /* one architecture: train it once */
+  if (d.size > 1 && (status = start_workers(c, &d, g, quiet, &o))) {
+    grammar_free(g);
+    strbuf_free(&err);
+    dist_end(&d);
+    return status;
+  }
   catch_stop_signals();
   if (!quiet)
-    fprintf(stderr, "%s search of '%s' (%s architectures), run directory %s\n",
+    fprintf(stderr, "%s search of '%s' (%s architectures), run directory %s%s\n",
             s->strategy == STRATEGY_REINFORCE ? "REINFORCE" : "random", g->name,
-            g->size_exact ? g->size_exact : "many", dir);
+            g->size_exact ? g->size_exact : "many", dir, d.size > 1 ? ", children evaluated by the workers" : "");
   search_summary sum;
+  double t0 = nasl_clock_seconds();
   rc = search_run(g, &o, e.fn, &e, &sum, &err);
+  if (d.size > 1 && !quiet && d.answers > 0) { /* what one controller costs per child (bench/mpi_scaling.sh) */
+    double el = nasl_clock_seconds() - t0;
+    fprintf(stderr, "distributed: %d workers, %ld children in %.2f s (%.2f per second); rank 0 busy %.3f ms per child\n",
+            d.size - 1, d.answers, el, (double)d.answers / el, 1000 * (el - d.waited) / (double)d.answers);
+  }
   if (rc) {
     fprintf(stderr, "naslc: %s\n", err.data);
     status = exit_status(rc);
+    if (d.size > 1) dist_abort(&d, status); /* workers may be in the middle of a child */
   } else {
     if (sum.stopped) {
       fprintf(stderr, "stopped at sample %ld; continue with: naslc run %s --resume %s\n", sum.samples, c->file, dir);
@@ -136,5 +204,6 @@ int cmd_run(cli *c) {
   search_evaluator_close(&e);
   grammar_free(g);
   strbuf_free(&err);
+  dist_end(&d);
   return status;
 }

@@ -42,6 +42,8 @@ typedef struct search_evaluator {
   lm_data words;             /* its token streams */
   train_opts opts;           /* how children are trained (quiet, no test pass) */
   search_table *table;       /* table: the rewards */
+  double simulate;           /* table: seconds each lookup sleeps ($NASLC_SIMULATE_SECONDS; benchmarks of
+                                distributed runs), 0: none */
   shared_weights store;      /* shared: the weights */
   int moments;               /* shared: optimizer buffers per weight */
   int *perm, *labels;        /* shared: the epoch's order, a step's labels */

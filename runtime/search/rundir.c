@@ -68,10 +68,14 @@ int rundir_write_checkpoint(const char *dir, const run_state *s, controller *ctl
   snprintf(vals[9], sizeof vals[9], "%.17g", s->best_test);
   snprintf(vals[10], sizeof vals[10], "%ld", s->shared_rounds);
   const char *keys[] = {"samples", "evaluated", "hits", "baseline", "have_baseline", "rng", "optim_step", "best",
-                        "best_key", "best_test", "shared_rounds"};
-  const char *v[11];
+                        "best_key", "best_test", "shared_rounds", "updates", "inflight"};
+  const char *v[13];
   for (int i = 0; i < 11; i++) v[i] = vals[i];
-  int rc = st_write(path, ts, n, keys, v, 11, err);
+  char updates[32];
+  snprintf(updates, sizeof updates, "%ld", s->updates);
+  v[11] = updates;
+  v[12] = s->inflight ? s->inflight : "[]";
+  int rc = st_write(path, ts, n, keys, v, s->async ? 13 : 11, err); /* a synchronous run's as before */
   for (int i = 0; i < n; i++) free(names[i]);
   free(names);
   free(ts);
@@ -111,6 +115,10 @@ int rundir_read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_op
   else if (!read_rng(meta(&f, "rng"), &s->r)) bad = "rng";
   else if (meta(&f, "shared_rounds") && parse_long(meta(&f, "shared_rounds"), 0, MAX_LOGGED_SAMPLE, &shared_rounds))
     bad = "shared_rounds";
+  else if (meta(&f, "updates") && parse_long(meta(&f, "updates"), 0, MAX_LOGGED_SAMPLE, &s->updates))
+    bad = "updates";
+  else if (meta(&f, "updates") && !meta(&f, "inflight"))
+    bad = "inflight";
   if (bad) {
     strbuf_printf(err, "%s: the checkpoint's '%s' is damaged ('%.40s'); the run cannot be resumed from it", path, bad,
                   meta(&f, bad));
@@ -125,6 +133,9 @@ int rundir_read_checkpoint(const char *dir, run_state *s, controller *ctl, nn_op
   s->best = best;
   s->best_test = best_test;
   s->shared_rounds = shared_rounds;
+  s->async = meta(&f, "updates") != NULL;
+  free(s->inflight);
+  s->inflight = s->async ? xstrdup(meta(&f, "inflight")) : NULL; /* search.c reads it */
   snprintf(s->best_key, sizeof s->best_key, "%s", meta(&f, "best_key"));
   if (ctl) opt->step = step;
   int rc = 0;
@@ -262,6 +273,7 @@ void rundir_log_line(strbuf *b, long sample, const char *key, const search_resul
   strbuf_printf(b, ",\"ok\":%s,\"hit\":%s,\"seconds\":%.3f,\"params\":%lld,\"flops\":%lld",
                 res->ok ? "true" : "false", hit ? "true" : "false", res->seconds, (long long)res->params,
                 (long long)res->flops);
+  if (res->async) strbuf_printf(b, ",\"staleness\":%ld", res->staleness);
   if (res->epochs) {
     int lm = grammar_is_lm(a->g);
     if (!isnan(res->test_metric)) {

@@ -14,7 +14,9 @@
 #include "runtime/search/search.h"
 #include "runtime/search/smap.h"
 
-/* Where a search stands between two batches: what the checkpoint holds. */
+/* Where a search stands between two batches (an asynchronous run: after an
+ * update; samples is then the samples drawn, every one of them either
+ * learnt from or in inflight): what the checkpoint holds. */
 typedef struct run_state {
   long samples;        /* samples drawn and settled (their batch updated the controller) */
   long evaluated;      /* children evaluated (not dedupe hits) */
@@ -26,6 +28,10 @@ typedef struct run_state {
   char best_key[512];  /* its canonical string */
   rng r;               /* the draws' state at the start of the next batch */
   long shared_rounds;  /* rounds of shared-weight training done (search_shared) */
+  int async;           /* an asynchronous run (search_opts.async): the three below are in the checkpoint */
+  long updates;        /* asynchronous: controller updates so far */
+  char *inflight;      /* asynchronous: the children in flight at the checkpoint, JSON
+                          [[sample, updates when drawn, [tokens...]], ...] (malloc'd; NULL: none) */
 } run_state;
 
 /* Takes dir/lock (an advisory flock, which the kernel drops when the

@@ -16,8 +16,7 @@
 #include "common/fsutil.h"
 #include "nn/optim.h"
 #include "runtime/search/controller.h"
-#include "runtime/search/rundir.h"
-#include "runtime/search/smap.h"
+#include "runtime/search/run.h"
 #include "runtime/train/train.h"
 
 void search_key(const arch *a, strbuf *out) {
@@ -30,33 +29,6 @@ void search_key(const arch *a, strbuf *out) {
   for (int i = 0; i < a->ntokens; i++) strbuf_printf(out, "%s%d", i ? "," : "", a->tokens[i]);
 }
 
-/* ---- one run ---- */
-
-typedef struct run {
-  const grammar *g;           /* the space */
-  const grammar_search *cfg;  /* its search recipe */
-  const search_opts *o;       /* the caller's options */
-  search_eval_fn eval;        /* the evaluator */
-  void *eval_ctx;             /* and its context */
-  long budget;                /* samples in all */
-  double minutes;             /* wall budget (0: none) */
-  int reinforce;              /* a controller learns (else random search) */
-  run_state s;                /* what the checkpoint holds */
-  controller ctl;             /* REINFORCE: the controller */
-  nn_optim opt;               /* REINFORCE: its optimizer */
-  rundir_log known;           /* a resumed run: what its log holds */
-  char log_path[4096];        /* dir/log.jsonl */
-  int log;                    /* open for appending (fs_append_synced), or -1 */
-  int lock;                   /* the run directory's lock (rundir_lock), or -1 */
-  nn_ctx ctx;                 /* the controller's graph of the batch */
-  controller_sample *batch;   /* the batch's samples */
-  double *rewards;            /* and their rewards */
-  strbuf key, line;           /* scratch: a sample's key and log line */
-  double t0;                  /* when this call started */
-  long start_samples;         /* samples settled before it */
-  strbuf *err;                /* the first error */
-  const search_shared *shared;/* the evaluator's weights, or NULL */
-} run;
 
 /* dir/shared-R.safetensors */
 static void shared_path(const run *r, long rounds, char *path, size_t size) {
@@ -131,11 +103,18 @@ static int draw_batch(run *r, int k, rng *batch_r) {
   return 0;
 }
 
-/* Evaluates sample idx and appends its log line. */
-static int evaluate_sample(run *r, long idx, const arch *a, search_result *res) {
+/* Evaluates sample idx (or takes the result a worker gave, search_pool)
+ * and appends its log line. */
+int run_evaluate(run *r, long idx, const arch *a, search_result *res, const search_result *given) {
+  if (given) {
+    *res = *given;
+    if (!(res->ok && res->reward > r->s.best)) res->test_metric = NAN; /* the serial run would not have tested it */
+  } else {
+    res->best_before = r->s.best;
+    int rc = r->eval(r->eval_ctx, a, r->key.data, res, r->err);
+    if (rc) return rc;
+  }
   res->best_before = r->s.best;
-  int rc = r->eval(r->eval_ctx, a, r->key.data, res, r->err);
-  if (rc) return rc;
   if (!res->ok) res->reward = SEARCH_FAILED_REWARD;
   r->s.evaluated++;
   smap_put(&r->known.by_key, r->key.data, res->reward);
@@ -148,8 +127,8 @@ static int evaluate_sample(run *r, long idx, const arch *a, search_result *res) 
 }
 
 static void print_progress(const run *r, long idx, const search_result *res, int hit) {
-  double el = nasl_clock_seconds() - r->t0, done = (double)(idx + 1 - r->start_samples);
-  double per = done > 0 ? el / done : 0, eta = per * (double)(r->budget - idx - 1);
+  double el = nasl_clock_seconds() - r->t0, done = (double)r->done;
+  double per = done > 0 ? el / done : 0, eta = per * (double)(r->budget - r->start_samples - r->done);
   double left = r->minutes * 60 - el;
   if (r->minutes > 0 && eta > left) eta = left > 0 ? left : 0;
   fprintf(stderr, "sample %ld/%ld  reward %.4f%s  best %.4f  baseline %.4f  hits %ld  ETA %d:%02d\n", idx + 1,
@@ -158,9 +137,10 @@ static void print_progress(const run *r, long idx, const search_result *res, int
 }
 
 /* Settles sample i of the batch: its reward from the log of a resumed run,
- * from an earlier sample of the same key, or from the evaluator. *settled
- * is 0 when a stop was asked for before it. */
-static int settle_sample(run *r, int i, int *settled) {
+ * from an earlier sample of the same key, from the result a worker gave
+ * (given), or from the evaluator. *settled is 0 when a stop was asked for
+ * before it had to be evaluated. */
+static int settle_sample(run *r, int i, const search_result *given, int *settled) {
   long idx = r->s.samples + i;
   const arch *a = &r->batch[i].a;
   strbuf_clear(&r->key);
@@ -182,26 +162,31 @@ static int settle_sample(run *r, int i, int *settled) {
     hit = 1;
     r->s.hits++;
   } else {
-    if (r->o->stop && *r->o->stop) return 0;
-    if ((rc = evaluate_sample(r, idx, a, &res))) return rc;
+    if (!given && r->o->stop && *r->o->stop) return 0;
+    if ((rc = run_evaluate(r, idx, a, &res, given))) return rc;
   }
   r->rewards[i] = res.reward;
   *settled = 1;
-  if (r->o->on_sample) r->o->on_sample(r->o->on_sample_ctx, idx, res.reward, hit);
-  if (res.reward > r->s.best) {
-    r->s.best = res.reward;
-    r->s.best_test = res.epochs ? res.test_metric : NAN; /* NAN for children not tested */
+  return run_took(r, idx, a, &res, hit);
+}
+
+int run_took(run *r, long idx, const arch *a, const search_result *res, int hit) {
+  if (r->o->on_sample) r->o->on_sample(r->o->on_sample_ctx, idx, res->reward, hit);
+  if (res->reward > r->s.best) {
+    r->s.best = res->reward;
+    r->s.best_test = res->epochs ? res->test_metric : NAN; /* NAN for children not tested */
     snprintf(r->s.best_key, sizeof r->s.best_key, "%s", r->key.data);
-    if (rundir_write_best(r->o->dir, r->o->file, a, &res, r->err)) return SEARCH_E_FILE;
+    if (rundir_write_best(r->o->dir, r->o->file, a, res, r->err)) return SEARCH_E_FILE;
   }
-  if (!r->o->quiet) print_progress(r, idx, &res, hit);
+  r->done++;
+  if (!r->o->quiet) print_progress(r, idx, res, hit);
   return 0;
 }
 
 /* REINFORCE over the batch's k samples: the loss
  * -(1/k) sum (R_i - b) log P(a_i) - (entropy/k) sum H(a_i), one optimizer
  * step, then the baseline moves towards each reward. */
-static void update_controller(run *r, int k) {
+void run_update(run *r, int k) {
   const grammar_search *cfg = r->cfg;
   run_state *s = &r->s;
   if (!s->have_baseline) {
@@ -263,6 +248,72 @@ static int checkpoint(run *r, long rounds_before) {
   return 0;
 }
 
+/* Whether sample i of the batch needs an evaluation: it is not in the log
+ * of a resumed run, and (unless the evaluator judges repeats again) its
+ * architecture is in neither the log nor an earlier sample of the batch
+ * (batch_keys, which gets its key). */
+static int needs_evaluation(run *r, int i, smap *batch_keys) {
+  double v;
+  strbuf_clear(&r->key);
+  search_key(&r->batch[i].a, &r->key);
+  int seen = smap_get(&r->known.by_key, r->key.data, &v) || smap_get(batch_keys, r->key.data, &v);
+  smap_put(batch_keys, r->key.data, 0);
+  if (rundir_logged(&r->known, r->s.samples + i)) return 0;
+  return r->shared || !seen;
+}
+
+/* Settles the k samples of a drawn batch with the children evaluated by
+ * the workers of o->pool, keeping every worker busy: results come back in
+ * any order and are settled in sample order, as far as they reach. After a
+ * stop no child is submitted; those in flight are waited for. *done: the
+ * samples settled. */
+static int settle_pooled(run *r, int k, int *done) {
+  const search_pool *p = r->o->pool;
+  search_result *got = xcalloc((size_t)k, sizeof *got);
+  char *need = xcalloc((size_t)k, 1), *have = xcalloc((size_t)k, 1);
+  smap batch_keys;
+  memset(&batch_keys, 0, sizeof batch_keys);
+  for (int i = 0; i < k; i++) need[i] = (char)needs_evaluation(r, i, &batch_keys);
+  smap_free(&batch_keys);
+  int next = 0, inflight = 0, rc = 0;
+  *done = 0;
+  for (;;) {
+    while (*done < k && (!need[*done] || have[*done])) {
+      int settled;
+      if ((rc = settle_sample(r, *done, need[*done] ? &got[*done] : NULL, &settled)) || !settled) goto out;
+      (*done)++;
+    }
+    if (*done == k) break;
+    int stopping = r->o->stop && *r->o->stop;
+    for (; !stopping && inflight < p->workers && next < k; next++) {
+      if (!need[next]) continue;
+      strbuf_clear(&r->key);
+      search_key(&r->batch[next].a, &r->key);
+      if ((rc = p->submit(p->ctx, r->s.samples + next, &r->batch[next].a, r->key.data, r->s.best, r->err))) goto out;
+      inflight++;
+    }
+    if (inflight == 0) break; /* stopped */
+    long sample;
+    search_result res;
+    memset(&res, 0, sizeof res);
+    if ((rc = p->wait(p->ctx, &sample, &res, r->err))) goto out;
+    long i = sample - r->s.samples;
+    if (i < 0 || i >= next || !need[i] || have[i]) {
+      strbuf_printf(r->err, "a worker answered for sample %ld, which is not in flight", sample);
+      rc = SEARCH_E_INTERNAL;
+      goto out;
+    }
+    got[i] = res;
+    have[i] = 1;
+    inflight--;
+  }
+out:
+  free(got);
+  free(need);
+  free(have);
+  return rc;
+}
+
 /* One batch: draw, settle, learn, checkpoint. *stopped is set when a stop
  * came inside the batch (the last checkpoint is kept: a resumed run
  * re-draws the batch). */
@@ -277,14 +328,18 @@ static int run_batch(run *r, int k, int *stopped) {
     rounds++;
   }
   if (rc == 0) rc = draw_batch(r, k, &batch_r);
-  for (int i = 0; i < k && rc == 0; i++) {
-    int settled;
-    rc = settle_sample(r, i, &settled);
-    if (!settled) break;
-    done++;
+  if (rc == 0 && r->o->pool) {
+    rc = settle_pooled(r, k, &done);
+  } else {
+    for (int i = 0; i < k && rc == 0; i++) {
+      int settled;
+      rc = settle_sample(r, i, NULL, &settled);
+      if (!settled) break;
+      done++;
+    }
   }
   if (rc == 0 && done == k) {
-    if (r->reinforce) update_controller(r, k);
+    if (r->reinforce) run_update(r, k);
     r->s.samples += k;
     r->s.r = batch_r;
     long before = r->s.shared_rounds;
@@ -298,7 +353,9 @@ static int run_batch(run *r, int k, int *stopped) {
 }
 
 static int loop(run *r, search_summary *sum) {
-  int m = r->reinforce ? r->cfg->batch : 1, rc = 0;
+  /* random search settles one sample at a time, or one per worker: its
+   * draws, and so its log, do not depend on how they are grouped */
+  int m = r->reinforce ? r->cfg->batch : r->o->pool ? r->o->pool->workers : 1, rc = 0;
   r->batch = xcalloc((size_t)m, sizeof *r->batch);
   r->rewards = xcalloc((size_t)m, sizeof(double));
   r->t0 = nasl_clock_seconds();
@@ -444,10 +501,16 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
   }
   strbuf_init(&r.key);
   strbuf_init(&r.line);
+  r.s.async = o->pool && o->async;
   int rc = open_run(&r);
+  if (rc == 0 && r.s.async && !o->pool) {
+    strbuf_printf(err, "'%s' holds an asynchronous run; resume it under mpirun (mpirun -n N naslc run FILE --resume %s)",
+                  o->dir, o->dir);
+    rc = SEARCH_E_UNSUPPORTED;
+  }
   if (rc == 0) {
     nn_ctx_init(&r.ctx, 1, &r.s.r);
-    rc = loop(&r, sum);
+    rc = r.s.async ? run_loop_async(&r, sum) : loop(&r, sum);
     if (rc == 0 && !sum->stopped && r.shared && r.shared->rank > 0) rc = rank_candidates(&r, sum);
     nn_ctx_free(&r.ctx);
   }
@@ -465,6 +528,7 @@ int search_run(const grammar *g, const search_opts *o, search_eval_fn eval, void
     controller_free(&r.ctl);
   }
   rundir_log_free(&r.known);
+  free(r.s.inflight);
   strbuf_free(&r.key);
   strbuf_free(&r.line);
   return rc;

@@ -49,6 +49,8 @@ typedef struct search_result {
   double valid_metric[64];   /* the validation history (first 64 epochs) in the same
                                 metric */
   char note[256];            /* why it was rejected, or "" */
+  int async;                 /* settled by an asynchronous run: the log gives staleness */
+  long staleness;            /* asynchronous: controller updates between its draw and its result */
 } search_result;
 
 /* What went wrong when a search stops on an error; the command line turns
@@ -103,6 +105,27 @@ typedef struct search_shared {
   search_eval_fn judge;
 } search_shared;
 
+/* Evaluation elsewhere: worker processes (cli/mpi.c, over MPI) that each
+ * evaluate one child at a time. The loop hands each child that needs an
+ * evaluation to submit, never more than `workers` at once, and takes
+ * results back from wait in whatever order they finish; it settles the
+ * samples in sample order, so the log, best.json and the controller are
+ * those of the serial run (the synchronous mode). A child's test pass runs
+ * when it beats best_before, the best reward settled when it was
+ * submitted; the loop drops a test figure that the serial run would not
+ * have taken (the child does not beat the best settled before it). */
+typedef struct search_pool {
+  void *ctx;
+  int workers;   /* children that can be in flight at once (>= 1) */
+  /* Starts the evaluation of sample's architecture a (key: its canonical
+   * string). 0, or a search_error with a message. */
+  int (*submit)(void *ctx, long sample, const arch *a, const char *key, double best_before, strbuf *err);
+  /* Waits for one child in flight to finish: its sample and its result
+   * (as search_eval_fn fills it). 0, or a search_error with a message (a
+   * worker failed, or its evaluator stopped the search). */
+  int (*wait)(void *ctx, long *sample, search_result *res, strbuf *err);
+} search_pool;
+
 typedef struct search_opts {
   const char *dir;       /* run directory (created) */
   int resume;            /* continue the run in dir */
@@ -116,6 +139,8 @@ typedef struct search_opts {
   void *on_sample_ctx;
   int threads;           /* the final stage's training threads (0: 1) */
   const search_shared *shared; /* the evaluator's weights, or NULL */
+  const search_pool *pool;     /* evaluate on workers (search_pool), or NULL: here, with eval */
+  int async;                   /* with pool, a new run: the asynchronous mode (a resumed run keeps its own) */
 } search_opts;
 
 /* One model of the final stage. */

@@ -4,7 +4,8 @@
 # CHILD_SECONDS (NASLC_SIMULATE_SECONDS, naslc(1) ENVIRONMENT) and then looks its
 # reward up, so the workers cost no CPU and 64 of them fit on 2 cores. For
 # 1, 2, 4, ... 64 workers (mpirun -n W+1, --oversubscribe), asynchronous
-# and synchronous mode, it prints children per second, the speed-up over
+# mode (batch 16) and synchronous mode (batch 16, or W when larger), W x 8
+# children (at least 24) each, it prints children per second, the speed-up over
 # one worker, the efficiency (children per second against W / CHILD_SECONDS, the
 # rate of workers never idle) and rank 0's own time per child (drawing,
 # learning, logging, checkpointing: what bounds how many workers one
@@ -57,16 +58,21 @@ for mode in $MODES; do
     [ "$n" -lt 24 ] && n=24
     flag=
     [ "$mode" = async ] && flag=--async
+    # a synchronous batch smaller than the workers leaves some idle: it gets
+    # at least one sample per worker
+    b=16
+    [ "$mode" = sync ] && [ "$w" -gt 16 ] && b=$w
+    sed "s/batch: 16/batch: $b/" "$work/space.nasl" > "$work/run.nasl"
     NASLC_SIMULATE_SECONDS=$CHILD_SECONDS mpirun $asroot --oversubscribe -x NASLC_SIMULATE_SECONDS -n $((w + 1)) \
-      "$NASLC" run "$work/space.nasl" --dir "$work/$mode-$w" --samples "$n" $flag > "$work/out" 2> "$work/err" ||
+      "$NASLC" run "$work/run.nasl" --dir "$work/$mode-$w" --samples "$n" $flag > "$work/out" 2> "$work/err" ||
       { echo "mpi_scaling: $mode with $w workers failed:"; tail -n 5 "$work/err"; exit 1; }
     line=$(grep '^distributed: ' "$work/err")
     rate=$(echo "$line" | sed 's/.*(\([0-9.]*\) per second).*/\1/')
     busy=$(echo "$line" | sed 's/.*busy \([0-9.]*\) ms per child/\1/')
     [ -z "$base" ] && base=$rate
     awk -v m="$mode" -v w="$w" -v n="$n" -v r="$rate" -v b="$base" -v t="$CHILD_SECONDS" -v u="$busy" 'BEGIN {
-      printf "%-6s %7d %8d %10.2f %7.2fx %9.1f%% %14.3f %14d\n", m, w, n, r, r / b, 100 * r * t / w, u,
-        u > 0 ? t * 1000 / u : 0 }'
+      feeds = u > 0 ? t * 1000 / u : 0
+      printf "%-6s %7d %8d %10.2f %7.2fx %9.1f%% %14.3f %14d\n", m, w, n, r, r / b, 100 * r * t / w, u, feeds }'
   done
 done
 echo "(feeds workers: CHILD_SECONDS / rank 0's time per child, the workers one controller keeps busy at this child time;"

@@ -141,6 +141,7 @@ static int checkpoint(async *a) {
   strbuf_putc(&b, ']');
   free(r->s.inflight);
   r->s.inflight = strbuf_take(&b);
+  strbuf_free(&b); /* take leaves a fresh buffer */
   r->s.samples = a->drawn;
   r->s.r = a->from;
   return rundir_write_checkpoint(r->o->dir, &r->s, r->reinforce ? &r->ctl : NULL, &r->opt, r->err) ? SEARCH_E_FILE : 0;

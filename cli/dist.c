@@ -42,7 +42,7 @@ static int launcher_size(int *rank) {
 static void nap(double *us) {
   struct timespec ts = {0, (long)(*us * 1000)};
   nanosleep(&ts, NULL);
-  if (*us < 2000) *us *= 1.5;
+  *us = *us * 1.5 < 2000 ? *us * 1.5 : 2000;
 }
 
 int dist_begin(dist *d) {
@@ -279,7 +279,7 @@ static int pool_wait(void *ctx, long *sample, search_result *res, strbuf *err) {
   }
 }
 
-int dist_gather(dist *d, int quiet) {
+int dist_gather(dist *d, const char *space, int quiet) {
   int n = d->size;
   d->inflight = xcalloc((size_t)n, sizeof *d->inflight);
   d->since = xcalloc((size_t)n, sizeof *d->since);
@@ -302,6 +302,10 @@ int dist_gather(dist *d, int quiet) {
       status = EXIT_WORKER;
     } else if (!h.ready) {
       fprintf(stderr, "naslc: rank %d (%s) is not ready: %s\n", from, h.host, h.error);
+      if (!status) status = EXIT_WORKER;
+    } else if (strcmp(h.space, space)) {
+      fprintf(stderr, "naslc: rank %d (%s) has space '%s', not '%s': every rank must read the same file\n", from,
+              h.host, h.space, space);
       if (!status) status = EXIT_WORKER;
     } else {
       ready++;
@@ -375,8 +379,8 @@ int dist_work(dist *d, grammar *g, int status, int threads) {
   return status;
 }
 
-int dist_gather(dist *d, int quiet) {
-  (void)d, (void)quiet;
+int dist_gather(dist *d, const char *space, int quiet) {
+  (void)d, (void)space, (void)quiet;
   return EXIT_USAGE;
 }
 

@@ -37,10 +37,10 @@ int dist_begin(dist *d);
  * evaluate requests until rank 0 says stop. Returns the exit status. */
 int dist_work(dist *d, grammar *g, int status, int threads);
 
-/* Rank 0: waits until every worker has said whether it is ready; 0 and the
- * pool in d->pool, or an exit status after printing which ranks are not
- * ready and why. */
-int dist_gather(dist *d, int quiet);
+/* Rank 0: waits until every worker has said whether it is ready (and has
+ * the space called space); 0 and the pool in d->pool, or an exit status
+ * after printing which ranks are not ready and why. */
+int dist_gather(dist *d, const char *space, int quiet);
 
 /* Rank 0, after an error with children in flight: prints which and ends the
  * whole job with status (does not return). */

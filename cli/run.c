@@ -109,7 +109,7 @@ static int start_workers(cli *c, dist *d, const grammar *g, int quiet, search_op
   }
   d->timeout = (double)cli_num(c, O_TIMEOUT, 0);
   o->async = (c->given & O_ASYNCMODE) != 0;
-  int status = dist_gather(d, quiet);
+  int status = dist_gather(d, g->name, quiet);
   if (status) return status;
   o->pool = &d->pool;
   return 0;

@@ -215,6 +215,11 @@ sed "s|dir: \"$tmp/data\"|dir: \"$tmp/nowhere\"|" "$tmp/train.nasl" > "$tmp/noda
 mpi 3 run "$tmp/nodata.nasl" --dir "$tmp/n" --quiet
 if [ "$got" = 7 ]; then ok "workers without the data: the job ends (exit 7)"; else fail "workers without the data: the job ends (exit 7, got $got)"; fi
 says_like "naslc: rank [12] \(.+\) is not ready: .*$tmp/nowhere.*" "each says why it is not ready"
+sed 's/^cell c /cell other /' "$tmp/table.nasl" > "$tmp/other.nasl"
+mpirun $asroot --oversubscribe -n 1 "$NASLC" run "$tmp/table.nasl" --dir "$tmp/o" : -n 1 "$NASLC" run "$tmp/other.nasl" --dir "$tmp/o" > "$tmp.out" 2> "$tmp.err"
+got=$?
+if [ "$got" = 7 ]; then ok "a worker that reads another file: the job ends (exit 7)"; else fail "a worker that reads another file: the job ends (exit 7, got $got)"; fi
+says_like "naslc: rank 1 \(.+\) has space 'other', not 'c': every rank must read the same file" "the message names both spaces"
 cat > "$tmp/shared.nasl" <<NASL
 dataset quads = mnist(dir: "$tmp/data", classes: 4)
 space s { layers 2 { conv2d(height: [1, 3], filters: [4, 8]); relu } head { dense } }

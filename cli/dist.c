@@ -5,6 +5,7 @@
  * train on. */
 #include "cli/dist.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 #include <mpi.h>
 #endif
 
-enum { TAG_HELLO = 1, TAG_REQUEST = 2, TAG_REPLY = 3, TAG_STOP = 4 };
+enum { TAG_HELLO = 1, TAG_REQUEST = 2, TAG_REPLY = 3, TAG_STOP = 4, TAG_STORE = 5 };
 
 /* The job's size as the launcher gave it, from its environment (Open MPI,
  * then PMI launchers such as MPICH's); 0 when naslc was not launched so. */
@@ -48,6 +49,7 @@ static void nap(double *us) {
 int dist_begin(dist *d) {
   memset(d, 0, sizeof *d);
   strbuf_init(&d->buf);
+  strbuf_init(&d->store);
   int rank, size = launcher_size(&rank);
   d->size = 1;
   if (size <= 0) return 0; /* not started by mpirun: a serial run, MPI untouched */
@@ -154,8 +156,33 @@ static void hello(dist *d, const char *space, const char *error) {
   strbuf_free(&msg);
 }
 
-/* Evaluates the request in d->buf and sends the reply. */
-static void serve(dist *d, search_evaluator *e, grammar *g) {
+/* A file of the shared weights in d->buf: loaded into e's store through a
+ * temporary file; a failure is kept in why for the next reply. */
+static void take_store(dist *d, search_evaluator *e, strbuf *why) {
+  char path[4096];
+  const char *tmp = getenv("TMPDIR");
+  snprintf(path, sizeof path, "%s/naslc-store-%ld-XXXXXX", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+  int fd = mkstemp(path);
+  strbuf_clear(why);
+  if (fd < 0) {
+    strbuf_printf(why, "cannot write the shared weights to a temporary file: %s", strerror(errno));
+    return;
+  }
+  size_t done = 0;
+  while (done < d->buf.len) {
+    ssize_t w = write(fd, d->buf.data + done, d->buf.len - done);
+    if (w <= 0) break;
+    done += (size_t)w;
+  }
+  close(fd);
+  if (done < d->buf.len) strbuf_printf(why, "cannot write the shared weights to '%s': %s", path, strerror(errno));
+  else if (e->shared->load(e->shared->ctx, path, why) == 0) strbuf_clear(why);
+  unlink(path);
+}
+
+/* Evaluates the request in d->buf and sends the reply (an error when the
+ * shared weights could not be taken: store_error). */
+static void serve(dist *d, search_evaluator *e, grammar *g, const strbuf *store_error) {
   long sample = 0;
   int64_t seed;
   double best_before;
@@ -169,6 +196,10 @@ static void serve(dist *d, search_evaluator *e, grammar *g) {
   int status = 0;
   if (wire_read_request(g, d->buf.data, d->buf.len, &sample, &seed, &best_before, &a, &err)) {
     status = SEARCH_E_INTERNAL;
+  } else if (store_error->len) {
+    strbuf_puts(&err, store_error->data);
+    status = SEARCH_E_FILE;
+    arch_free(&a);
   } else {
     g->train.seed = seed;
     search_key(&a, &key);
@@ -190,21 +221,22 @@ int dist_work(dist *d, grammar *g, int status, int threads) {
   strbuf_init(&err);
   if (!g) {
     hello(d, "", "the file does not compile here (rank 0 shows the diagnostics if it sees them too)");
-  } else if (g->search.evaluator == EVAL_SHARED) {
-    hello(d, g->name, "the shared evaluator does not run distributed");
-    status = EXIT_USAGE;
   } else if ((status = search_evaluator_open(&e, g, threads, 1, &err))) {
     hello(d, g->name, err.data);
     status = status == SEARCH_E_UNSUPPORTED ? EXIT_USAGE : EXIT_IO;
   } else {
     hello(d, g->name, NULL);
   }
+  strbuf store_error;
+  strbuf_init(&store_error);
   for (;;) {
     int from, tag;
     receive(d, 0, MPI_ANY_TAG, &from, &tag, 0);
     if (tag == TAG_STOP) break;
-    if (tag == TAG_REQUEST && e.fn) serve(d, &e, g);
+    if (tag == TAG_STORE && e.shared) take_store(d, &e, &store_error);
+    if (tag == TAG_REQUEST && e.fn) serve(d, &e, g, &store_error);
   }
+  strbuf_free(&store_error);
   if (e.fn) search_evaluator_close(&e);
   strbuf_free(&err);
   (void)status; /* rank 0 reports a worker that is not ready, and its exit status is the job's */
@@ -212,6 +244,62 @@ int dist_work(dist *d, grammar *g, int status, int threads) {
 }
 
 /* ---- rank 0 ---- */
+
+/* The shared weights of d->version as a file's bytes in d->store (written
+ * once per version, through a temporary file). 0, or a search_error. */
+static int store_bytes(dist *d, strbuf *err) {
+  if (d->store_version == d->version) return 0;
+  char path[4096];
+  const char *tmp = getenv("TMPDIR");
+  snprintf(path, sizeof path, "%s/naslc-store-%ld-XXXXXX", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+  int fd = mkstemp(path);
+  if (fd < 0) {
+    strbuf_printf(err, "cannot make a temporary file for the shared weights: %s", strerror(errno));
+    return SEARCH_E_FILE;
+  }
+  close(fd);
+  int rc = 0;
+  strbuf_clear(&d->store);
+  if (d->inner->save(d->inner->ctx, path, err)) rc = SEARCH_E_FILE;
+  else if (strbuf_read_file(&d->store, path, (size_t)1 << 40)) {
+    strbuf_printf(err, "cannot read back the shared weights from '%s'", path);
+    rc = SEARCH_E_FILE;
+  }
+  unlink(path);
+  if (rc == 0) d->store_version = d->version;
+  return rc;
+}
+
+static int share_train(void *ctx, long round, search_draw_fn draw, void *draw_ctx, volatile int *stop, strbuf *err) {
+  dist *d = ctx;
+  d->version++;
+  return d->inner->train(d->inner->ctx, round, draw, draw_ctx, stop, err);
+}
+static int share_save(void *ctx, const char *path, strbuf *err) {
+  dist *d = ctx;
+  return d->inner->save(d->inner->ctx, path, err);
+}
+static int share_load(void *ctx, const char *path, strbuf *err) {
+  dist *d = ctx;
+  d->version++;
+  return d->inner->load(d->inner->ctx, path, err);
+}
+
+static int share_judge(void *ctx, const arch *a, const char *key, search_result *res, strbuf *err) {
+  dist *d = ctx;
+  return d->inner->judge(d->inner->ctx, a, key, res, err);
+}
+
+void dist_share(dist *d, const search_shared *inner, search_shared *outer) {
+  d->inner = inner;
+  d->store_version = -1;
+  *outer = *inner;
+  outer->ctx = d;
+  outer->train = share_train;
+  outer->save = share_save;
+  outer->load = share_load;
+  outer->judge = share_judge; /* the closing ranking runs on rank 0 */
+}
 
 static int pool_submit(void *ctx, long sample, const arch *a, const char *key, double best_before, strbuf *err) {
   (void)key, (void)err;
@@ -228,7 +316,17 @@ static int pool_submit(void *ctx, long sample, const arch *a, const char *key, d
   d->inflight[w] = sample;
   d->since[w] = nasl_clock_seconds();
   update_note(d);
-  if (send_text(&msg, w, TAG_REQUEST, d->timeout > 0 ? d->since[w] + d->timeout : 0)) timed_out(d, w, sample);
+  double deadline = d->timeout > 0 ? d->since[w] + d->timeout : 0;
+  if (d->inner && d->has[w] != d->version) { /* the shared weights moved since this worker got them */
+    int rc = store_bytes(d, err);
+    if (rc) {
+      strbuf_free(&msg);
+      return rc;
+    }
+    if (send_text(&d->store, w, TAG_STORE, deadline)) timed_out(d, w, sample);
+    d->has[w] = d->version;
+  }
+  if (send_text(&msg, w, TAG_REQUEST, deadline)) timed_out(d, w, sample);
   strbuf_free(&msg);
   return 0;
 }
@@ -284,7 +382,8 @@ int dist_gather(dist *d, const char *space, int quiet) {
   d->inflight = xcalloc((size_t)n, sizeof *d->inflight);
   d->since = xcalloc((size_t)n, sizeof *d->since);
   d->hosts = xcalloc((size_t)n, sizeof *d->hosts);
-  for (int i = 0; i < n; i++) d->inflight[i] = -1;
+  d->has = xcalloc((size_t)n, sizeof *d->has);
+  for (int i = 0; i < n; i++) d->inflight[i] = -1, d->has[i] = -1;
   int ready = 0, status = 0;
   for (int got = 0; got < n - 1;) {
     int from, tag;
@@ -342,6 +441,8 @@ void dist_end(dist *d) {
   free(d->hosts);
   free(d->inflight);
   free(d->since);
+  free(d->has);
+  strbuf_free(&d->store);
   strbuf_free(&d->buf);
   memset(d, 0, sizeof *d);
 }
@@ -360,6 +461,11 @@ void dist_describe(strbuf *out) {
 void dist_describe(strbuf *out) { strbuf_puts(out, "distributed runs: not built (no MPI found by configure)"); }
 
 void dist_note(void) {}
+
+void dist_share(dist *d, const search_shared *inner, search_shared *outer) {
+  (void)d;
+  *outer = *inner;
+}
 
 int dist_begin(dist *d) {
   memset(d, 0, sizeof *d);

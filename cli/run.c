@@ -103,9 +103,14 @@ static int run_worker(cli *c, dist *d) {
 /* Rank 0 of a distributed run: the workers' greetings, then the pool the
  * search hands its children to. 0, or an exit status. */
 static int start_workers(cli *c, dist *d, const grammar *g, int quiet, search_opts *o) {
-  if (g->search.evaluator == EVAL_SHARED) {
-    fprintf(stderr, "naslc: the shared evaluator does not run distributed yet; run %s without mpirun\n", c->file);
+  if (g->search.evaluator == EVAL_SHARED && (c->given & O_ASYNCMODE)) {
+    fprintf(stderr, "naslc: the shared evaluator runs distributed in the synchronous mode only; run %s without "
+            "--async\n", c->file);
     return EXIT_USAGE;
+  }
+  if (o->shared) { /* rank 0 trains the shared weights; the workers get them after every round */
+    dist_share(d, o->shared, &d->shared);
+    o->shared = &d->shared;
   }
   d->timeout = (double)cli_num(c, O_TIMEOUT, 0);
   o->async = (c->given & O_ASYNCMODE) != 0;
@@ -145,8 +150,9 @@ int cmd_run(cli *c) {
   int quiet = (c->given & O_QUIET) != 0;
   search_evaluator e;
   memset(&e, 0, sizeof e);
-  /* distributed, the workers load the data; rank 0 only searches */
-  int rc = d.size > 1 ? 0 : search_evaluator_open(&e, g, cli_threads(c), quiet, &err);
+  /* distributed, the workers load the data; rank 0 only searches, unless it
+   * trains shared weights */
+  int rc = d.size > 1 && g->search.evaluator != EVAL_SHARED ? 0 : search_evaluator_open(&e, g, cli_threads(c), quiet, &err);
   if (rc) {
     fprintf(stderr, "naslc: %s\n", err.data);
     search_evaluator_close(&e);

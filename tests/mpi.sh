@@ -5,8 +5,10 @@
 # resumes with another number of ranks to the same end; a worker killed, or
 # stopped (a hang) under --timeout, ends the job with a message naming the
 # rank and the sample, and --resume continues; workers that cannot load the
-# data say so; the shared evaluator and --timeout without mpirun are
-# refused. A naslc built without MPI must refuse mpirun's several ranks.
+# data, or read another space, say so; the shared evaluator's search (rank 0
+# trains the weights and sends them, workers judge) gives the serial run's
+# log, weights and ranking; --async with it and --timeout without mpirun
+# are refused. A naslc built without MPI must refuse mpirun's several ranks.
 : "${NASLC:=../naslc}"
 : "${top_srcdir:=.}"
 cd "$top_srcdir" || exit 1
@@ -222,13 +224,35 @@ if [ "$got" = 7 ]; then ok "a worker that reads another file: the job ends (exit
 says_like "naslc: rank 1 \(.+\) has space 'other', not 'c': every rank must read the same file" "the message names both spaces"
 cat > "$tmp/shared.nasl" <<NASL
 dataset quads = mnist(dir: "$tmp/data", classes: 4)
-space s { layers 2 { conv2d(height: [1, 3], filters: [4, 8]); relu } head { dense } }
-train { data: quads; valid: 60; batch: 20 }
-search reinforce { batch: 2; samples: 4; evaluator: shared(steps: 2, valid: 20, rank: 2) }
+space s { layers 2 { conv2d(height: [1, 3], filters: [4, 8]); batchnorm; relu; inputs: anchor } head { dense } }
+train { data: quads; valid: 60; batch: 20; optimizer: sgd(lr: 0.05, momentum: 0.9) }
+search reinforce { batch: 4; samples: 12; seed: 2; evaluator: shared(steps: 3, valid: 40, rank: 3); reward: last(valid_accuracy) }
 NASL
-mpi 2 run "$tmp/shared.nasl" --dir "$tmp/s" --quiet
-if [ "$got" = 2 ]; then ok "the shared evaluator under mpirun is refused (exit 2)"; else fail "the shared evaluator under mpirun is refused (exit 2, got $got)"; fi
-says_line "naslc: the shared evaluator does not run distributed yet; run $tmp/shared.nasl without mpirun" "with the reason"
+run 0 "the shared evaluator: the serial run" run "$tmp/shared.nasl" --dir "$tmp/sh1" --threads 1 --quiet
+mpi_ok 3 "the shared evaluator under mpirun -n 3 (rank 0 trains the weights, the workers judge)" run "$tmp/shared.nasl" --dir "$tmp/sh3" --threads 1
+has "$tmp.err" "shared weights: round 3, 3 steps" "rank 0 trains the shared weights in rounds"
+if same_run "$tmp/sh1" "$tmp/sh3" && cmp -s "$tmp/sh1/shared-3.safetensors" "$tmp/sh3/shared-3.safetensors" &&
+   [ "$(strip "$tmp/sh1/ranked.jsonl")" = "$(strip "$tmp/sh3/ranked.jsonl")" ]; then
+  ok "the serial run's log, controller, shared weights and closing ranking"
+else diff "$tmp/sh1/log.jsonl" "$tmp/sh3/log.jsonl" | head -6 | sed 's/^/# /'; fail "the serial run's log, controller, shared weights and closing ranking"; fi
+# killed in the middle (the rounds made slow), resumed with another number of ranks
+sed 's/steps: 3,/steps: 400,/' "$tmp/shared.nasl" > "$tmp/sharedslow.nasl"
+run 0 "slower shared rounds: the serial run" run "$tmp/sharedslow.nasl" --dir "$tmp/ss1" --threads 1 --quiet
+mpirun $asroot --oversubscribe -n 3 "$NASLC" run "$tmp/sharedslow.nasl" --dir "$tmp/ssk" --threads 1 --quiet > /dev/null 2>&1 &
+job=$!
+i=0
+while [ $i -lt 6000 ] && [ "$(cat "$tmp/ssk/log.jsonl" 2> /dev/null | wc -l)" -lt 5 ] && kill -0 $job 2> /dev/null; do sleep 0.05; i=$((i + 1)); done
+killall_job
+wait $job 2> /dev/null
+job=
+sleep 0.5
+lines=$(cat "$tmp/ssk/log.jsonl" 2> /dev/null | wc -l)
+mpi_ok 2 "killed with $lines of 12 logged, resumed with 2 ranks" run "$tmp/sharedslow.nasl" --resume "$tmp/ssk" --threads 1 --quiet
+if same_run "$tmp/ss1" "$tmp/ssk" && cmp -s "$tmp/ss1/shared-3.safetensors" "$tmp/ssk/shared-3.safetensors"; then
+  ok "it ends as the serial run, shared weights included"; else fail "it ends as the serial run, shared weights included"; fi
+mpi 2 run "$tmp/shared.nasl" --dir "$tmp/sh2" --async --quiet
+if [ "$got" = 2 ]; then ok "the shared evaluator with --async is refused (exit 2)"; else fail "the shared evaluator with --async is refused (exit 2, got $got)"; fi
+says_line "naslc: the shared evaluator runs distributed in the synchronous mode only; run $tmp/shared.nasl without --async" "with the reason"
 run 2 "--timeout without mpirun" run "$tmp/table.nasl" --dir "$tmp/x" --timeout 5
 says_line "naslc: run: --timeout is for a run under mpirun (mpirun -n N naslc run ...)" "is refused with the reason"
 

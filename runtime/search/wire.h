@@ -18,6 +18,10 @@
  *            is null when the child was not tested; numbers are written with
  *            17 significant digits, so a reward crosses exactly
  *   stop     controller -> worker: no body (its own message tag)
+ *   weights  controller -> worker, with the shared evaluator: the bytes of
+ *            a safetensors file of the shared weights (runtime/models/
+ *            shared.h; read by shared_load, its own tag), sent after each
+ *            round of training before the worker's next request
  *
  * The readers are strict (common/json.h) and check every field's kind and
  * range: a message that is not one of these is an error with a reason,

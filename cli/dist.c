@@ -139,6 +139,14 @@ static void timed_out(dist *d, int w, long sample) {
   dist_abort(d, EXIT_WORKER);
 }
 
+/* A new temporary file for the shared weights, under $TMPDIR or /tmp: its
+ * descriptor (path holds its name), or -1. */
+static int temp_file(char *path, size_t size) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(path, size, "%s/naslc-store-%ld-XXXXXX", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+  return mkstemp(path);
+}
+
 /* ---- a worker ---- */
 
 static void hello(dist *d, const char *space, const char *error) {
@@ -160,9 +168,7 @@ static void hello(dist *d, const char *space, const char *error) {
  * temporary file; a failure is kept in why for the next reply. */
 static void take_store(dist *d, search_evaluator *e, strbuf *why) {
   char path[4096];
-  const char *tmp = getenv("TMPDIR");
-  snprintf(path, sizeof path, "%s/naslc-store-%ld-XXXXXX", tmp && *tmp ? tmp : "/tmp", (long)getpid());
-  int fd = mkstemp(path);
+  int fd = temp_file(path, sizeof path);
   strbuf_clear(why);
   if (fd < 0) {
     strbuf_printf(why, "cannot write the shared weights to a temporary file: %s", strerror(errno));
@@ -250,9 +256,7 @@ int dist_work(dist *d, grammar *g, int status, int threads) {
 static int store_bytes(dist *d, strbuf *err) {
   if (d->store_version == d->version) return 0;
   char path[4096];
-  const char *tmp = getenv("TMPDIR");
-  snprintf(path, sizeof path, "%s/naslc-store-%ld-XXXXXX", tmp && *tmp ? tmp : "/tmp", (long)getpid());
-  int fd = mkstemp(path);
+  int fd = temp_file(path, sizeof path);
   if (fd < 0) {
     strbuf_printf(err, "cannot make a temporary file for the shared weights: %s", strerror(errno));
     return SEARCH_E_FILE;

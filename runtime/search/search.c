@@ -29,7 +29,6 @@ void search_key(const arch *a, strbuf *out) {
   for (int i = 0; i < a->ntokens; i++) strbuf_printf(out, "%s%d", i ? "," : "", a->tokens[i]);
 }
 
-
 /* dir/shared-R.safetensors */
 static void shared_path(const run *r, long rounds, char *path, size_t size) {
   snprintf(path, size, "%s/shared-%ld.safetensors", r->o->dir, rounds);
@@ -108,13 +107,13 @@ static int draw_batch(run *r, int k, rng *batch_r) {
 int run_evaluate(run *r, long idx, const arch *a, search_result *res, const search_result *given) {
   if (given) {
     *res = *given;
+    res->best_before = r->s.best;
     if (!(res->ok && res->reward > r->s.best)) res->test_metric = NAN; /* the serial run would not have tested it */
   } else {
     res->best_before = r->s.best;
     int rc = r->eval(r->eval_ctx, a, r->key.data, res, r->err);
     if (rc) return rc;
   }
-  res->best_before = r->s.best;
   if (!res->ok) res->reward = SEARCH_FAILED_REWARD;
   r->s.evaluated++;
   smap_put(&r->known.by_key, r->key.data, res->reward);

@@ -215,22 +215,10 @@ static int next_child(async *a, child *c) {
     if (rc) return rc;
     strbuf_clear(&r->key);
     search_key(&c->a, &r->key);
-    const rundir_entry *logged = rundir_logged(&r->known, c->sample);
-    double v;
     search_result res;
     memset(&res, 0, sizeof res);
-    int hit = 0;
-    if (logged) {
-      res.reward = logged->reward;
-      res.ok = 1;
-    } else if (!r->shared && smap_get(&r->known.by_key, r->key.data, &v)) {
-      res.reward = v;
-      res.ok = 1;
-      hit = 1;
-      r->s.hits++;
-    } else {
-      return 1;
-    }
+    int hit;
+    if (!run_known(r, c->sample, &res, &hit)) return 1;
     c->reward = res.reward;
     if ((rc = run_took(r, c->sample, &c->a, &res, hit)) || (rc = settled(a, c))) return rc;
   }

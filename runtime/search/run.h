@@ -40,6 +40,11 @@ typedef struct run {
  * test figure the serial run would not have taken is dropped), and appends
  * its log line; r->key holds its canonical string. */
 int run_evaluate(run *r, long idx, const arch *a, search_result *res, const search_result *given);
+/* A sample settled without an evaluation: in the log of a resumed run, or
+ * (unless the evaluator judges repeats again) a repeat of a logged
+ * architecture (*hit; counted). 1 with its result in *res, else 0; r->key
+ * holds its canonical string. */
+int run_known(run *r, long idx, search_result *res, int *hit);
 /* What follows a sample's reward: the caller's on_sample, best.json when
  * it beats the best, the progress line; r->key holds its canonical string. */
 int run_took(run *r, long idx, const arch *a, const search_result *res, int hit);

@@ -135,6 +135,27 @@ static void print_progress(const run *r, long idx, const search_result *res, int
           r->s.hits, (int)eta / 60, (int)eta % 60);
 }
 
+int run_known(run *r, long idx, search_result *res, int *hit) {
+  double v;
+  const rundir_entry *logged = rundir_logged(&r->known, idx);
+  *hit = 0;
+  if (logged) { /* logged before a stop: not evaluated again */
+    res->reward = logged->reward;
+    res->ok = 1;
+    res->test_metric = logged->test;
+    res->epochs = !isnan(res->test_metric); /* so a logged best keeps its test figure */
+    return 1;
+  }
+  if (!r->shared && smap_get(&r->known.by_key, r->key.data, &v)) {
+    res->reward = v;
+    res->ok = 1;
+    *hit = 1;
+    r->s.hits++;
+    return 1;
+  }
+  return 0;
+}
+
 /* Settles sample i of the batch: its reward from the log of a resumed run,
  * from an earlier sample of the same key, from the result a worker gave
  * (given), or from the evaluator. *settled is 0 when a stop was asked for
@@ -147,20 +168,8 @@ static int settle_sample(run *r, int i, const search_result *given, int *settled
   search_result res;
   memset(&res, 0, sizeof res);
   int hit = 0, rc = 0;
-  double v;
   *settled = 0;
-  const rundir_entry *logged = rundir_logged(&r->known, idx);
-  if (logged) { /* logged before a stop: not evaluated again */
-    res.reward = logged->reward;
-    res.ok = 1;
-    res.test_metric = logged->test;
-    res.epochs = !isnan(res.test_metric); /* so a logged best keeps its test figure */
-  } else if (!r->shared && smap_get(&r->known.by_key, r->key.data, &v)) {
-    res.reward = v;
-    res.ok = 1;
-    hit = 1;
-    r->s.hits++;
-  } else {
+  if (!run_known(r, idx, &res, &hit)) {
     if (!given && r->o->stop && *r->o->stop) return 0;
     if ((rc = run_evaluate(r, idx, a, &res, given))) return rc;
   }

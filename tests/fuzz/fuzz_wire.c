@@ -10,9 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler/compile.h"
 #include "runtime/search/wire.h"
-#include "stdlib/registry.h"
 #include "tests/fuzz/harness.h"
 
 static const char *const space_files[] = {"quickstart.nasl", "nb201.nasl", "nas_rnn_small.nasl"};
@@ -24,20 +22,7 @@ static void release(void) {
 }
 
 static void setup(void) {
-  char stdlib_dir[4200], path[4200];
-  snprintf(stdlib_dir, sizeof stdlib_dir, "%s/stdlib", fuzz_top_srcdir());
-  nasl_options o = {stdlib_dir, 0, stdlib_check_decl};
-  for (int i = 0; i < NSPACES; i++) {
-    snprintf(path, sizeof path, "%s/examples/%s", fuzz_top_srcdir(), space_files[i]);
-    nasl_diag d;
-    nasl_diag_init(&d, stderr);
-    spaces[i] = nasl_compile_file(path, &o, &d);
-    nasl_diag_free(&d);
-    if (!spaces[i]) {
-      fprintf(stderr, "fuzz_wire: %s does not compile (is $top_srcdir set?)\n", path);
-      exit(1);
-    }
-  }
+  for (int i = 0; i < NSPACES; i++) spaces[i] = fuzz_compile_example(space_files[i]);
   atexit(release);
 }
 

@@ -1,5 +1,5 @@
-/* harness.c: the temporary files and the source tree of the harnesses (see
- * harness.h). */
+/* harness.c: the temporary files, the source tree and the example spaces of
+ * the harnesses (see harness.h). */
 #include "tests/fuzz/harness.h"
 
 #include <errno.h>
@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "compiler/compile.h"
+#include "stdlib/registry.h"
 
 static char temp_dir[1024];
 static char names[16][64];      /* files written, removed at exit */
@@ -61,6 +64,22 @@ const char *fuzz_write_file(const char *name, const uint8_t *data, size_t size) 
 const char *fuzz_top_srcdir(void) {
   const char *top = getenv("top_srcdir");
   return top && top[0] ? top : ".";
+}
+
+grammar *fuzz_compile_example(const char *file) {
+  char stdlib_dir[4200], path[4200];
+  snprintf(stdlib_dir, sizeof stdlib_dir, "%s/stdlib", fuzz_top_srcdir());
+  snprintf(path, sizeof path, "%s/examples/%s", fuzz_top_srcdir(), file);
+  nasl_options o = {stdlib_dir, 0, stdlib_check_decl};
+  nasl_diag d;
+  nasl_diag_init(&d, stderr);
+  grammar *g = nasl_compile_file(path, &o, &d);
+  nasl_diag_free(&d);
+  if (!g) {
+    fprintf(stderr, "fuzz: %s does not compile (is $top_srcdir set?)\n", path);
+    exit(1);
+  }
+  return g;
 }
 
 const char fuzz_tiny_space[] =

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "grammar/grammar.h"
+
 /* The entry point of every harness (libFuzzer's name and signature). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,6 +38,11 @@ const char *fuzz_temp_dir(void);
 
 /* The top of the source tree: $top_srcdir or ".". */
 const char *fuzz_top_srcdir(void);
+
+/* The example space examples/<file> under fuzz_top_srcdir(), compiled with
+ * its stdlib; a space that does not compile is fatal (a message and exit
+ * 1): the source tree is wrong, not the input. */
+grammar *fuzz_compile_example(const char *file);
 
 /* A small space (a DAG cell of one decision, a REINFORCE controller of
  * one layer of 2 units, a table evaluator): the run directory's harnesses

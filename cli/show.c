@@ -65,9 +65,6 @@ int cmd_show(cli *c) {
       status = show_lm(c, g, &a);
       arch_free(&a);
     }
-  } else if (g && g->space_kind != SPACE_CNN) {
-    fprintf(stderr, "naslc: show draws CNN architectures and recurrent cells; '%s' is a DAG cell space\n", g->name);
-    status = EXIT_USAGE;
   } else if (g && (record ? cli_load_record(record, g, &a, &status) : cli_arch(c, g, &a, &status)) == 0) {
     child_shape in;
     int classes;

@@ -78,12 +78,6 @@ int cmd_train(cli *c) {
   grammar *g = cli_compile_runnable(c, &status);
   if (!g) return status;
   arch a;
-  if (g->space_kind == SPACE_DAG_CELL) {
-    fprintf(stderr, "naslc: '%s' is a DAG cell space; training DAG-cell children is not implemented "
-                    "(search it with evaluator: table(...))\n", g->name);
-    grammar_free(g);
-    return EXIT_USAGE;
-  }
   if (grammar_is_lm(g)) {
     if (c->given & (O_VALID | O_TEST)) {
       grammar_free(g);

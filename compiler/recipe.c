@@ -305,6 +305,7 @@ typedef struct recipe_key {
       {"crop", K_INT, 0, 64, T(crop)}, {"flip", K_BOOL, 0, 0, T(flip)}, {"bptt", K_INT, 1, 10000, T(bptt)}, \
       {"hidden", K_INT, 1, 65536, T(hidden)}, {"layers", K_INT, 1, 16, T(layers)},                        \
       {"embedding", K_INT, 0, 65536, T(embed)}, {"dropout", K_FLOAT, 0, 0.99, T(dropout)},                 \
+      {"channels", K_INT, 1, 1024, T(channels)}, {"cells", K_INT, 1, 32, T(cells)},                       \
       {"seed", K_SEED, 0, 0, T(seed)}
 static const recipe_key train_keys[] = {TRAIN_KEYS};
 /* final { ... }: the train keys, and how many architectures to retrain */
@@ -523,14 +524,20 @@ static void check_recipe(compiler *c, const ast_decl *block, const grammar_train
   /* settings that only one kind of child reads */
   static const char *const lm_only[] = {"bptt", "hidden", "layers", "embedding", "dropout"};
   static const char *const image_only[] = {"valid", "crop", "flip"};
-  int cell = g->space_kind == SPACE_TREE_CELL || g->space_kind == SPACE_FIXED_CELL;
-  for (int i = 0; i < (cell ? 3 : 5) && g->space_kind != SPACE_DAG_CELL; i++) {
+  static const char *const dag_only[] = {"channels", "cells"};
+  static const char *const kinds[] = {"CNN", "recurrent-cell", "recurrent-cell", "DAG-cell"};
+  int cell = grammar_is_lm(g);
+  for (int i = 0; i < (cell ? 3 : 5); i++) {
     const char *key = cell ? image_only[i] : lm_only[i];
     if ((st = setting_of(block, key)))
       nasl_error(c->d, st->key_loc, "'%s' applies to %s; '%s' is a %s space", key,
-                 cell ? "image classifiers (CNN spaces)" : "language models (recurrent-cell spaces)", g->name,
-                 cell ? "recurrent-cell" : "CNN");
+                 cell ? "image classifiers (CNN and DAG-cell spaces)" : "language models (recurrent-cell spaces)",
+                 g->name, kinds[g->space_kind]);
   }
+  for (int i = 0; i < 2 && g->space_kind != SPACE_DAG_CELL; i++)
+    if ((st = setting_of(block, dag_only[i])))
+      nasl_error(c->d, st->key_loc, "'%s' applies to the networks of DAG-cell spaces; '%s' is a %s space", dag_only[i],
+                 g->name, kinds[g->space_kind]);
   if (cell && t->data.loader && strcmp(t->data.loader, "text") && strcmp(t->data.loader, "ptb") &&
       strcmp(t->data.loader, "kjv") && (st = setting_of(block, "data")))
     nasl_error(c->d, st->value->loc, "'%s' is a recurrent-cell space: it trains a language model on text (text, ptb or kjv), not on %s",
@@ -595,6 +602,8 @@ static void default_train(grammar_train *t, int cell) {
   t->layers = 2;
   t->embed = 0;
   t->dropout = cell ? 0.2 : 0;
+  t->channels = 16;
+  t->cells = 2;
   t->seed = 1;
 }
 
@@ -671,7 +680,7 @@ static int reward_reads_table(const grammar_reward *reward) {
  * is clean on its own. */
 void compiler_fill_recipes(compiler *c) {
   grammar *g = c->g;
-  int cell = g->space_kind != SPACE_CNN;
+  int cell = grammar_is_lm(g); /* DAG-cell networks classify images, as CNN children do */
   default_train(&g->train, cell);
   fill_datasets(c, &g->train, cell);
   if (c->train) {
@@ -683,9 +692,6 @@ void compiler_fill_recipes(compiler *c) {
   if (c->final) {
     g->has_final = 1;
     fill_block(c, c->final, "final", final_keys, COUNT(final_keys), &g->final);
-    if (g->space_kind == SPACE_DAG_CELL)
-      nasl_error(c->d, c->final->loc, "a final block retrains architectures, and training DAG-cell children is not "
-                                      "implemented; remove the block");
   }
   grammar_search *s = &g->search;
   default_search(c, s, cell);
@@ -697,7 +703,7 @@ void compiler_fill_recipes(compiler *c) {
       nasl_warning(c->d, c->search->loc, "the table evaluator gives no training history; use 'reward: table'");
     if (s->evaluator == EVAL_SHARED && g->space_kind == SPACE_DAG_CELL)
       nasl_error(c->d, c->search->loc, "the shared evaluator shares the weights of CNN layer spaces and recurrent "
-                                       "cells; training DAG-cell children is not implemented: use evaluator: table(...)");
+                                       "cells, not yet of DAG cells; use evaluator: train or table(...)");
   }
   if (c->d->errors == 0) check_consistency(c);
 }

@@ -18,9 +18,13 @@
 #   to weight sharing between children.
 #
 # Status in naslc
-#   The grammar, `naslc check`, `naslc tokens` and `naslc sample` handle this
-#   space; training DAG-cell children (the `run` runtime for this space) is
-#   not implemented yet, so there is no train or search block here.
+#   Every command handles this space. A sampled cell is trained inside the
+#   network of naslc(1), DAG networks (a stem, three stages of cells, fixed
+#   residual blocks where ENAS and DARTS search a reduction cell), with the
+#   default recipe: there is no train or search block here, so give one
+#   (`channels`, `cells`, epochs...) before a real search, or try a cell:
+#     naslc sample examples/enas_micro.nasl > cell.json
+#     naslc train  examples/enas_micro.nasl --arch cell.json --epochs 1 --subset 5000
 #
 # How to use it (from the repository root)
 #   naslc check  examples/enas_micro.nasl

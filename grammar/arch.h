@@ -52,8 +52,15 @@ int arch_token(const arch *a, int decision);
 typedef struct arch_op {
   const grammar_opdecl *op;   /* the operation */
   const char *inst;           /* instance name in its layer ("conv2d_2"), names its weights */
-  const grammar_value *args;  /* one per op->params (borrowed from the grammar) */
+  const grammar_value *args;  /* one per op->params (the layer's own copy, freed with it) */
 } arch_op;
+
+/* How a layer with several inputs joins them before its operations. */
+typedef enum arch_join {
+  ARCH_JOIN_CONCAT = 0, /* along channels, smaller maps zero-padded (CNN spaces) */
+  ARCH_JOIN_SUM,        /* added; every input has the same shape (the nodes of DAG networks) */
+  ARCH_JOIN_ZERO        /* a map of zeros shaped like inputs[0] (a DAG node that no edge reaches) */
+} arch_join;
 
 typedef struct arch_layer {
   int index;       /* layer number, -1 for the head */
@@ -61,6 +68,7 @@ typedef struct arch_layer {
   int *inputs;     /* their numbers, ascending */
   int nops;        /* operations, in order */
   arch_op *ops;
+  arch_join join;  /* how several inputs are joined */
 } arch_layer;
 
 typedef struct arch_cnn {
@@ -69,7 +77,8 @@ typedef struct arch_cnn {
   arch_layer head;    /* the classifier head (inputs unused) */
 } arch_cnn;
 
-/* Decodes a CNN architecture; 0 for other kinds of space. Release with
+/* Decodes a CNN architecture; 0 for other kinds of space (a DAG cell
+ * becomes a whole network in runtime/models/dagnet.h). Release with
  * arch_cnn_free. */
 int arch_decode_cnn(const arch *a, arch_cnn *out);
 void arch_cnn_free(arch_cnn *c);

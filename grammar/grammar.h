@@ -270,6 +270,8 @@ typedef struct grammar_train {
   int layers;                   /* language models: stacked cells */
   int embed;                    /* language models: embedding size (0: hidden) */
   double dropout;               /* language models: on layer inputs and the output */
+  int channels;                 /* DAG networks: channels of the first stage (doubled at each later one) */
+  int cells;                    /* DAG networks: cells per stage */
   int64_t seed;                 /* data split, shuffling, initialisation */
   int top;                      /* the final recipe: architectures retrained (0 in the train recipe) */
 } grammar_train;

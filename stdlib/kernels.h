@@ -9,6 +9,7 @@
 
 void nn_conv2d_backward(nn_ctx *ctx, tensor *out);
 void nn_conv2d_cat_backward(nn_ctx *ctx, tensor *out);
+void nn_dwconv2d_backward(nn_ctx *ctx, tensor *out);
 void nn_maxpool_backward(nn_ctx *ctx, tensor *out);
 void nn_avgpool_backward(nn_ctx *ctx, tensor *out);
 void nn_global_avgpool_backward(nn_ctx *ctx, tensor *out);

@@ -7,6 +7,11 @@ op conv2d(height: int in 1..7 = 3 "filter height",
           bias: bool = false "add a learned per-channel bias") : layer
   "2-D convolution with same padding: the output is ceil(H/stride) x ceil(W/stride)"
 
+op dwconv2d(size: int in 1..7 = 3 "filter height and width",
+           stride: int in 1..3 = 1 "step in both directions",
+           dilation: int in 1..4 = 1 "distance between the filter's taps") : layer
+  "depthwise convolution: one filter per channel, no mixing between channels, same padding, no bias"
+
 op maxpool(size: int in 1..7 = 2 "window height and width",
            stride: int in 1..3 = 2 "step in both directions") : layer
   "maximum over each window, same padding"

@@ -43,6 +43,7 @@ typedef enum nn_op {
   NN_EXP,            /* src: x */
   NN_EXTERN,         /* src: x, first weights; aux: the plug-in, its arguments, every
                         weight (stdlib/extern.c) */
+  NN_DWCONV2D,       /* src: x, weight [C, 1, k, k]; ip: size, stride, dilation, pad_top, pad_left */
   NN_OP_COUNT
 } nn_op;
 
@@ -68,6 +69,11 @@ tensor *nn_conv2d_relu(nn_ctx *ctx, tensor *x, tensor *w, tensor *b, int stride)
  * joined map nor its gradient is kept. n == 1 is nn_conv2d. */
 tensor *nn_conv2d_cat(nn_ctx *ctx, tensor *const *xs, int n, tensor *w, tensor *b, int stride);
 tensor *nn_conv2d_cat_relu(nn_ctx *ctx, tensor *const *xs, int n, tensor *w, tensor *b, int stride);
+
+/* stdlib/depthwise.c: depthwise convolution, one k x k filter per channel
+ * (w [C, 1, k, k]), taps `dilation` apart, "same" padding for the dilated
+ * kernel (output ceil(H/stride) by ceil(W/stride)), no bias. */
+tensor *nn_dwconv2d(nn_ctx *ctx, tensor *x, tensor *w, int stride, int dilation);
 
 /* stdlib/pool.c: windows of size x size, "same" padding; padding never wins a
  * max and is left out of a mean. */

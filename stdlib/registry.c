@@ -9,8 +9,8 @@
 
 #include "stdlib/extern.h"
 
-/* ---- the edge operations of DAG cells (cells.nasl): declared, searched with
- * table evaluators, not yet run ---- */
+/* ---- the edge operations of DAG cells (cells.nasl): declared here, built
+ * from layer operations by the DAG network (runtime/models/dagnet.h) ---- */
 
 static const nn_op no_kernels[] = {NN_LEAF};
 
@@ -51,8 +51,8 @@ INTERNAL(op_conv2d_cat, "conv2d_cat", NN_CONV2D_CAT);
 /* ---- the table ---- */
 
 const stdlib_op *const stdlib_registry[] = {
-    /* layers (layers.nasl; stdlib/conv.c, pool.c, norm.c, dense.c) */
-    &stdlib_op_conv2d, &stdlib_op_maxpool, &stdlib_op_avgpool, &stdlib_op_global_avgpool, &stdlib_op_batchnorm,
+    /* layers (layers.nasl; stdlib/conv.c, depthwise.c, pool.c, norm.c, dense.c) */
+    &stdlib_op_conv2d, &stdlib_op_dwconv2d, &stdlib_op_maxpool, &stdlib_op_avgpool, &stdlib_op_global_avgpool, &stdlib_op_batchnorm,
     &stdlib_op_dropout, &stdlib_op_dense,
     /* activations and combines (activations.nasl; stdlib/activation.c, elementwise.c) */
     &stdlib_op_identity, &stdlib_op_tanh, &stdlib_op_sigmoid, &stdlib_op_relu, &stdlib_op_add, &stdlib_op_mul,
@@ -64,7 +64,7 @@ const stdlib_op *const stdlib_registry[] = {
     &op_sum, &op_slice, &op_reshape, &op_exp, &op_batchnorm_relu, &op_conv2d_cat,
 };
 const int stdlib_registry_count = (int)(sizeof stdlib_registry / sizeof stdlib_registry[0]);
-static_assert(sizeof stdlib_registry / sizeof stdlib_registry[0] == 37,
+static_assert(sizeof stdlib_registry / sizeof stdlib_registry[0] == 38,
               "a new operation needs its declaration in stdlib/*.nasl, its entry here, a gradient check "
               "and its section in nasl-stdlib(7)");
 
@@ -113,7 +113,7 @@ int stdlib_resolve(stdlib_node *n, stdlib_shape *s, stdlib_build *b, strbuf *err
       strbuf_printf(err, "%s: operation '%s' is a combine: it joins two inputs in a recurrent cell and does not run "
                     "on one feature map", b->prefix, name);
     else if (n->op->role == OP_ROLE_EDGE)
-      strbuf_printf(err, "%s: operation '%s' is an edge operation of DAG cells, which naslc does not run yet",
+      strbuf_printf(err, "%s: operation '%s' is an edge operation of DAG cells; it runs only on a cell's edges",
                     b->prefix, name);
     else
       strbuf_printf(err, "%s: operation '%s' is one the runtime inserts itself; it does not run on its own",

@@ -95,6 +95,7 @@ struct stdlib_op {
 
 /* The entries defined beside their kernels (stdlib/<family>.c). */
 extern const stdlib_op stdlib_op_conv2d;         /* conv.c */
+extern const stdlib_op stdlib_op_dwconv2d;       /* depthwise.c */
 extern const stdlib_op stdlib_op_maxpool;        /* pool.c */
 extern const stdlib_op stdlib_op_avgpool;        /* pool.c */
 extern const stdlib_op stdlib_op_global_avgpool; /* pool.c */

@@ -139,6 +139,10 @@ static tensor *b_conv(nn_ctx *ctx, tensor **in, const gcase *c) {
   return nn_conv2d(ctx, in[0], in[1], c->nin > 2 ? in[2] : NULL, c->ip[0]);
 }
 /* three maps of different sizes joined, then the convolution (ip: stride; 1x1 or 3x3 by the weights) */
+static tensor *b_dwconv(nn_ctx *ctx, tensor **in, const gcase *c) {
+  return nn_dwconv2d(ctx, in[0], in[1], c->ip[0], c->ip[1]);
+}
+
 static tensor *b_conv_cat(nn_ctx *ctx, tensor **in, const gcase *c) {
   return nn_conv2d_cat(ctx, in, 3, in[3], c->nin > 4 ? in[4] : NULL, c->ip[0]);
 }
@@ -227,6 +231,14 @@ static void gradient_checks(void) {
   };
   for (size_t i = 0; i < sizeof cats / sizeof cats[0]; i++) run_case(&cats[i]);
   gcase cases[] = {
+      {"dwconv2d 3x3 stride 1", 2, {4, 4}, {{2, 3, 6, 5}, {3, 1, 3, 3}}, {0}, b_dwconv, {1, 1}, {0}, 1, 1, 0, 1e-2f},
+      {"dwconv2d 5x5 stride 2", 2, {4, 4}, {{2, 2, 7, 8}, {2, 1, 5, 5}}, {0}, b_dwconv, {2, 1}, {0}, 1, 1, 0, 1e-2f},
+      {"dwconv2d 3x3 dilation 2 (dil_conv)", 2, {4, 4}, {{2, 3, 7, 7}, {3, 1, 3, 3}}, {0}, b_dwconv, {1, 2}, {0}, 1, 1,
+       0, 1e-2f},
+      {"dwconv2d 5x5 dilation 2 stride 2, 2 threads", 2, {4, 4}, {{3, 4, 9, 8}, {4, 1, 5, 5}}, {0}, b_dwconv, {2, 2},
+       {0}, 1, 2, 0, 1e-2f},
+      {"dwconv2d 2x2 (even), 2 threads", 2, {4, 4}, {{2, 2, 5, 6}, {2, 1, 2, 2}}, {0}, b_dwconv, {1, 1}, {0}, 1, 2, 0,
+       1e-2f},
       {"maxpool 2x2 stride 2", 1, {4}, {{2, 3, 6, 6}}, {0}, b_maxpool, {2, 2}, {0}, 1, 1, 0, 1e-3f},
       {"maxpool 3x3 stride 1 (same padding)", 1, {4}, {{2, 2, 5, 5}}, {0}, b_maxpool, {3, 1}, {0}, 1, 1, 0, 1e-3f},
       {"maxpool 3x3 stride 2, odd map", 1, {4}, {{1, 2, 7, 5}}, {0}, b_maxpool, {3, 2}, {0}, 1, 1, 0, 1e-3f},
@@ -322,6 +334,11 @@ static void pooling_forward_checks(nn_ctx *ctx) {
   y = nn_avgpool(ctx, from(ctx, 4, map3x3, one_to_nine), 3, 1);
   float wantavg[9] = {3, 3.5f, 4, 4.5f, 5, 5.5f, 6, 6.5f, 7};
   tap_result(y && close_to(y->data, wantavg, 9, 1e-5f), "avgpool 3x3 leaves padding out of the mean");
+  static const float ones[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+  y = nn_dwconv2d(ctx, from(ctx, 4, map3x3, one_to_nine), from(ctx, 4, map3x3, ones), 1, 2);
+  float wantdil[9] = {20, 10, 20, 10, 5, 10, 20, 10, 20};
+  tap_result(y && y->ne[2] == 3 && close_to(y->data, wantdil, 9, 0),
+             "dwconv2d 3x3 with dilation 2 reads taps two apart, padding for a 5x5 span");
   y = nn_global_avgpool(ctx, from(ctx, 4, map3x3, one_to_nine));
   tap_result(y && y->n == 1 && fabsf(y->data[0] - 5) < 1e-6f, "global average pooling of 1..9 is 5");
   float with_nan[9] = {1, 2, 3, 4, NAN, 6, 7, 8, 9};

@@ -145,7 +145,7 @@ says "naslc: train: --valid and --test count images; a language model uses the c
 run 'naslc --help' for usage" "--valid is explained"
 sed 's/hidden: 24;/hidden: 24; crop: 4;/' "$tmp.lstm.nasl" > "$tmp.crop.nasl"
 run 1 "an image setting in a cell recipe" check "$tmp.crop.nasl"
-says "$tmp.crop.nasl:9:65: error: 'crop' applies to image classifiers (CNN spaces); 'lstm' is a recurrent-cell space
+says "$tmp.crop.nasl:9:65: error: 'crop' applies to image classifiers (CNN and DAG-cell spaces); 'lstm' is a recurrent-cell space
     9 | train { data: words; epochs: 4; batch: 8; bptt: 12; hidden: 24; crop: 4; layers: 2; dropout: 0
       |                                                                 ^~~~
 1 error, 0 warnings" "crop in a cell recipe is an error"

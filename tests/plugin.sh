@@ -31,11 +31,13 @@ run 0 "gradcheck sepconv 5x5, 4 filters" gradcheck "$ex/plugins.nasl" sepconv --
 has "$tmp.out" "unit.op.depthwise" "gradcheck checks sepconv's depthwise weight"
 has "$tmp.out" "unit.op.pointwise" "gradcheck checks sepconv's pointwise weight"
 has "$tmp.out" "unit.op.bias" "gradcheck checks sepconv's bias"
-for op in conv2d maxpool avgpool global_avgpool batchnorm dropout dense relu tanh sigmoid identity; do
+for op in conv2d dwconv2d maxpool avgpool global_avgpool batchnorm dropout dense relu tanh sigmoid identity; do
   run 0 "gradcheck built-in $op" gradcheck "$ex/plugins.nasl" "$op"
 done
 run 0 "gradcheck conv2d 5x3 stride 2 with bias" gradcheck "$ex/plugins.nasl" conv2d --arg height=5 --arg width=3 \
   --arg stride=2 --arg bias=true --arg filters=4
+run 0 "gradcheck dwconv2d 5x5 stride 2 dilation 2" gradcheck "$ex/plugins.nasl" dwconv2d --arg size=5 --arg stride=2 \
+  --arg dilation=2 --shape 2,3,9,8
 
 run 2 "gradcheck of an unknown operation" gradcheck "$ex/plugins.nasl" sepconf
 says "naslc: '$ex/plugins.nasl' declares no operation 'sepconf'; did you mean 'sepconv'?" "its message"

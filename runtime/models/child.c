@@ -1,6 +1,8 @@
 /* child.c: building, running and describing child networks (see child.h). */
 #include "runtime/models/child.h"
 
+#include "runtime/models/dagnet.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@ static int resolve(child *c, stdlib_node *n, const arch_op *src, const char *pre
 
 static child_shape concat_shape(const child *c, const arch_layer *l) {
   child_shape s = {0, 0, 0};
+  if (l->join != ARCH_JOIN_CONCAT) return c->layers[l->inputs[0]].out; /* sum: all alike (checked); zero: the first */
   for (int i = 0; i < l->ninputs; i++) {
     child_shape in = c->layers[l->inputs[i]].out;
     s.c += in.c;
@@ -62,12 +65,20 @@ static int build(child *c, nn_params *p, rng *r, strbuf *err) {
     child_shape s = l->ninputs ? concat_shape(c, l) : c->input;
     char prefix[32];
     snprintf(prefix, sizeof prefix, "layer.%d", i);
+    for (int k = 1; l->join == ARCH_JOIN_SUM && k < l->ninputs; k++) {
+      child_shape in = c->layers[l->inputs[k]].out;
+      if (in.c != s.c || in.h != s.h || in.w != s.w) {
+        strbuf_printf(err, "%s adds maps of different shapes: %dx%dx%d (layer %d) and %dx%dx%d (layer %d)", prefix, s.c,
+                      s.h, s.w, l->inputs[0], in.c, in.h, in.w, l->inputs[k]);
+        return -1;
+      }
+    }
     for (int k = 0; k < l->nops; k++)
       if (resolve(c, &cl->ops[k], &l->ops[k], prefix, &s, p, r, err)) return -1;
     cl->out = s;
   }
   /* the head reads every output nobody else read */
-  arch_layer dangling = {-1, 0, xcalloc((size_t)c->cnn.nlayers + 1, sizeof(int)), 0, NULL};
+  arch_layer dangling = {-1, 0, xcalloc((size_t)c->cnn.nlayers + 1, sizeof(int)), 0, NULL, ARCH_JOIN_CONCAT};
   for (int i = 0; i < c->cnn.nlayers; i++)
     if (!c->used[i]) dangling.inputs[dangling.ninputs++] = i;
   child_shape s = concat_shape(c, &dangling);
@@ -84,9 +95,16 @@ static int build(child *c, nn_params *p, rng *r, strbuf *err) {
 }
 
 int child_build(child *c, const arch *a, child_shape input, int classes, rng *r, strbuf *err) {
+  return child_build_with(c, a, &a->g->train, input, classes, r, err);
+}
+
+int child_build_with(child *c, const arch *a, const grammar_train *t, child_shape input, int classes, rng *r,
+                     strbuf *err) {
   memset(c, 0, sizeof *c);
-  if (!arch_decode_cnn(a, &c->cnn)) {
-    strbuf_puts(err, "only CNN spaces build child networks");
+  if (a->g->space_kind == SPACE_DAG_CELL) {
+    if (dagnet_lower(a, t, &c->cnn, err)) return -1;
+  } else if (!arch_decode_cnn(a, &c->cnn)) {
+    strbuf_puts(err, "only CNN and DAG-cell spaces build child networks");
     return -1;
   }
   c->input = input;
@@ -197,14 +215,31 @@ static tensor **pick(nn_ctx *ctx, tensor **outs, const int *which, int n) {
   return xs;
 }
 
+/* The map a summing or zero layer l starts from. */
+static tensor *joined(nn_ctx *ctx, const child *c, const arch_layer *l, tensor **outs) {
+  tensor *x = outs[l->inputs[0]];
+  if (l->join == ARCH_JOIN_ZERO) {
+    child_shape s = c->layers[l->inputs[0]].out;
+    return nn_new4(ctx, x->ne[0], s.c, s.h, s.w);
+  }
+  for (int k = 1; k < l->ninputs && x; k++) x = nn_add(ctx, x, outs[l->inputs[k]]);
+  return x;
+}
+
 tensor *child_forward(nn_ctx *ctx, child *c, tensor *images) {
   int L = c->cnn.nlayers;
   tensor **outs = arena_alloc(&ctx->mem, sizeof(tensor *) * (size_t)(L + 1));
   for (int i = 0; i < L; i++) {
     const arch_layer *l = &c->cnn.layers[i];
-    tensor *x = l->ninputs ? run_ops(ctx, c, c->layers[i].ops, c->layers[i].nops,
-                                     pick(ctx, outs, l->inputs, l->ninputs), l->ninputs)
-                           : run_ops(ctx, c, c->layers[i].ops, c->layers[i].nops, &images, 1);
+    tensor *x;
+    if (l->join != ARCH_JOIN_CONCAT) {
+      x = joined(ctx, c, l, outs);
+      x = x ? run_ops(ctx, c, c->layers[i].ops, c->layers[i].nops, &x, 1) : NULL;
+    } else {
+      x = l->ninputs ? run_ops(ctx, c, c->layers[i].ops, c->layers[i].nops, pick(ctx, outs, l->inputs, l->ninputs),
+                               l->ninputs)
+                     : run_ops(ctx, c, c->layers[i].ops, c->layers[i].nops, &images, 1);
+    }
     if (!x) return NULL;
     outs[i] = x;
   }
@@ -270,9 +305,13 @@ void child_summary(const child *c, strbuf *out) {
   for (int i = 0; i < c->cnn.nlayers; i++) {
     const arch_layer *l = &c->cnn.layers[i];
     char in[64] = "image", shape[48];
-    if (l->ninputs) {
+    if (l->join == ARCH_JOIN_ZERO) {
+      snprintf(in, sizeof in, "zeros");
+    } else if (l->ninputs) {
       int k = 0;
-      for (int j = 0; j < l->ninputs && k < 50; j++) k += snprintf(in + k, sizeof in - (size_t)k, "%s%d", j ? "," : "", l->inputs[j]);
+      for (int j = 0; j < l->ninputs && k < 50; j++)
+        k += snprintf(in + k, sizeof in - (size_t)k, "%s%d", j ? (l->join == ARCH_JOIN_SUM ? "+" : ",") : "",
+                      l->inputs[j]);
     }
     snprintf(shape, sizeof shape, "%dx%dx%d", c->layers[i].out.c, c->layers[i].out.h, c->layers[i].out.w);
     strbuf_printf(out, "%-6d %-14s %-14s ", i, in, shape);

@@ -1,5 +1,11 @@
 /* child.h: a sampled CNN architecture made into a trainable network.
  *
+ * A DAG-cell architecture is first written as layers of the same kind
+ * (runtime/models/dagnet.h): its nodes add their inputs (ARCH_JOIN_SUM) and
+ * a node no edge reaches is zeros (ARCH_JOIN_ZERO), where a CNN layer joins
+ * its inputs along channels; from there it is built, run and saved as any
+ * child.
+ *
  * The builder follows the paper's rules: a layer with several inputs takes
  * them concatenated along channels, smaller maps zero-padded to the largest;
  * a layer with no input takes the image; every layer whose output no later
@@ -52,6 +58,11 @@ typedef struct child {
  * `classes` outputs, initialising weights from r. Returns 0, or -1 with the
  * reason in err (nothing to free then), e.g. past CHILD_MAX_ACTIVATIONS. */
 int child_build(child *c, const arch *a, child_shape input, int classes, rng *r, strbuf *err);
+/* The same, for a DAG-cell architecture with the network settings
+ * (channels, cells) of recipe t rather than a->g->train's: the final stage
+ * builds with the final recipe. */
+int child_build_with(child *c, const arch *a, const grammar_train *t, child_shape input, int classes, rng *r,
+                     strbuf *err);
 void child_free(child *c);
 
 /* Logits [N, classes] for images [N, C, H, W]; NULL with ctx->error set on

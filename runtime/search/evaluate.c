@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/parse.h"
+#include "runtime/models/dagnet.h"
 #include "runtime/train/reward.h"
 
 /* A child that cannot be built or trained: it gets the failure reward, and
@@ -118,6 +119,8 @@ int search_evaluator_open(search_evaluator *e, const grammar *g, int threads, in
   memset(e, 0, sizeof *e);
   e->g = g;
   const grammar_search *s = &g->search;
+  /* a DAG cell whose children cannot be built: refused before any is drawn */
+  if ((s->evaluator != EVAL_TABLE || g->has_final) && dagnet_check_ops(g, err)) return SEARCH_E_UNSUPPORTED;
   if (s->evaluator == EVAL_TABLE) {
     const char *sim = getenv("NASLC_SIMULATE_SECONDS");
     if (sim && *sim && parse_double(sim, 0, 86400, 0, &e->simulate)) {
@@ -127,11 +130,6 @@ int search_evaluator_open(search_evaluator *e, const grammar *g, int threads, in
     if (search_table_load(s->table_file, s->table_key, s->table_column, &e->table, err)) return SEARCH_E_FILE;
     e->fn = eval_table;
     return 0;
-  }
-  if (g->space_kind == SPACE_DAG_CELL) {
-    strbuf_printf(err, "training DAG-cell children is not implemented; search '%s' with evaluator: table(...)",
-                  g->name);
-    return SEARCH_E_UNSUPPORTED;
   }
   int failed;
   if (grammar_is_lm(g)) {

@@ -177,7 +177,7 @@ int train_child(const grammar *g, const arch *a, const train_data *d, const trai
   const grammar_train *t = &g->train;
   rng r;
   rng_seed(&r, (uint64_t)t->seed * 2654435761u + 17);
-  if (child_build(out, a, d->shape, d->classes, &r, err)) return -1;
+  if (child_build_with(out, a, t, d->shape, d->classes, &r, err)) return -1;
   image_model im = {.c = out, .d = d, .recipe = t, .r = &r, .batch = t->batch < d->train.n ? t->batch : d->train.n};
   im.nbatches = d->train.n / im.batch; /* a last partial batch is dropped: batch norm wants full batches */
   if (im.nbatches < 1) im.nbatches = 1;

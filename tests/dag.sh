@@ -34,6 +34,8 @@ has "$tmp.out" "head   unused layers                 batchnorm(momentum: 0.1, ep
   "the head: batch norm, relu, global average pooling, dense"
 run 0 "show --dot" show "$space" --arch "$tmp/a.json" --dot
 has "$tmp.out" "digraph" "a Graphviz graph of the network"
+has "$tmp.out" 'L5 [label="layer 5\nsum"];' "a node of the cell is drawn as a sum"
+has "$tmp.out" 'L0 -> L2 [style=dotted];' "a map of zeros is drawn dotted from the map it is shaped like"
 
 # ---- train, save, eval ----
 run 0 "train a DAG cell's network on Fashion-MNIST" train "$space" --arch "$tmp/a.json" --save "$tmp/m" --threads 1

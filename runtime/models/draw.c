@@ -11,14 +11,17 @@ void child_dot(const child *ch, strbuf *out) {
   for (int i = 0; i < ch->cnn.nlayers; i++) {
     const arch_layer *l = &ch->cnn.layers[i];
     strbuf_printf(out, "  L%d [label=\"layer %d", i, i);
+    if (l->join == ARCH_JOIN_SUM) strbuf_puts(out, "\\nsum"); /* a node of a DAG cell */
+    if (l->join == ARCH_JOIN_ZERO) strbuf_puts(out, "\\nzeros");
     for (int k = 0; k < ch->layers[i].nops; k++) {
       strbuf_puts(out, "\\n");
       stdlib_label(&ch->layers[i].ops[k], out);
     }
     strbuf_puts(out, "\"];\n");
     if (!l->ninputs) strbuf_printf(out, "  image -> L%d;\n", i);
-    for (int k = 0; k < l->ninputs; k++) /* the chain solid, skip connections dashed */
-      strbuf_printf(out, "  L%d -> L%d%s;\n", l->inputs[k], i, l->inputs[k] == i - 1 ? "" : " [style=dashed]");
+    for (int k = 0; k < l->ninputs; k++) /* the chain solid, skip connections dashed, a zeros' shape dotted */
+      strbuf_printf(out, "  L%d -> L%d%s;\n", l->inputs[k], i,
+                    l->join == ARCH_JOIN_ZERO ? " [style=dotted]" : l->inputs[k] == i - 1 ? "" : " [style=dashed]");
   }
   strbuf_puts(out, "  head [shape=box, style=\"rounded,filled\", fillcolor=\"#eeeeee\", label=\"head");
   for (int k = 0; k < ch->head->nops; k++) {

@@ -79,7 +79,7 @@ static const command commands[] = {
      "train one architecture on the data (--final: with the final recipe; --epochs ... override it)"},
     {"eval", cmd_eval, O_ARCH | O_WEIGHTS | O_THREADS | O_FINAL, "FILE [--arch A.json] [--final] --weights W [--threads N]",
      "test accuracy (or perplexity) of saved weights (--final: of a model of the final stage)"},
-    {"show", cmd_show, O_ARCH | O_DOT, "RECORD.json [--dot] | FILE [--arch A.json] [--dot]",
+    {"show", cmd_show, O_ARCH | O_DOT | O_FINAL, "RECORD.json [--dot] [--final] | FILE [--arch A.json] [--dot] [--final]",
      "layers, shapes, parameters and FLOPs of an architecture, or a Graphviz drawing"},
     {"run", cmd_run, O_DIR | O_RESUME | O_SAMPLES | O_SEED | O_THREADS | O_QUIET | O_TIMEOUT | O_ASYNCMODE,
      "FILE [--dir DIR] [--samples N] [--seed N] [--threads N] [--quiet] [--async] [--timeout S] | FILE --resume DIR",

@@ -59,6 +59,16 @@ int cmd_show(cli *c) {
     }
   }
   grammar *g = cli_compile_path(space, cli_text(c, O_STDLIB), &status);
+  if (g && (c->given & O_FINAL)) { /* the network the final stage trains (its hidden size, channels, cells) */
+    if (!g->has_final) {
+      fprintf(stderr, "naslc: %s has no final block; --final uses its recipe\n", space);
+      status = EXIT_USAGE;
+      grammar_free(g);
+      g = NULL;
+    } else {
+      g->train = g->final;
+    }
+  }
   arch a;
   if (g && grammar_is_lm(g)) {
     if ((record ? cli_load_record(record, g, &a, &status) : cli_arch(c, g, &a, &status)) == 0) {

@@ -62,12 +62,17 @@ search reinforce {
 }
 
 final {
+  # the LSTM reference's recipe (examples/lstm_cell.nasl), with hidden 180:
+  # the tree's 8 + 8 projections per layer then give the LSTM's 4.65M
+  # parameters, as NASCell's do (examples/nascell.nasl)
   top: 1
-  hidden: 200
+  epochs: 6
+  batch: 20
+  bptt: 35
+  hidden: 180
   layers: 2
-  dropout: 0.3
-  epochs: 12
+  dropout: 0.2
   optimizer: sgd(lr: 20, momentum: 0, nesterov: false, weight_decay: 0)
-  schedule: step(every: 4, gamma: 0.25)
+  schedule: step(every: 3, gamma: 0.25)
   clip: 0.25
 }

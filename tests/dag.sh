@@ -32,6 +32,12 @@ has "$tmp.out" "2      zeros          4x28x28" "node 2, which no edge reaches, i
 has "$tmp.out" "23     21+19+22       16x7x7            [to the head]" "the head reads the last cell alone"
 has "$tmp.out" "head   unused layers                 batchnorm(momentum: 0.1, eps: 1e-05) -> relu -> global_avgpool -> dense(units: 10)" \
   "the head: batch norm, relu, global average pooling, dense"
+run 0 "show --final: the network the final stage trains" show "$space" --arch "$tmp/a.json" --final
+if grep -q '^38 .*\[to the head\]$' "$tmp.out"; then ok "two cells per stage: 39 layers, the last one read by the head"
+else fail "two cells per stage: 39 layers, the last one read by the head"; fi
+grep -v '^final' "$space" > "$tmp/nofinal.nasl"
+run 2 "show --final of a file without a final block" show "$tmp/nofinal.nasl" --arch "$tmp/a.json" --final
+says "naslc: $tmp/nofinal.nasl has no final block; --final uses its recipe" "it says so"
 run 0 "show --dot" show "$space" --arch "$tmp/a.json" --dot
 has "$tmp.out" "digraph" "a Graphviz graph of the network"
 has "$tmp.out" 'L5 [label="layer 5\nsum"];' "a node of the cell is drawn as a sum"

@@ -12,6 +12,7 @@
 #include "compiler/compile.h"
 #include "runtime/models/dagnet.h"
 #include "runtime/train/train.h"
+#include "quads.h"
 #include "tap.h"
 
 static grammar *compile_text(const char *text) {
@@ -331,31 +332,9 @@ static void test_separable(void) {
   grammar_free(g);
 }
 
-/* 8x8 images with a bright 3x3 square in one of four corners (the class). */
-static void make_images(ds_images *d, int n, uint64_t seed) {
-  rng r;
-  rng_seed(&r, seed);
-  d->n = n;
-  d->c = 1, d->h = 8, d->w = 8, d->classes = 4;
-  d->x = malloc(sizeof(float) * (size_t)n * 64);
-  d->y = malloc(sizeof(int) * (size_t)n);
-  for (int i = 0; i < n; i++) {
-    int k = (int)rng_below(&r, 4), oy = k / 2 * 4, ox = k % 2 * 4;
-    d->y[i] = k;
-    for (int p = 0; p < 64; p++) d->x[i * 64 + p] = (float)rng_uniform(&r) * 0.3f;
-    for (int yy = 0; yy < 3; yy++)
-      for (int xx = 0; xx < 3; xx++) d->x[i * 64 + (oy + yy) * 8 + ox + xx] += 1.0f;
-  }
-}
-
 static void test_training(const grammar *g) {
   train_data d;
-  memset(&d, 0, sizeof d);
-  make_images(&d.train, 320, 1);
-  make_images(&d.valid, 64, 2);
-  make_images(&d.test, 64, 3);
-  d.shape = (child_shape){1, 8, 8};
-  d.classes = 4;
+  quads_data(&d);
   strbuf err;
   strbuf_init(&err);
   arch a;

@@ -160,14 +160,10 @@ static int edge(lowering *L, int src, const grammar_node *n, int channels, int l
       }
       return l;
     }
-    int avg = !strcmp(name, "avg_pool_3x3");
-    if (avg || !strcmp(name, "max_pool_3x3")) {
-      int l = layer(L, ARCH_JOIN_CONCAT, &src, 1, channels, level);
-      op(L, l, avg ? L->avgpool : L->maxpool, "size", 3, "stride", 1, NULL);
-      return l;
-    }
-    strbuf_printf(L->err, "node %d: the edge operation '%s' has no layers to run it; %s", node, name, runs_text);
-    return -2;
+    /* avg_pool_3x3 or max_pool_3x3: unsupported() has ruled out the rest */
+    int l = layer(L, ARCH_JOIN_CONCAT, &src, 1, channels, level);
+    op(L, l, !strcmp(name, "avg_pool_3x3") ? L->avgpool : L->maxpool, "size", 3, "stride", 1, NULL);
+    return l;
   }
   int l = layer(L, ARCH_JOIN_CONCAT, &src, 1, channels, level);
   op_as_written(L, l, n);
@@ -202,7 +198,7 @@ static int cell(lowering *L, const arch *a, const int *in, int channels, int lev
   int (*e)[3] = xcalloc((size_t)N * (size_t)N * 8 + 1, sizeof *e);
   int ne = cell_edges(a, n, e);
   int *live = xcalloc((size_t)N, sizeof(int)), *read = xcalloc((size_t)N, sizeof(int));
-  int *val = xcalloc((size_t)N, sizeof(int)), *zero = xcalloc((size_t)N, sizeof(int));
+  int *val = xcalloc((size_t)N, sizeof(int));
   int *outs = xcalloc((size_t)N, sizeof(int)), nout = 0, result = -1;
   for (int k = 0; k < ne; k++)
     if (!is_none(n, e[k][2])) read[e[k][1]] = 1;
@@ -219,8 +215,7 @@ static int cell(lowering *L, const arch *a, const int *in, int channels, int lev
         reached = 1;
         if (live[i]) live[e[k][1]] = 1;
       }
-    zero[i] = !reached;
-    if (live[i] && zero[i]) live[K - 1] = 1; /* a map of zeros takes its shape from the last input */
+    if (live[i] && !reached) live[K - 1] = 1; /* a map of zeros takes its shape from the last input */
   }
   /* the inputs, brought to the stage's channels and size where they differ:
    * one 1x1 convolution of stride 2 per reduction between them */
@@ -265,7 +260,6 @@ done:
   free(live);
   free(read);
   free(val);
-  free(zero);
   free(outs);
   return result;
 }

@@ -305,6 +305,7 @@ typedef struct recipe_key {
       {"crop", K_INT, 0, 64, T(crop)}, {"flip", K_BOOL, 0, 0, T(flip)}, {"bptt", K_INT, 1, 10000, T(bptt)}, \
       {"hidden", K_INT, 1, 65536, T(hidden)}, {"layers", K_INT, 1, 16, T(layers)},                        \
       {"embedding", K_INT, 0, 65536, T(embed)}, {"dropout", K_FLOAT, 0, 0.99, T(dropout)},                 \
+      {"clip_state", K_FLOAT, 0, 1e9, T(clip_state)},                                                    \
       {"channels", K_INT, 1, 1024, T(channels)}, {"cells", K_INT, 1, 32, T(cells)},                       \
       {"seed", K_SEED, 0, 0, T(seed)}
 static const recipe_key train_keys[] = {TRAIN_KEYS};
@@ -522,12 +523,12 @@ static void check_recipe(compiler *c, const ast_decl *block, const grammar_train
   const grammar *g = c->g;
   const ast_setting *st;
   /* settings that only one kind of child reads */
-  static const char *const lm_only[] = {"bptt", "hidden", "layers", "embedding", "dropout"};
+  static const char *const lm_only[] = {"bptt", "hidden", "layers", "embedding", "dropout", "clip_state"};
   static const char *const image_only[] = {"valid", "crop", "flip"};
   static const char *const dag_only[] = {"channels", "cells"};
   static const char *const kinds[] = {"CNN", "recurrent-cell", "recurrent-cell", "DAG-cell"};
   int cell = grammar_is_lm(g);
-  for (int i = 0; i < (cell ? 3 : 5); i++) {
+  for (int i = 0; i < (cell ? 3 : 6); i++) {
     const char *key = cell ? image_only[i] : lm_only[i];
     if ((st = setting_of(block, key)))
       nasl_error(c->d, st->key_loc, "'%s' applies to %s; '%s' is a %s space", key,

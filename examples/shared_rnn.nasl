@@ -45,6 +45,10 @@ train {
   bptt: 35
   optimizer: sgd(lr: 10, momentum: 0, nesterov: false, weight_decay: 0)
   clip: 0.25
+  # each stream's h and c scaled back to norm 25 after every step, as ENAS
+  # does: without it, cells of mul and identity nodes blow the shared
+  # state up to infinity within a few rounds
+  clip_state: 25
   seed: 1
 }
 

@@ -270,6 +270,7 @@ typedef struct grammar_train {
   int layers;                   /* language models: stacked cells */
   int embed;                    /* language models: embedding size (0: hidden) */
   double dropout;               /* language models: on layer inputs and the output */
+  double clip_state;            /* language models: each stream's h and c scaled to at most this norm after every step (0: off) */
   int channels;                 /* DAG networks: channels of the first stage (doubled at each later one) */
   int cells;                    /* DAG networks: cells per stage */
   int64_t seed;                 /* data split, shuffling, initialisation */

@@ -21,3 +21,5 @@ op batchnorm_relu : internal
   "batchnorm then relu as one kernel: a child's layer runs them so when one follows the other"
 op conv2d_cat : internal
   "conv2d of several maps joined along channels, without the joined map: a layer with several inputs runs so"
+op clip_rows : internal
+  "each row scaled down to a norm bound when its norm exceeds it: a language model's clip_state"

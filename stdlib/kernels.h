@@ -16,6 +16,7 @@ void nn_global_avgpool_backward(nn_ctx *ctx, tensor *out);
 void nn_batchnorm_backward(nn_ctx *ctx, tensor *out);
 void nn_batchnorm_relu_backward(nn_ctx *ctx, tensor *out);
 void nn_dropout_backward(nn_ctx *ctx, tensor *out);
+void nn_clip_rows_backward(nn_ctx *ctx, tensor *out);
 void nn_relu_backward(nn_ctx *ctx, tensor *out);
 void nn_tanh_backward(nn_ctx *ctx, tensor *out);
 void nn_sigmoid_backward(nn_ctx *ctx, tensor *out);

@@ -1,6 +1,7 @@
 /* norm.c: batch normalisation and dropout, the two operations whose
  * behaviour differs between training and evaluation (ctx->training), and
- * batch normalisation with a relu after it as one kernel.
+ * batch normalisation with a relu after it as one kernel; and the clipping
+ * of rows to a norm (nn_clip_rows).
  * Batch norm works channel by channel, so its channels are split over the
  * context's threads. */
 #include <math.h>
@@ -282,6 +283,50 @@ void nn_dropout_backward(nn_ctx *ctx, tensor *y) {
   float *dx = nn_grad(ctx, x);
   const float *mask = y->aux;
   for (int64_t i = 0; i < x->n; i++) dx[i] += mask ? y->grad[i] * mask[i] : y->grad[i];
+}
+
+tensor *nn_clip_rows(nn_ctx *ctx, tensor *x, float max_norm) {
+  if (!x) return NULL;
+  if (!(max_norm > 0)) return nn_fail(ctx, "a norm bound must be positive, not %g", max_norm);
+  tensor *y = nn_op_output(ctx, NN_CLIP_ROWS, x->ndim, x->ne, &x, 1);
+  if (!y) return NULL;
+  y->fp[0] = max_norm;
+  int64_t rows = x->ne[0], cols = rows ? x->n / rows : 0;
+  float *factor = arena_alloc_raw(&ctx->mem, sizeof(float) * (size_t)(rows ? rows : 1));
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x->data + r * cols;
+    float *yr = y->data + r * cols;
+    double ss = 0;
+    for (int64_t j = 0; j < cols; j++) ss += (double)xr[j] * xr[j];
+    double norm = sqrt(ss);
+    float f = norm > max_norm ? (float)(max_norm / norm) : 1.0f;
+    factor[r] = f;
+    if (f == 1.0f) memcpy(yr, xr, sizeof(float) * (size_t)cols);
+    else
+      for (int64_t j = 0; j < cols; j++) yr[j] = xr[j] * f;
+  }
+  y->aux = factor;
+  return y;
+}
+
+void nn_clip_rows_backward(nn_ctx *ctx, tensor *y) {
+  tensor *x = y->src[0];
+  if (!x->requires_grad) return;
+  float *dx = nn_grad(ctx, x);
+  const float *factor = y->aux;
+  int64_t rows = x->ne[0], cols = rows ? x->n / rows : 0;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x->data + r * cols, *dy = y->grad + r * cols;
+    float *dxr = dx + r * cols;
+    if (factor[r] == 1.0f) {
+      for (int64_t j = 0; j < cols; j++) dxr[j] += dy[j];
+      continue;
+    }
+    double ss = 0, xdy = 0; /* y = m x / |x|: dx = f (dy - x (x.dy) / |x|^2), f = m / |x| */
+    for (int64_t j = 0; j < cols; j++) ss += (double)xr[j] * xr[j], xdy += (double)xr[j] * dy[j];
+    double f = factor[r], k = xdy / ss;
+    for (int64_t j = 0; j < cols; j++) dxr[j] += (float)(f * (dy[j] - xr[j] * k));
+  }
 }
 
 /* ---- registry entries (registry.h) ---- */

@@ -41,9 +41,10 @@ const nn_kernel nn_ops[NN_OP_COUNT] = {
     [NN_EXP] = {"exp", nn_exp_backward, NN_EXP},
     [NN_EXTERN] = {"extern", nn_extern_backward, NN_EXTERN},
     [NN_DWCONV2D] = {"dwconv2d", nn_dwconv2d_backward, NN_DWCONV2D},
+    [NN_CLIP_ROWS] = {"clip_rows", nn_clip_rows_backward, NN_CLIP_ROWS},
 };
 
 /* Adding an operation without its row leaves a hole the check below finds at
  * start-up in the tests; the count itself is fixed by the enum. */
 static_assert(sizeof nn_ops / sizeof nn_ops[0] == NN_OP_COUNT, "one row per operation");
-static_assert(NN_OP_COUNT == 29, "a new operation needs its row here, a gradient check and a doc entry");
+static_assert(NN_OP_COUNT == 30, "a new operation needs its row here, a gradient check and a doc entry");

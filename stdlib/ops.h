@@ -44,6 +44,7 @@ typedef enum nn_op {
   NN_EXTERN,         /* src: x, first weights; aux: the plug-in, its arguments, every
                         weight (stdlib/extern.c) */
   NN_DWCONV2D,       /* src: x, weight [C, 1, k, k]; ip: size, stride, dilation, pad_top, pad_left */
+  NN_CLIP_ROWS,      /* src: x [N, ...]; fp: max norm; aux: per row, the factor applied */
   NN_OP_COUNT
 } nn_op;
 
@@ -96,6 +97,11 @@ tensor *nn_batchnorm_relu(nn_ctx *ctx, tensor *x, tensor *gamma, tensor *beta, t
 /* Inverted dropout: in training zeroes with probability rate and scales the
  * rest by 1 / (1 - rate); the identity in evaluation. */
 tensor *nn_dropout(nn_ctx *ctx, tensor *x, float rate);
+/* Every row of x [N, ...] (flattened) whose Euclidean norm exceeds max_norm
+ * scaled down to that norm; other rows unchanged. The gradient is the exact
+ * one: through a clipped row y = m x / |x|, dx = (m / |x|)(dy - x (x.dy) / |x|^2).
+ * The language model's state clipping (lm.h). max_norm > 0. */
+tensor *nn_clip_rows(nn_ctx *ctx, tensor *x, float max_norm);
 
 /* stdlib/activation.c */
 tensor *nn_relu(nn_ctx *ctx, tensor *x);

@@ -46,6 +46,7 @@ INTERNAL(op_reshape, "reshape", NN_RESHAPE);
 INTERNAL(op_exp, "exp", NN_EXP);
 INTERNAL(op_batchnorm_relu, "batchnorm_relu", NN_BATCHNORM_RELU);
 INTERNAL(op_conv2d_cat, "conv2d_cat", NN_CONV2D_CAT);
+INTERNAL(op_clip_rows, "clip_rows", NN_CLIP_ROWS);
 #undef INTERNAL
 
 /* ---- the table ---- */
@@ -61,10 +62,10 @@ const stdlib_op *const stdlib_registry[] = {
     &op_sep_conv_3x3, &op_sep_conv_5x5, &op_dil_conv_3x3, &op_dil_conv_5x5,
     /* inserted by the runtime (internal.nasl) */
     &op_concat, &op_softmax_xent, &op_log_softmax, &op_log_sigmoid, &op_pick, &op_embedding, &op_sub, &op_scale,
-    &op_sum, &op_slice, &op_reshape, &op_exp, &op_batchnorm_relu, &op_conv2d_cat,
+    &op_sum, &op_slice, &op_reshape, &op_exp, &op_batchnorm_relu, &op_conv2d_cat, &op_clip_rows,
 };
 const int stdlib_registry_count = (int)(sizeof stdlib_registry / sizeof stdlib_registry[0]);
-static_assert(sizeof stdlib_registry / sizeof stdlib_registry[0] == 38,
+static_assert(sizeof stdlib_registry / sizeof stdlib_registry[0] == 39,
               "a new operation needs its declaration in stdlib/*.nasl, its entry here, a gradient check "
               "and its section in nasl-stdlib(7)");
 

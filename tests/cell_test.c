@@ -133,6 +133,62 @@ static double gradcheck_lm(lm *m) {
   return worst;
 }
 
+/* Relative error of the derivative along one random direction over every
+ * parameter: central differences of step eps against the gradient's dot
+ * product with the direction. Where every entry's gradient is tiny (a state
+ * scaled down to a small norm makes the loss flat) single-entry differences
+ * of a float loss are mostly rounding; the sum over all entries is not. */
+static double directional_check(lm *m, float eps) {
+  rng r;
+  rng_seed(&r, 7);
+  nn_ctx ctx;
+  nn_ctx_init(&ctx, 1, &r);
+  ctx.training = 1;
+  nn_params_zero_grad(&m->params);
+  loss_at(m); /* the starting state of loss_at, then the recorded pass */
+  lm_reset_state(m, B);
+  for (int i = 0; i < m->layers * B * m->hidden; i++) {
+    m->h[i] = 0.3f * sinf((float)i + 1);
+    m->c[i] = 0.5f * cosf((float)i * 0.7f);
+  }
+  tensor *l = lm_segment_loss(&ctx, m, ids_in, ids_out, B, T);
+  if (!l) {
+    nn_ctx_free(&ctx);
+    return INFINITY;
+  }
+  lm_backward(&ctx, m, l);
+  rng dr;
+  rng_seed(&dr, 11);
+  int np = m->params.items.n;
+  float **dir = malloc(sizeof(float *) * (size_t)np);
+  double an = 0, side[2];
+  for (int k = 0; k < np; k++) {
+    tensor *p = m->params.items.items[k];
+    dir[k] = malloc(sizeof(float) * (size_t)p->n);
+    for (int64_t i = 0; i < p->n; i++) {
+      dir[k][i] = (float)(rng_uniform(&dr) * 2 - 1);
+      an += (p->grad ? p->grad[i] : 0) * dir[k][i];
+    }
+  }
+  for (int s = 0; s < 2; s++) {
+    for (int k = 0; k < np; k++) {
+      tensor *p = m->params.items.items[k];
+      for (int64_t i = 0; i < p->n; i++) p->data[i] += (s ? -2 : 1) * eps * dir[k][i];
+    }
+    side[s] = loss_at(m);
+  }
+  for (int k = 0; k < np; k++) {
+    tensor *p = m->params.items.items[k];
+    for (int64_t i = 0; i < p->n; i++) p->data[i] += eps * dir[k][i];
+    free(dir[k]);
+  }
+  free(dir);
+  nn_ctx_free(&ctx);
+  double fd = (side[0] - side[1]) / (2.0 * eps);
+  tap_diag("along a random direction: analytic %.7g, finite differences %.7g", an, fd);
+  return fabs(fd - an) / fmax(1e-6, fabs(an));
+}
+
 static void small_recipe(grammar *g, int layers) {
   g->train.hidden = 3;
   g->train.embed = 2;
@@ -140,10 +196,27 @@ static void small_recipe(grammar *g, int layers) {
   g->train.dropout = 0;
 }
 
-static void check_cell_text(const char *what, const char *body, int layers) {
+/* The largest norm of a stream's row in a state buffer [layers][B][hidden]. */
+static double max_row_norm(const float *s, int rows, int hidden) {
+  double worst = 0;
+  for (int r = 0; r < rows; r++) {
+    double ss = 0;
+    for (int j = 0; j < hidden; j++) ss += (double)s[r * hidden + j] * s[r * hidden + j];
+    if (sqrt(ss) > worst) worst = sqrt(ss);
+  }
+  return worst;
+}
+
+/* The cell body in a space whose train block adds `extra`, built from its
+ * only architecture and checked by finite differences: entry by entry, or,
+ * when bound > 0, along a random direction, with the state checked to be
+ * within the clip_state bound (and above it with the clipping turned off,
+ * so that the check means something). */
+static void check_cell_clip(const char *what, const char *body, int layers, const char *extra, double bound) {
   char text[2048];
-  snprintf(text, sizeof text, "cell t {\n%s\n}\ntrain { data: text(train: \"x.txt\"); hidden: 3; layers: %d; dropout: 0 }\n",
-           body, layers);
+  snprintf(text, sizeof text,
+           "cell t {\n%s\n}\ntrain { data: text(train: \"x.txt\"); hidden: 3; layers: %d; dropout: 0%s }\n", body, layers,
+           extra);
   grammar *g = compile_text(text);
   if (!g) {
     tap_result(0, "%s: compiles", what);
@@ -164,13 +237,33 @@ static void check_cell_text(const char *what, const char *body, int layers) {
   if (lm_build(&m, &a, &g->train, 7, &r, &err)) {
     tap_result(0, "%s: builds (%s)", what, err.data);
   } else {
-    double e = gradcheck_lm(&m);
-    tap_result(e < 2e-2, "%s: gradients match finite differences (max rel. error %.2g)", what, e);
+    if (bound > 0) {
+      double e = directional_check(&m, 1e-2f);
+      tap_result(e < 1e-2, "%s: the gradient matches finite differences along a random direction (rel. error %.2g)",
+                 what, e);
+      int rows = layers * B;
+      loss_at(&m);
+      double h = max_row_norm(m.h, rows, m.hidden), c = max_row_norm(m.c, rows, m.hidden);
+      tap_result(m.clip_state == (float)bound && h <= bound * (1 + 1e-6) && c <= bound * (1 + 1e-6),
+                 "%s: every stream's h and c within the bound %g (largest %.4g, %.4g)", what, bound, h, c);
+      m.clip_state = 0;
+      loss_at(&m);
+      h = max_row_norm(m.h, rows, m.hidden);
+      c = max_row_norm(m.c, rows, m.hidden);
+      tap_result(h > bound && c > bound, "%s: without the bound the state exceeds it (largest %.4g, %.4g)", what, h, c);
+    } else {
+      double e = gradcheck_lm(&m);
+      tap_result(e < 2e-2, "%s: gradients match finite differences (max rel. error %.2g)", what, e);
+    }
     lm_free(&m);
   }
   strbuf_free(&err);
   arch_free(&a);
   grammar_free(g);
+}
+
+static void check_cell_text(const char *what, const char *body, int layers) {
+  check_cell_clip(what, body, layers, "", 0);
 }
 
 static void gradcheck_nodes(void) {
@@ -187,6 +280,13 @@ static void gradcheck_nodes(void) {
                   "  a = sigmoid(add(x, h))\n  m = tanh(mul(a, c))\n  o = tanh(add(m, add(x, h)))\n"
                   "  memory: m\n  output: o",
                   1);
+  /* clip_state: a cell whose state grows step by step, over 2 layers, and
+   * one that sums its memory into its output, under bounds they cross */
+  check_cell_clip("clip_state 0.4, identity(add(x, add(h, c))), 2 layers",
+                  "  n = identity(add(x, add(h, c)))\n  memory: n\n  output: n", 2, "; clip_state: 0.4", 0.4);
+  check_cell_clip("clip_state 0.3, memory tanh(add(c, x)), output identity(add(h, add(m, m)))",
+                  "  m = tanh(add(c, x))\n  o = identity(add(h, add(m, m)))\n  memory: m\n  output: o", 1,
+                  "; clip_state: 0.3", 0.3);
 }
 
 static void gradcheck_example(const char *file, const char *what) {

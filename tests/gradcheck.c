@@ -156,6 +156,7 @@ static tensor *b_bn_relu(nn_ctx *ctx, tensor **in, const gcase *c) {
   return nn_batchnorm_relu(ctx, in[0], in[1], in[2], in[3], in[4], 0.1f, c->fp[0]);
 }
 static tensor *b_dropout(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_dropout(ctx, in[0], c->fp[0]); }
+static tensor *b_clip_rows(nn_ctx *ctx, tensor **in, const gcase *c) { return nn_clip_rows(ctx, in[0], c->fp[0]); }
 static tensor *b_relu(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_relu(ctx, in[0]); }
 static tensor *b_tanh(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_tanh(ctx, in[0]); }
 static tensor *b_sigmoid(nn_ctx *ctx, tensor **in, const gcase *c) { (void)c; return nn_sigmoid(ctx, in[0]); }
@@ -260,6 +261,9 @@ static void gradient_checks(void) {
        {0, 0, 0, 1, 1}, b_bn_relu, {0}, {0.5f}, 0, 1, 0, 1e-3f},
       {"dropout 0.3 training", 1, {4}, {{2, 3, 4, 4}}, {0}, b_dropout, {0}, {0.3f}, 1, 1, 0, 1e-2f},
       {"dropout evaluation (identity)", 1, {4}, {{2, 3, 4, 4}}, {0}, b_dropout, {0}, {0.3f}, 0, 1, 0, 1e-2f},
+      {"clip_rows, some rows clipped", 1, {2}, {{8, 5}}, {0}, b_clip_rows, {0}, {1.25f}, 1, 1, 0, 1e-3f},
+      {"clip_rows, every row clipped", 1, {4}, {{4, 3, 2, 2}}, {0}, b_clip_rows, {0}, {0.5f}, 1, 1, 0, 1e-3f},
+      {"clip_rows, no row clipped", 1, {2}, {{4, 6}}, {0}, b_clip_rows, {0}, {100.0f}, 1, 1, 0, 1e-3f},
       {"relu", 1, {4}, {{2, 3, 4, 4}}, {0}, b_relu, {0}, {0}, 1, 1, 0.05f, 1e-2f},
       {"tanh", 1, {2}, {{5, 7}}, {0}, b_tanh, {0}, {0}, 1, 1, 0, 1e-2f},
       {"sigmoid", 1, {2}, {{5, 7}}, {0}, b_sigmoid, {0}, {0}, 1, 1, 0, 1e-2f},
@@ -409,6 +413,14 @@ static void mode_forward_checks(nn_ctx *ctx) {
   y = nn_dropout(ctx, from(ctx, 4, bs, bx), 0.5f);
   tap_result(y && close_to(y->data, bx, 8, 0), "dropout is the identity in evaluation");
   ctx->training = 1;
+  /* rows (3, 4) and (0.3, 0.4) under the norm bound 1: the first is scaled
+   * to norm 1, the second is left as it is */
+  int cs[2] = {2, 2};
+  float cx[4] = {3, 4, 0.3f, 0.4f}, cy[4] = {0.6f, 0.8f, 0.3f, 0.4f};
+  y = nn_clip_rows(ctx, from(ctx, 2, cs, cx), 1.0f);
+  tap_result(y && close_to(y->data, cy, 4, 1e-6f), "clip_rows scales a row above the bound to it, leaves one below");
+  tap_result(!nn_clip_rows(ctx, from(ctx, 2, cs, cx), 0.0f) && strstr(ctx->error, "must be positive"),
+             "clip_rows refuses a bound of 0: %s", ctx->error);
 }
 
 /* shape errors are reported, never silent */

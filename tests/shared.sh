@@ -160,6 +160,22 @@ if [ "$(stable "$tmp/ca/log.jsonl")" = "$(stable "$tmp/cb/log.jsonl")" ] &&
   ok "the resumed cell search ends with the uninterrupted one's log and store"
 else fail "the resumed cell search ends with the uninterrupted one's log and store"; fi
 
+# ---- the state bound: a cell search at a learning rate of 20 ----
+sed -e 's/optimizer: sgd(lr: 1, momentum: 0.5); clip: 5/optimizer: sgd(lr: 20, momentum: 0); clip: 0.25; clip_state: 2/' \
+  "$tmp/cell.nasl" > "$tmp/clip.nasl"
+sed 's/; clip_state: 2//' "$tmp/clip.nasl" > "$tmp/noclip.nasl"
+run 0 "the same search without the bound" run "$tmp/noclip.nasl" --dir "$tmp/cn" --threads 1
+if grep -q '^shared weights: round 3, 30 steps (0 architectures that cannot be built, [1-9][0-9]* whose loss was not finite)' "$tmp.err"
+then ok "without it, steps of round 3 diverge"; else fail "without it, steps of round 3 diverge"; fi
+run 0 "a cell search with clip_state 2" run "$tmp/clip.nasl" --dir "$tmp/cc" --threads 1
+if [ "$(grep -c '^shared weights: round [0-9]*, 30 steps (0 architectures that cannot be built, 0 whose loss was not finite), loss [0-9.]*,' "$tmp.err")" -eq 3 ]
+then ok "with the state bounded, no step of its 3 rounds diverges"
+else fail "with the state bounded, no step of its 3 rounds diverges"; fi
+if grep -q '"valid_perplexity":\[\(null\|[0-9.]*e+[0-9]*\)\]' "$tmp/cc/log.jsonl"; then fail "every perplexity is finite and below 1e+8"
+else ok "every perplexity is finite and below 1e+8"; fi
+run 0 "show the best cell of the bounded space" show "$tmp/clip.nasl" --arch "$tmp/cc/best.json"
+has "$tmp.out" "layer of 24, dropout 0, state norm at most 2" "show names the state bound"
+
 # ---- what the evaluator needs ----
 sed 's/valid: 200;/valid: 0;/' "$space" > "$tmp/novalid.nasl"
 run 2 "a shared search without validation images" run "$tmp/novalid.nasl" --dir "$tmp/n" --threads 1

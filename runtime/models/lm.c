@@ -22,6 +22,7 @@ int lm_build(lm *m, const arch *a, const grammar_train *t, int vocab, rng *r, st
   m->embed = t->embed > 0 ? t->embed : m->hidden;
   m->layers = t->layers > 0 ? t->layers : 1;
   m->dropout = t->dropout;
+  m->clip_state = (float)t->clip_state;
   int H = m->hidden, nx = m->cell.nx, nh = m->cell.nh;
   nn_params_init(&m->params);
   m->wx = xcalloc((size_t)m->layers, sizeof(tensor *));
@@ -139,6 +140,10 @@ static tensor *layer_forward(nn_ctx *ctx, lm *m, int l, tensor *X, int B, int T)
     }
     tensor *c_next = NULL;
     h = cell_forward(ctx, p, px, ph, c, &c_next);
+    if (h && m->clip_state > 0) {
+      h = nn_clip_rows(ctx, h, m->clip_state);
+      if (c_next) c_next = nn_clip_rows(ctx, c_next, m->clip_state);
+    }
     if (!h) return NULL;
     if (p->memory >= 0) c = c_next;
     outs[t] = nn_reshape(ctx, h, 4, (int[]){B, H, 1, 1});
@@ -186,8 +191,10 @@ void lm_backward(nn_ctx *ctx, lm *m, tensor *loss) {
 
 
 void lm_summary(const lm *m, strbuf *out) {
-  strbuf_printf(out, "language model: vocabulary %d, embedding %d, %d layer%s of %d, dropout %g\n", m->vocab, m->embed,
+  strbuf_printf(out, "language model: vocabulary %d, embedding %d, %d layer%s of %d, dropout %g", m->vocab, m->embed,
                 m->layers, m->layers == 1 ? "" : "s", m->hidden, m->dropout);
+  if (m->clip_state > 0) strbuf_printf(out, ", state norm at most %g", m->clip_state);
+  strbuf_putc(out, '\n');
   strbuf_printf(out, "cell: %d projections of x, %d of h, %d steps%s\n", m->cell.nx, m->cell.nh, m->cell.nsteps,
                 m->cell.memory >= 0 ? ", with memory" : "");
   cell_program_text(&m->cell, out);

@@ -4,6 +4,11 @@
  * H; layer 0 reads the embedding, later layers the layer below) -> dense
  * [V, H] -> softmax over the vocabulary. Dropout (the recipe's rate) is
  * applied to the input of every layer and to the output of the last one.
+ * With the recipe's clip_state M > 0, after every step each stream's h_t
+ * (and c_t when the cell has memory) whose norm exceeds M is scaled down to
+ * norm M (nn_clip_rows, gradient included) before it is output and carried
+ * on: a cell whose state would grow without bound (mul and identity nodes)
+ * stays finite. ENAS clips its shared cells' state the same way.
  * Weights are named
  *   embedding.weight [V, E]
  *   cell.<l>.weight_x [nx*H, in]   cell.<l>.bias_x [nx*H]   (one H-row block
@@ -32,6 +37,7 @@ typedef struct lm {
   cell_program cell;     /* one time step */
   int vocab, embed, hidden, layers;
   double dropout;        /* on layer inputs and the last output */
+  float clip_state;      /* norm bound on each stream's h and c after every step (0: none) */
   nn_params params;      /* every weight, named as above */
   tensor *emb, *dec_w, *dec_b;
   tensor **wx, **bx, **wh;  /* per layer (wh NULL when the cell reads no h) */

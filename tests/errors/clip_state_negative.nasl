@@ -1,0 +1,2 @@
+cell c { tree(leaves: 2) { combine: [add]; activation: [tanh] } }
+train { clip_state: -1 }

@@ -702,9 +702,6 @@ void compiler_fill_recipes(compiler *c) {
     fill_block(c, c->search, "search", search_keys, COUNT(search_keys), s);
     if (s->evaluator == EVAL_TABLE && !reward_reads_table(s->reward))
       nasl_warning(c->d, c->search->loc, "the table evaluator gives no training history; use 'reward: table'");
-    if (s->evaluator == EVAL_SHARED && g->space_kind == SPACE_DAG_CELL)
-      nasl_error(c->d, c->search->loc, "the shared evaluator shares the weights of CNN layer spaces and recurrent "
-                                       "cells, not yet of DAG cells; use evaluator: train or table(...)");
   }
   if (c->d->errors == 0) check_consistency(c);
 }

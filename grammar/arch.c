@@ -552,16 +552,17 @@ int arch_decode_cnn(const arch *a, arch_cnn *out) {
   return 1;
 }
 
-static void free_layer_c(arch_layer *l) {
+void arch_layer_free(arch_layer *l) {
   for (int i = 0; i < l->nops; i++) free((void *)l->ops[i].args);
   free(l->ops);
   free(l->inputs);
+  free(l->share);
 }
 
 void arch_cnn_free(arch_cnn *c) {
-  for (int i = 0; i < c->nlayers; i++) free_layer_c(&c->layers[i]);
+  for (int i = 0; i < c->nlayers; i++) arch_layer_free(&c->layers[i]);
   free(c->layers);
-  free_layer_c(&c->head);
+  arch_layer_free(&c->head);
   memset(c, 0, sizeof *c);
 }
 

@@ -69,6 +69,8 @@ typedef struct arch_layer {
   int nops;        /* operations, in order */
   arch_op *ops;
   arch_join join;  /* how several inputs are joined */
+  char *share;     /* DAG networks: the layer's place, the same in every architecture that has
+                      it ("s1c0n3x1_0:sep_conv_3x3/0"), for shared weights (shared.h); NULL otherwise */
 } arch_layer;
 
 typedef struct arch_cnn {
@@ -82,6 +84,8 @@ typedef struct arch_cnn {
  * arch_cnn_free. */
 int arch_decode_cnn(const arch *a, arch_cnn *out);
 void arch_cnn_free(arch_cnn *c);
+/* Releases what one layer owns (its operations' arguments, inputs, share). */
+void arch_layer_free(arch_layer *l);
 
 /* One line of JSON: the tokens and the decoded layers or cell. */
 void arch_json(const arch *a, strbuf *out);

@@ -3,7 +3,9 @@
 # the shared weights, rewards under them, the store kept beside the
 # checkpoint; a kill -9 and --resume end with the same log, checkpoint and
 # store as a run never interrupted; random search through the same
-# evaluator; a repeated architecture judged again; a damaged store refused.
+# evaluator; a repeated architecture judged again; a damaged store refused;
+# a DAG cell's network and a recurrent cell's language model under shared
+# weights, and the state bound that keeps the latter finite.
 # Real Fashion-MNIST, tiny recipes.
 : "${NASLC:=../naslc}"
 : "${top_srcdir:=.}"
@@ -159,6 +161,33 @@ if [ "$(stable "$tmp/ca/log.jsonl")" = "$(stable "$tmp/cb/log.jsonl")" ] &&
   cmp -s "$tmp/ca/shared-3.safetensors" "$tmp/cb/shared-3.safetensors"; then
   ok "the resumed cell search ends with the uninterrupted one's log and store"
 else fail "the resumed cell search ends with the uninterrupted one's log and store"; fi
+
+# ---- a DAG cell (ENAS's micro space): weights by place ----
+cat > "$tmp/micro.nasl" <<'EOF'
+cell micro {
+  dag { inputs: 2; nodes: 5; edges: 2; output: unused;
+        ops: [skip_connect, sep_conv_3x3, sep_conv_5x5, avg_pool_3x3, max_pool_3x3] }
+}
+train { channels: 4; cells: 1; subset: 1000; valid: 200; test: 500; batch: 32; optimizer: sgd(lr: 0.05, momentum: 0.9) }
+search reinforce { batch: 3; samples: 9; evaluator: shared(steps: 4, valid: 100, rank: 4); reward: last(valid_accuracy) }
+final { epochs: 1 }
+EOF
+run 0 "a shared-weight search of a DAG cell, with a final training" run "$tmp/micro.nasl" --dir "$tmp/ma" --threads 1
+cnt=$(grep -c '^shared weights: round [0-9]*, 4 steps (0 architectures that cannot be built, 0 whose loss was not finite)' "$tmp.err")
+if [ "$cnt" = 3 ]; then ok "three rounds train the DAG network's shared weights"; else fail "three rounds train the DAG network's shared weights ($cnt)"; fi
+if [ "$(wc -l < "$tmp/ma/ranked.jsonl")" -ge 1 ] && [ -s "$tmp/ma/final/1/weights.safetensors" ]; then
+  ok "the drawn cells are ranked and the best is trained from scratch"
+else fail "the drawn cells are ranked and the best is trained from scratch"; fi
+if grep -q 's0c0n[234]x[01]_[0-3]:sep_conv_[35]x[35]/0.dwconv2d.weight|dwconv2d|' "$tmp/ma/shared-3.safetensors"; then
+  ok "the store names a weight by its place in the cell and its operation"
+else fail "the store names a weight by its place in the cell and its operation"; fi
+killed_at 5 "$tmp/micro.nasl" "$tmp/mb"
+run 0 "resume the killed DAG search" run "$tmp/micro.nasl" --resume "$tmp/mb" --threads 1
+if [ "$(stable "$tmp/ma/log.jsonl")" = "$(stable "$tmp/mb/log.jsonl")" ] &&
+  cmp -s "$tmp/ma/shared-3.safetensors" "$tmp/mb/shared-3.safetensors" &&
+  [ "$(stable "$tmp/ma/ranked.jsonl")" = "$(stable "$tmp/mb/ranked.jsonl")" ]; then
+  ok "the resumed DAG search ends with the uninterrupted one's log, store and ranking"
+else fail "the resumed DAG search ends with the uninterrupted one's log, store and ranking"; fi
 
 # ---- the state bound: a cell search at a learning rate of 20 ----
 sed -e 's/optimizer: sgd(lr: 1, momentum: 0.5); clip: 5/optimizer: sgd(lr: 20, momentum: 0); clip: 0.25; clip_state: 2/' \

@@ -78,7 +78,7 @@ static int build(child *c, nn_params *p, rng *r, strbuf *err) {
     cl->out = s;
   }
   /* the head reads every output nobody else read */
-  arch_layer dangling = {-1, 0, xcalloc((size_t)c->cnn.nlayers + 1, sizeof(int)), 0, NULL, ARCH_JOIN_CONCAT};
+  arch_layer dangling = {-1, 0, xcalloc((size_t)c->cnn.nlayers + 1, sizeof(int)), 0, NULL, ARCH_JOIN_CONCAT, NULL};
   for (int i = 0; i < c->cnn.nlayers; i++)
     if (!c->used[i]) dangling.inputs[dangling.ninputs++] = i;
   child_shape s = concat_shape(c, &dangling);

@@ -2,6 +2,7 @@
 #include "runtime/models/dagnet.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@ typedef struct lowering {
   arch_cnn *out;
   int cap;
   int *channels, *level; /* per layer: output channels, reductions before it */
+  char place[96];        /* the place the next layers belong to (arch_layer.share) ... */
+  int nth;               /* ... and how many of its layers there are so far */
   strbuf *err;
   const grammar_opdecl *conv, *dwconv, *bn, *relu, *avgpool, *maxpool, *gap, *dense;
 } lowering;
@@ -20,6 +23,16 @@ static const grammar_opdecl *decl(const grammar *g, const char *name) {
   for (int i = 0; i < g->nops; i++)
     if (!strcmp(g->ops[i].name, name) && !g->ops[i].ext) return &g->ops[i];
   return NULL;
+}
+
+/* The place of the layers made next (printf-style); their share names are
+ * PLACE/0, PLACE/1, ... in the order they are made. */
+static void place(lowering *L, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(L->place, sizeof L->place, fmt, ap);
+  va_end(ap);
+  L->nth = 0;
 }
 
 /* A new layer reading inputs[0..n-1]; returns its number. */
@@ -36,6 +49,9 @@ static int layer(lowering *L, arch_join join, const int *inputs, int n, int chan
   memset(l, 0, sizeof *l);
   l->index = i;
   l->join = join;
+  char share[128];
+  snprintf(share, sizeof share, "%s/%d", L->place, L->nth++);
+  l->share = xstrdup(share);
   l->ninputs = n;
   l->inputs = xcalloc((size_t)n + 1, sizeof(int));
   memcpy(l->inputs, inputs, sizeof(int) * (size_t)n);
@@ -170,8 +186,9 @@ static int edge(lowering *L, int src, const grammar_node *n, int channels, int l
   return l;
 }
 
-/* The edges of a cell as (to, from, op) triples; returns how many. */
-static int cell_edges(const arch *a, const grammar_node *n, int (*e)[3]) {
+/* The edges of a cell as (to, from, op, slot) tuples, slot the edge's
+ * number among those into its node; returns how many. */
+static int cell_edges(const arch *a, const grammar_node *n, int (*e)[4]) {
   int per = n->dag_pick ? 2 * n->dag_pick : n->dag_nodes, k = 0;
   for (int i = n->dag_inputs; i < n->dag_nodes; i++) {
     int count = n->dag_pick ? n->dag_pick : i;
@@ -179,7 +196,7 @@ static int cell_edges(const arch *a, const grammar_node *n, int (*e)[3]) {
       int from = n->dag_pick ? arch_token(a, n->dag_decisions[i * per + 2 * m]) : m;
       int o = arch_token(a, n->dag_decisions[i * per + (n->dag_pick ? 2 * m + 1 : m)]);
       if (from < 0 || from >= i || o < 0 || o >= n->nchildren) continue;
-      e[k][0] = i, e[k][1] = from, e[k][2] = o;
+      e[k][0] = i, e[k][1] = from, e[k][2] = o, e[k][3] = m;
       k++;
     }
   }
@@ -191,11 +208,12 @@ static int is_none(const grammar_node *n, int o) {
 }
 
 /* One copy of the cell on the maps of layers in[0..inputs-1] (channels,
- * level of the stage); returns the layer of its output, or -1 with err. */
-static int cell(lowering *L, const arch *a, const int *in, int channels, int level) {
+ * level of the stage), copy `copy` of stage `level`; returns the layer of
+ * its output, or -1 with err. */
+static int cell(lowering *L, const arch *a, const int *in, int channels, int level, int copy) {
   const grammar_node *n = a->g->program;
   int N = n->dag_nodes, K = n->dag_inputs;
-  int (*e)[3] = xcalloc((size_t)N * (size_t)N * 8 + 1, sizeof *e);
+  int (*e)[4] = xcalloc((size_t)N * (size_t)N * 8 + 1, sizeof *e);
   int ne = cell_edges(a, n, e);
   int *live = xcalloc((size_t)N, sizeof(int)), *read = xcalloc((size_t)N, sizeof(int));
   int *val = xcalloc((size_t)N, sizeof(int));
@@ -222,6 +240,7 @@ static int cell(lowering *L, const arch *a, const int *in, int channels, int lev
   for (int j = 0; j < K; j++) {
     val[j] = -1;
     if (!live[j]) continue;
+    place(L, "s%dc%din%d", level, copy, j);
     int src = in[j], changed = 0;
     while (L->level[src] < level) {
       src = relu_conv_bn(L, src, 1, channels, 2, L->level[src] + 1);
@@ -235,6 +254,9 @@ static int cell(lowering *L, const arch *a, const int *in, int channels, int lev
     int *terms = xcalloc((size_t)ne + 1, sizeof(int)), nt = 0;
     for (int k = 0; k < ne; k++) {
       if (e[k][0] != i) continue;
+      /* one place per (node, slot, input, operation): its weights are the
+       * same whatever the rest of the cell is */
+      place(L, "s%dc%dn%dx%d_%d:%s", level, copy, i, e[k][3], e[k][1], n->children[e[k][2]]->op->name);
       int t = edge(L, val[e[k][1]], n->children[e[k][2]], channels, level, i);
       if (t == -2) {
         free(terms);
@@ -242,6 +264,7 @@ static int cell(lowering *L, const arch *a, const int *in, int channels, int lev
       }
       if (t >= 0) terms[nt++] = t;
     }
+    place(L, "s%dc%dn%d", level, copy, i);
     if (nt == 0) val[i] = layer(L, ARCH_JOIN_ZERO, &val[K - 1], 1, channels, level);
     else if (nt == 1) val[i] = terms[0];
     else val[i] = layer(L, ARCH_JOIN_SUM, terms, nt, channels, level);
@@ -252,6 +275,7 @@ static int cell(lowering *L, const arch *a, const int *in, int channels, int lev
   } else {
     int *src = xcalloc((size_t)nout, sizeof(int));
     for (int k = 0; k < nout; k++) src[k] = val[outs[k]];
+    place(L, "s%dc%dout", level, copy);
     result = layer(L, ARCH_JOIN_CONCAT, src, nout, channels * nout, level);
     free(src);
   }
@@ -262,6 +286,32 @@ done:
   free(val);
   free(outs);
   return result;
+}
+
+/* Drops the layers the last one does not depend on, renumbering the rest
+ * in order: a cell that does not read one of its inputs leaves the layer
+ * that made it (a reduction block, the cell before) to nobody. */
+static void prune(arch_cnn *o) {
+  int n = o->nlayers, m = 0;
+  if (n == 0) return;
+  int *keep = xcalloc((size_t)n, sizeof(int)), *to = xcalloc((size_t)n, sizeof(int));
+  keep[n - 1] = 1;
+  for (int i = n - 1; i >= 0; i--)
+    for (int k = 0; keep[i] && k < o->layers[i].ninputs; k++) keep[o->layers[i].inputs[k]] = 1;
+  for (int i = 0; i < n; i++) {
+    if (!keep[i]) {
+      arch_layer_free(&o->layers[i]);
+      continue;
+    }
+    to[i] = m;
+    o->layers[m] = o->layers[i];
+    o->layers[m].index = m;
+    for (int k = 0; k < o->layers[m].ninputs; k++) o->layers[m].inputs[k] = to[o->layers[m].inputs[k]];
+    m++;
+  }
+  o->nlayers = m;
+  free(keep);
+  free(to);
 }
 
 int dagnet_lower(const arch *a, const grammar_train *t, arch_cnn *out, strbuf *err) {
@@ -286,6 +336,7 @@ int dagnet_lower(const arch *a, const grammar_train *t, arch_cnn *out, strbuf *e
     return -1;
   }
   int none = 0;
+  place(&L, "stem");
   int stem = layer(&L, ARCH_JOIN_CONCAT, &none, 0, C, 0);
   op(&L, stem, L.conv, "height", 3, "width", 3, "filters", C, "stride", 1, NULL);
   op(&L, stem, L.bn, NULL);
@@ -298,12 +349,13 @@ int dagnet_lower(const arch *a, const grammar_train *t, arch_cnn *out, strbuf *e
   for (int s = 0; s < 3 && rc == 0; s++) {
     int channels = C << s;
     if (s > 0) {
+      place(&L, "red%d", s);
       int r = reduction(&L, hist[nhist - 1], channels, s);
       hist[nhist++] = r;
     }
     for (int k = 0; k < cells; k++) {
       for (int j = 0; j < K; j++) in[j] = hist[nhist - K + j >= 0 ? nhist - K + j : 0];
-      int o = cell(&L, a, in, channels, s);
+      int o = cell(&L, a, in, channels, s, k);
       if (o < 0) {
         rc = -1;
         break;
@@ -312,6 +364,7 @@ int dagnet_lower(const arch *a, const grammar_train *t, arch_cnn *out, strbuf *e
     }
   }
   free(hist);
+  if (rc == 0) prune(out);
   /* the head must read the last cell alone (dagnet.h) */
   int *read = xcalloc((size_t)out->nlayers + 1, sizeof(int));
   for (int i = 0; i < out->nlayers; i++)

@@ -28,22 +28,35 @@
  *   nor_conv_KxK   relu -> conv2d KxK -> batchnorm (the stage's channels)
  *   avg_pool_3x3   avgpool(size: 3, stride: 1) (padding left out of the mean)
  *   max_pool_3x3   maxpool(size: 3, stride: 1)
+ *   sep_conv_KxK   (relu -> dwconv2d KxK -> conv2d 1x1 -> batchnorm) twice
+ *   dil_conv_KxK   relu -> dwconv2d KxK dilation 2 -> conv2d 1x1 -> batchnorm
  *
  * and an operation of role layer or activation runs as itself, with the
- * arguments the ops list fixes. sep_conv_* and dil_conv_* need a depthwise
- * convolution, which the stdlib does not have: they are refused.
+ * arguments the ops list fixes. Any other edge operation (one declared in
+ * the user's file) is refused.
  *
  * The output is the last node, or the nodes `output` names concatenated.
  * A cell input whose channels or size differ from the stage's (always, for
  * cells of two inputs, as in DARTS) first goes through relu -> conv2d 1x1
  * (stride 2 when it comes from before a reduction block) -> batchnorm.
  * Only what reaches the cell's output is built: an edge out of a node that
- * nothing reads has no layer and no weights.
+ * nothing reads has no layer and no weights; and a layer the network's
+ * output does not depend on (the block or cell before a cell that does not
+ * read that input) is dropped.
  *
  * Every layer of the result except the last is read by a later one, so the
  * head reads the last cell alone. Weights are named as a CNN child's,
  * layer.<i>.<op>.<tensor>: layer numbers follow the order above, and two
- * architectures share a number only where their cells agree up to it. */
+ * architectures share a number only where their cells agree up to it.
+ *
+ * So every layer also has a share name (arch_layer.share), its place in
+ * the network whatever the architecture, for shared weights (shared.h):
+ * PLACE/n, the n-th layer made for PLACE, where PLACE is
+ *   stem, redS            the stem, the reduction block before stage S;
+ *   sScKinJ               copy K of stage S: the preprocessing of input J;
+ *   sScKnIxM_J:OP         its edge into node I, the M-th into that node, from
+ *                         node J, with operation OP (one place per choice);
+ *   sScKnI, sScKout       the node's sum or zeros, the joined output. */
 #ifndef NASLC_DAGNET_H
 #define NASLC_DAGNET_H
 

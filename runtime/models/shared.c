@@ -95,6 +95,7 @@ typedef struct mapper {
   shared_weights *s;
   int grow;            /* entries may be made (else a block without one is left out) */
   const child *c;
+  const char *place;   /* a DAG network's layer: its share name (arch_layer.share), else NULL */
   shared_map *map;
   int cap;
   strbuf key;
@@ -111,7 +112,14 @@ static int param_index(const child *c, const tensor *t) {
 static int add_block(mapper *m, shared_view *v, const tensor *t, const char *op, const char *shape, const char *src,
                      int off, int count) {
   strbuf_clear(&m->key);
-  strbuf_printf(&m->key, "%s|%s|%s|%s", t->name, op, shape, src);
+  if (m->place) { /* layer.<i>.<inst>.<tensor> or head.<inst>.<tensor>: the place instead of the number */
+    const char *rest = t->name;
+    for (int dots = !strncmp(rest, "layer.", 6) ? 2 : 1; dots > 0 && *rest; rest++)
+      if (*rest == '.') dots--;
+    strbuf_printf(&m->key, "%s.%s|%s|%s|%s", m->place, rest, op, shape, src);
+  } else {
+    strbuf_printf(&m->key, "%s|%s|%s|%s", t->name, op, shape, src);
+  }
   if (!m->grow) {
     strmap_entry *me = strmap_find(&m->s->index, m->key.data, m->key.len);
     if (me) v->blocks[v->nblocks++] = (shared_block){(int)(intptr_t)me->value - 1, off, count};
@@ -202,9 +210,10 @@ static int map_layer(mapper *m, int layer, const child_layer *cl, layout *Lp, st
       if (!t || !t->requires_grad) continue; /* running statistics */
       if (map_weight(m, n, k, t, L, keeps)) return -1;
     }
-    if (!keeps || (getenv("BYLAYER") && layer >= 0 && k == cl->nops - 1)) {
+    if (!keeps) {
       L->n = 1;
-      if (layer >= 0) snprintf(L->name[0], sizeof L->name[0], "L%do%d", layer, k);
+      if (m->place) snprintf(L->name[0], sizeof L->name[0], "o%d", k);
+      else if (layer >= 0) snprintf(L->name[0], sizeof L->name[0], "L%do%d", layer, k);
       else snprintf(L->name[0], sizeof L->name[0], "Ho%d", k);
       L->channels[0] = out.c;
     }
@@ -241,8 +250,9 @@ static void sources(const child *c, const layout *outs, int reader, const int *w
   }
 }
 
-static stdlib_shape joined(const child *c, const int *which, int n) {
+static stdlib_shape joined(const child *c, const int *which, int n, arch_join join) {
   if (n == 0) return c->input;
+  if (join != ARCH_JOIN_CONCAT) return c->layers[which[0]].out; /* a sum, or zeros shaped like it */
   stdlib_shape s = {0, 0, 0};
   for (int j = 0; j < n; j++) {
     stdlib_shape o = c->layers[which[j]].out;
@@ -253,17 +263,29 @@ static stdlib_shape joined(const child *c, const int *which, int n) {
   return s;
 }
 
+/* A DAG network's layer reads one map (or a sum of maps of one shape), and
+ * the layers that made it differ between architectures: its input is one
+ * source, "in", and its place names its weights (shared.h). */
+static void one_source(stdlib_shape in, layout *L) {
+  L->n = 1;
+  snprintf(L->name[0], sizeof L->name[0], "in");
+  L->channels[0] = in.c;
+}
+
 static int map_child(shared_weights *s, int grow, const child *c, shared_map *map, strbuf *err) {
   memset(map, 0, sizeof *map);
-  mapper m = {s, grow, c, map, 0, {0}, err};
+  mapper m = {s, grow, c, NULL, map, 0, {0}, err};
   strbuf_init(&m.key);
   int rc = 0;
-  int L_n = c->cnn.nlayers;
+  int L_n = c->cnn.nlayers, dag = L_n > 0 && c->cnn.layers[0].share;
   layout *outs = xcalloc((size_t)L_n + 1, sizeof(layout)), *L = xmalloc(sizeof(layout));
   for (int i = 0; i < L_n && rc == 0; i++) {
     const arch_layer *l = &c->cnn.layers[i];
-    sources(c, outs, i, l->inputs, l->ninputs, &outs[i]);
-    rc = map_layer(&m, i, &c->layers[i], &outs[i], joined(c, l->inputs, l->ninputs));
+    stdlib_shape in = joined(c, l->inputs, l->ninputs, l->join);
+    m.place = l->share;
+    if (dag) one_source(in, &outs[i]);
+    else sources(c, outs, i, l->inputs, l->ninputs, &outs[i]);
+    rc = map_layer(&m, i, &c->layers[i], &outs[i], in);
     /* what later layers read: layer i's output, one block, whatever it holds */
     outs[i].n = 1;
     snprintf(outs[i].name[0], sizeof outs[i].name[0], "L%d", i);
@@ -273,8 +295,11 @@ static int map_child(shared_weights *s, int grow, const child *c, shared_map *ma
     int *dangling = xcalloc((size_t)L_n + 1, sizeof(int)), nd = 0;
     for (int i = 0; i < L_n; i++)
       if (!c->used[i]) dangling[nd++] = i;
-    sources(c, outs, -1, dangling, nd, L);
-    rc = map_layer(&m, -1, c->head, L, joined(c, dangling, nd));
+    stdlib_shape in = joined(c, dangling, nd, ARCH_JOIN_CONCAT);
+    m.place = dag ? "head" : NULL;
+    if (dag) one_source(in, L);
+    else sources(c, outs, -1, dangling, nd, L);
+    rc = map_layer(&m, -1, c->head, L, in);
     free(dangling);
   }
   free(outs);
@@ -287,7 +312,7 @@ static int map_child(shared_weights *s, int grow, const child *c, shared_map *ma
 /* Every trained tensor of p whole, [ne0, rest, 1], keyed by its name. */
 static int map_params(shared_weights *s, int grow, const nn_params *p, shared_map *map, strbuf *err) {
   memset(map, 0, sizeof *map);
-  mapper m = {s, grow, NULL, map, 0, {0}, err};
+  mapper m = {s, grow, NULL, NULL, map, 0, {0}, err};
   strbuf_init(&m.key);
   map->v = xcalloc((size_t)p->items.n + 1, sizeof *map->v);
   int rc = 0;
@@ -452,7 +477,9 @@ int shared_load(shared_weights *s, const char *path, strbuf *err) {
   }
   for (int i = 0; i < f.n && rc == 0; i++) {
     const st_tensor *t = &f.tensors[i];
-    if (strchr(t->name, '#')) continue; /* a buffer, read with its weight */
+    size_t len = strlen(t->name);
+    if (len > 2 && t->name[len - 2] == '#' && (t->name[len - 1] == 'm' || t->name[len - 1] == 'v'))
+      continue; /* a buffer, read with its weight */
     if (t->ndim != 4 || t->shape[0] < 0 || t->shape[1] < 0 || t->shape[2] < 1 || t->shape[3] < 1 ||
         t->shape[0] * t->shape[1] > SHARED_MAX_VALUES || t->shape[2] * t->shape[3] > SHARED_MAX_VALUES ||
         t->shape[0] * t->shape[1] * t->shape[2] * t->shape[3] > SHARED_MAX_VALUES) {

@@ -1,5 +1,6 @@
 /* sharedeval.c: the shared evaluator (see evaluate.h): children of a CNN
- * space judged under weights they all train together
+ * space, a DAG-cell space or a recurrent-cell space judged under weights
+ * they all train together
  * (runtime/models/shared.h), the loop's side in search_shared. */
 #include <math.h>
 #include <stdio.h>
@@ -316,11 +317,6 @@ static int rank_shared(void *p, const arch *a, const char *key, search_result *r
 int search_shared_open(search_evaluator *e, strbuf *err) {
   const grammar *g = e->g;
   int cell = grammar_is_lm(g);
-  if (!cell && g->space_kind != SPACE_CNN) {
-    strbuf_printf(err, "the shared evaluator shares the weights of CNN layer spaces and recurrent cells; '%s' is a DAG "
-                  "cell space", g->name);
-    return SEARCH_E_UNSUPPORTED;
-  }
   if (!cell && e->data.valid.n == 0) {
     strbuf_printf(err, "the shared evaluator judges architectures on validation images; give the train block 'valid: N'");
     return SEARCH_E_UNSUPPORTED;

@@ -1,5 +1,6 @@
-/* shared.h: shared weights for the children of a CNN space (parameter
- * sharing, as in ENAS: Pham et al., 2018).
+/* shared.h: shared weights for the children of a CNN space, a DAG-cell
+ * space or a recurrent-cell space (parameter sharing, as in ENAS: Pham et
+ * al., 2018).
  *
  * A store holds one weight tensor per (position, operation, kernel shape,
  * input source) and the optimizer's buffers beside it. A child takes its
@@ -41,6 +42,14 @@
  *     operation's name.
  * A weight whose second dimension does not divide by the input channels (a
  * plug-in's) is stored whole, keyed by its full shape.
+ *
+ * A DAG network (runtime/models/dagnet.h) numbers its layers by what the
+ * architecture builds, so there a weight is keyed by its layer's place
+ * (arch_layer.share: stage, cell copy, edge and operation) in place of
+ * layer.<i>, and every layer reads one source, "in": one tensor per (cell
+ * copy, edge, operation), as in ENAS's micro search, the rules above for
+ * the rest (leading slices where a place's input is wider in one
+ * architecture than in another).
  *
  * The store grows as children need more of it (filters, inputs, kernel
  * size): a region no child has used yet starts with the initial values of the first child that uses it (its

@@ -48,7 +48,9 @@ void nn_optim_step(nn_optim *o, nn_params *p, double lr);
 void nn_optim_free(nn_optim *o);
 
 /* Scales every gradient by max_norm / norm when their joint L2 norm exceeds
- * max_norm (> 0). Returns the norm before clipping. The sum of squares is
+ * max_norm (> 0; 0 only measures). Returns the norm before clipping, which
+ * is not finite when a gradient overflowed (the gradients are then not to
+ * be used). The sum of squares is
  * taken in blocks of 65536 values, added in a fixed order. */
 double nn_clip_grad_norm(nn_params *p, double max_norm);
 /* The same, the blocks split over nth threads: the same result for every

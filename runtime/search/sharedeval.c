@@ -69,8 +69,9 @@ static void take_judgement(const search_evaluator *e, const strbuf *why, const r
 }
 
 /* One step: the architecture a, one batch, one update of the store.
- * *skipped is 1 when the architecture cannot be built, 2 when its loss is
- * not finite (it trains nothing either way), else 0. */
+ * *skipped is 1 when the architecture cannot be built, 2 when its loss or
+ * the norm of its gradient is not finite (it trains nothing either way),
+ * else 0. */
 static int train_step(search_evaluator *e, const arch *a, long step, double *loss, int *skipped, strbuf *err) {
   const grammar_train *t = &e->g->train;
   const ds_images *train = &e->data.train;
@@ -108,8 +109,9 @@ static int train_step(search_evaluator *e, const arch *a, long step, double *los
     if (ctx->error[0]) {
       strbuf_printf(err, "training the shared weights failed at step %ld: %s", step, ctx->error);
       rc = SEARCH_E_TRAINING;
+    } else if (!isfinite(nn_clip_grad_norm_mt(&c.params, t->clip, ctx->nthreads))) {
+      *skipped = 2; /* a finite loss whose gradient overflowed: the update would write NaN into the store */
     } else {
-      if (t->clip > 0) nn_clip_grad_norm_mt(&c.params, t->clip, ctx->nthreads);
       nn_optim_step(&o, &c.params, t->optimizer.lr);
       shared_store(&e->store, &c, &o, &map);
     }
@@ -188,8 +190,10 @@ static int train_step_lm(search_evaluator *e, const arch *a, long step, double *
     if (ctx->error[0]) {
       strbuf_printf(err, "training the shared weights failed at step %ld: %s", step, ctx->error);
       rc = SEARCH_E_TRAINING;
+    } else if (!isfinite(nn_clip_grad_norm_mt(&m.params, t->clip, ctx->nthreads))) {
+      *skipped = 2; /* a finite loss whose gradient overflowed: the update would write NaN into the store */
+      memset(e->lm_state, 0, sizeof(float) * 2 * state);
     } else {
-      if (t->clip > 0) nn_clip_grad_norm_mt(&m.params, t->clip, ctx->nthreads);
       nn_optim_step(&o, &m.params, t->optimizer.lr);
       shared_store_params(&e->store, &m.params, &o, &map);
       memcpy(e->lm_state, m.h, sizeof(float) * state);

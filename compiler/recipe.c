@@ -528,7 +528,8 @@ static void check_recipe(compiler *c, const ast_decl *block, const grammar_train
   static const char *const dag_only[] = {"channels", "cells"};
   static const char *const kinds[] = {"CNN", "recurrent-cell", "recurrent-cell", "DAG-cell"};
   int cell = grammar_is_lm(g);
-  for (int i = 0; i < (cell ? 3 : 6); i++) {
+  int nkeys = cell ? (int)(sizeof image_only / sizeof *image_only) : (int)(sizeof lm_only / sizeof *lm_only);
+  for (int i = 0; i < nkeys; i++) {
     const char *key = cell ? image_only[i] : lm_only[i];
     if ((st = setting_of(block, key)))
       nasl_error(c->d, st->key_loc, "'%s' applies to %s; '%s' is a %s space", key,

@@ -41,6 +41,8 @@ typedef struct toy {
   float bad_loss;          /* ... or this value (NAN, INFINITY) */
   int fail_step;           /* make this step's forward fail */
   int fail_backward_step;  /* make this step's backward fail */
+  int inf_grad_step;       /* make this step's gradient infinite (its loss stays finite) */
+  float w_seen[4], b_seen[2]; /* the weights that step's forward saw */
   int fail_evaluate;       /* make evaluation fail */
   int64_t steps_run;       /* forward passes made */
   double sum, weight;      /* the current epoch's weighted losses and weights, as the toy counts them */
@@ -85,6 +87,8 @@ static tensor *toy_step_loss(void *self, nn_ctx *ctx, int64_t step, int64_t *exa
   toy *t = self;
   t->steps_run++;
   if (step + 1 == t->fail_step) return nn_fail(ctx, "the toy's forward failed");
+  if (t->steps_run == t->inf_grad_step)
+    memcpy(t->w_seen, t->w->data, sizeof t->w_seen), memcpy(t->b_seen, t->b->data, sizeof t->b_seen);
   tensor *x = nn_new2(ctx, BATCH, 2);
   for (int i = 0; i < BATCH; i++) {
     int k = t->perm[step * BATCH + i];
@@ -107,6 +111,7 @@ static void toy_backward(void *self, nn_ctx *ctx, tensor *loss) {
   toy *t = self;
   nn_backward(ctx, loss);
   if (t->steps_run == t->fail_backward_step) nn_fail(ctx, "the toy's backward failed");
+  if (t->steps_run == t->inf_grad_step) t->w->grad[1] = INFINITY;
 }
 
 /* Accuracy, or exp of the mean loss as a perplexity, worked out by hand. */
@@ -250,6 +255,17 @@ static void test_faults(void) {
   tap_result(run_faulty(g, &t, &quiet, &rep, &err) == -1 &&
                  !strcmp(err.data, "training failed: the toy's backward failed") && t.steps_run == 4,
              "a failed backward (ctx->error) stops training: '%s'", err.data);
+  nn_params_free(&t.params);
+  toy_init(&t, &r);
+  t.inf_grad_step = 6;
+  int rc = run_faulty(g, &t, &quiet, &rep, &err);
+  char want[200];
+  snprintf(want, sizeof want, "the gradient norm became inf at epoch 1, batch 6 (the loss was ");
+  tap_result(rc == -1 && !strncmp(err.data, want, strlen(want)) && strstr(err.data, "); lower the learning rate") &&
+                 t.steps_run == 6,
+             "a finite loss with an infinite gradient stops training at that step: '%s'", err.data);
+  tap_result(!memcmp(t.w->data, t.w_seen, sizeof t.w_seen) && !memcmp(t.b->data, t.b_seen, sizeof t.b_seen),
+             "and the weights stay as the step before left them");
   nn_params_free(&t.params);
   toy_init(&t, &r);
   t.fail_evaluate = 1;

@@ -136,7 +136,15 @@ static int loop_step(loop_run *run, loop_epoch *ep, strbuf *err) {
     strbuf_printf(err, "training failed: %s", ctx->error);
     return -1;
   }
-  if (run->recipe->clip > 0) nn_clip_grad_norm_mt(m->params, run->recipe->clip, ctx->nthreads);
+  /* The norm is measured even without a clip: a finite loss whose gradient
+   * overflowed would otherwise write inf and NaN into every weight, and the
+   * failure would show a step later as a NaN loss. */
+  double norm = nn_clip_grad_norm_mt(m->params, run->recipe->clip > 0 ? run->recipe->clip : 0, ctx->nthreads);
+  if (!isfinite(norm)) {
+    strbuf_printf(err, "the gradient norm became %g at epoch %d, %s %lld (the loss was %g); %s", norm, ep->epoch + 1,
+                  run->style->step, (long long)ep->step + 1, loss->data[0], run->style->advice);
+    return -1;
+  }
   nn_optim_step(&run->opt, m->params, ep->lr);
   return 0;
 }

@@ -111,8 +111,11 @@ nn_schedule train_schedule(const grammar_schedule *g);
  * evaluates it over the validation series of m's metric. 0, or -1 with a
  * reason in err and rep zeroed: a step that fails, a loss that is not
  * finite ("the loss became nan at epoch 3, batch 17; lower the learning
- * rate"; "segment" and "... or the clip" for perplexity), a backward that
- * fails, an evaluation that fails. A reward that cannot be evaluated is no
+ * rate"; "segment" and "... or the clip" for perplexity), a gradient whose
+ * norm is not finite although the loss is ("the gradient norm became inf at
+ * epoch 3, batch 17 (the loss was 2.31); lower the learning rate": the
+ * weights are left as they were before that step), a backward that fails,
+ * an evaluation that fails. A reward that cannot be evaluated is no
  * failure (rep->reward_ok is 0). */
 int train_run(const train_model *m, const grammar_train *recipe, const train_opts *o, const grammar_reward *reward,
               train_report *rep, strbuf *err);

@@ -145,8 +145,10 @@ const tensor *nn_params_nonfinite(const nn_params *p);
  *   layer.<i>.batchnorm.weight | bias | running_mean | running_var [C]
  *   head.dense.weight [out, in], head.dense.bias [out]
  * (documented in nasl-stdlib(7), WEIGHTS). Saving is atomic. Loading checks
- * that every tensor of the store is in the file with the same shape, and
- * reports the first one that is not. Both return 0, or -1 with a message. */
+ * that every tensor of the store is in the file with the same shape and
+ * that the file has no other tensor, and reports the first one that is
+ * not so (the store is then unchanged). Both return 0, or -1 with a
+ * message. */
 int nn_params_save(const nn_params *p, const char *path, const char *const *meta_keys,
                    const char *const *meta_values, int nmeta, strbuf *err);
 int nn_params_load(nn_params *p, const char *path, strbuf *err);

@@ -48,6 +48,15 @@ int nn_params_load(nn_params *p, const char *path, strbuf *err) {
       break;
     }
   }
+  /* a tensor the network does not have: the file is of another network, even
+   * when every tensor the network needs is in it with its shape */
+  for (int i = 0; rc == 0 && i < f.n; i++)
+    if (!nn_params_find(p, f.tensors[i].name)) {
+      if (err)
+        strbuf_printf(err, "%s: has a tensor '%s' that the network does not have (weights of another architecture?)",
+                      path, f.tensors[i].name);
+      rc = -1;
+    }
   /* copy only when everything fits: a failed load leaves the store as it was */
   for (int i = 0; rc == 0 && i < p->items.n; i++) {
     tensor *t = p->items.items[i];

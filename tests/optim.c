@@ -238,6 +238,13 @@ static void test_weights(void) {
   tap_result(rc != 0 && strstr(err.data, "has no tensor 'layer.1.conv2d.weight'"),
              "a missing tensor is reported: %s", err.data);
   nn_params_free(&c);
+  nn_params_init(&c); /* the first tensor only, as the file has it: the file holds three more */
+  tensor *only = nn_param(&c, names[0], nd[0], shapes[0]);
+  strbuf_clear(&err);
+  rc = nn_params_load(&c, path, &err);
+  tap_result(rc != 0 && strstr(err.data, "that the network does not have") && only->data[0] == 0,
+             "a tensor the network does not have is reported, and nothing is loaded: %s", err.data);
+  nn_params_free(&c);
   remove(path);
   remove(dir);
   strbuf_free(&err);

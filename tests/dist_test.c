@@ -47,9 +47,12 @@ static int eval_tested(void *p, const arch *a, const char *key, search_result *r
 typedef struct fake_pool {
   long sample[8];
   search_result res[8];
+  char key[8][256];        /* the architectures on the workers */
   int n;
+  int submits, twins;      /* children submitted; of them, ones whose architecture was on a worker already */
   unsigned state;
   int waits, stop_after;   /* set *stop after this many answers (0: never) */
+  int fail_after;          /* fail the wait after this many answers, as a lost worker does (0: never) */
   volatile int *stop;
 } fake_pool;
 
@@ -58,13 +61,19 @@ static int fake_submit(void *ctx, long sample, const arch *a, const char *key, d
   search_result *r = &f->res[f->n];
   memset(r, 0, sizeof *r);
   r->best_before = best_before;
+  f->submits++;
+  for (int i = 0; i < f->n; i++) f->twins += !strcmp(f->key[i], key);
+  snprintf(f->key[f->n], sizeof f->key[0], "%s", key);
   f->sample[f->n++] = sample;
   return eval_tested(NULL, a, key, r, err);
 }
 
 static int fake_wait(void *ctx, long *sample, search_result *res, strbuf *err) {
-  (void)err;
   fake_pool *f = ctx;
+  if (f->fail_after && f->waits == f->fail_after) {
+    strbuf_printf(err, "worker 1 was lost");
+    return SEARCH_E_FILE;
+  }
   f->state = f->state * 1103515245u + 12345u;
   int i = (int)((f->state >> 16) % (unsigned)f->n);
   *sample = f->sample[i];
@@ -72,7 +81,9 @@ static int fake_wait(void *ctx, long *sample, search_result *res, strbuf *err) {
   f->n--;
   f->sample[i] = f->sample[f->n];
   f->res[i] = f->res[f->n];
-  if (f->stop_after && ++f->waits == f->stop_after) *f->stop = 1;
+  memcpy(f->key[i], f->key[f->n], sizeof f->key[0]);
+  f->waits++;
+  if (f->stop_after && f->waits == f->stop_after) *f->stop = 1;
   return 0;
 }
 
@@ -310,6 +321,82 @@ static void async_runs(void) {
   grammar_free(g);
 }
 
+/* A space of 4 architectures on 4 workers: most draws repeat one that is
+ * on a worker; each is trained once all the same, the rest settled as
+ * repeats, and a run stopped and resumed still accounts for every sample. */
+static void async_twins(void) {
+  grammar *g = compile_text("space s { layers 1 { conv2d(height: [1, 3], filters: [8, 16]) } }\n"
+                            "search reinforce { batch: 4; samples: 60; seed: 4; optimizer: adam(lr: 0.02) }\n");
+  char dir[] = "/tmp/naslc-dist-XXXXXX";
+  if (!g || !mkdtemp(dir)) return;
+  strbuf err;
+  strbuf_init(&err);
+  search_summary sum;
+  fake_pool f;
+  memset(&f, 0, sizeof f);
+  f.state = 11;
+  search_pool pool = {&f, 4, fake_submit, fake_wait};
+  search_opts o = {dir, 0, 1, 0, 0, "space.nasl", NULL, NULL, NULL, 1, NULL, &pool, 1};
+  int rc = search_run(g, &o, NULL, NULL, &sum, &err);
+  int n, stale;
+  long maxstale;
+  int consistent = log_samples(dir, 60, &n, &stale, &maxstale);
+  tap_result(rc == 0 && consistent && f.twins == 0 && f.submits == n && n <= 4 && n + sum.hits == 60,
+             "asynchronous, 4 architectures on 4 workers: each trained once (%d submitted, %d while a twin was on "
+             "a worker), %ld repeats, 60 samples accounted for %s",
+             f.submits, f.twins, sum.hits, err.data);
+  /* a worker lost after 3 answers: the run ends with the error and its last
+   * checkpoint; the resumed run trains again only what was on the workers */
+  char dir2[] = "/tmp/naslc-dist-XXXXXX";
+  if (mkdtemp(dir2)) {
+    memset(&f, 0, sizeof f);
+    f.state = 11;
+    f.fail_after = 3;
+    o.dir = dir2;
+    strbuf_clear(&err);
+    rc = search_run(g, &o, NULL, NULL, &sum, &err);
+    int lost = rc == SEARCH_E_FILE && strstr(err.data, "worker 1 was lost");
+    strbuf ck;
+    strbuf_init(&ck);
+    slurp(dir2, "checkpoint.safetensors", &ck, 0);
+    /* its entries "[sample,version,[tokens]]": two with the same tokens are
+     * a child on a worker and its twin */
+    const char *in = ck.len > 8 ? strstr(ck.data + 8, "\"inflight\":\"[") : NULL;
+    char tokens[16][64];
+    int entries = 0, twins = 0;
+    for (const char *q = in ? in + 13 : ""; *q == '[' && entries < 16;) {
+      long sample, version;
+      int at = 0;
+      if (sscanf(q, "[%ld,%ld,[%n", &sample, &version, &at) != 2 || !at) break;
+      const char *close = strchr(q + at, ']');
+      if (!close) break;
+      snprintf(tokens[entries], sizeof tokens[0], "%.*s", (int)(close - q - at), q + at);
+      for (int i = 0; i < entries; i++)
+        if (!strcmp(tokens[i], tokens[entries])) {
+          twins++;
+          break;
+        }
+      entries++;
+      q = close + 2; /* past "]]" */
+      if (*q == ',') q++;
+    }
+    tap_result(lost && twins > 0, "a lost worker ends the run (%s); its checkpoint lists %d children, %d of them "
+               "waiting for a twin on a worker", err.data, entries, twins);
+    strbuf_free(&ck);
+    memset(&f, 0, sizeof f);
+    f.state = 12;
+    o.resume = 1;
+    strbuf_clear(&err);
+    rc = search_run(g, &o, NULL, NULL, &sum, &err);
+    consistent = log_samples(dir2, 60, &n, &stale, &maxstale);
+    tap_result(rc == 0 && consistent && f.twins == 0 && n <= 4 && n + sum.hits == 60,
+               "resumed: each architecture trained once in all (%d logged, %ld repeats) %s", n, sum.hits, err.data);
+    rm_dirs(dir, dir2);
+  }
+  strbuf_free(&err);
+  grammar_free(g);
+}
+
 /* ---- the messages ---- */
 
 static void messages(void) {
@@ -421,6 +508,7 @@ int main(void) {
                        "search reinforce { batch: 4; samples: 12; seed: 1 }\n", 1);
   pooled_stop_then_serial();
   async_runs();
+  async_twins();
   messages();
   return tap_done();
 }

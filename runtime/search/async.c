@@ -12,7 +12,12 @@
  * in sample order. A resumed run therefore draws them again, takes those in
  * the log from the log and trains the others again; and the children in
  * flight at the checkpoint, drawn earlier, are in the checkpoint
- * ("inflight": sample, updates when drawn, tokens). */
+ * ("inflight": sample, updates when drawn, tokens).
+ *
+ * An architecture is trained once: a draw of one that is on a worker
+ * (unless the evaluator judges repeats again) waits for that worker's
+ * result and is settled by it as a repeat, as a draw of one already in the
+ * log is at once. Such twins are in the checkpoint's "inflight" too. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +69,7 @@ typedef struct async {
   children flight;   /* on a worker */
   children queue;    /* in flight at the checkpoint a resumed run started from: to train again */
   children pending;  /* settled since the last update */
+  children twins;    /* drawn while their architecture was on a worker: settled by its result */
 } async;
 
 /* The children in flight at the checkpoint (r->s.inflight) into a->queue,
@@ -123,15 +129,15 @@ static int read_inflight(async *a) {
   return rc;
 }
 
-/* The checkpoint after an update: the children in flight or queued go in
- * its "inflight". */
+/* The checkpoint after an update: the children in flight, queued or
+ * waiting for a twin go in its "inflight". */
 static int checkpoint(async *a) {
   run *r = a->r;
   strbuf b;
   strbuf_init(&b);
   strbuf_putc(&b, '[');
-  for (int q = 0; q < 2; q++) {
-    const children *c = q ? &a->queue : &a->flight;
+  for (int q = 0; q < 3; q++) {
+    const children *c = q == 0 ? &a->flight : q == 1 ? &a->queue : &a->twins;
     for (int i = 0; i < c->n; i++) {
       strbuf_printf(&b, "%s[%ld,%ld,[", b.len > 1 ? "," : "", c->v[i].sample, c->v[i].version);
       for (int k = 0; k < c->v[i].a.ntokens; k++) strbuf_printf(&b, "%s%d", k ? "," : "", c->v[i].a.tokens[k]);
@@ -198,29 +204,62 @@ static int draw(async *a, child *c) {
   return 0;
 }
 
+/* Whether a child on a worker has the architecture of key (r->key's text). */
+static int on_worker(async *a, const char *key) {
+  strbuf k;
+  strbuf_init(&k);
+  int found = 0;
+  for (int i = 0; i < a->flight.n && !found; i++) {
+    strbuf_clear(&k);
+    search_key(&a->flight.v[i].a, &k);
+    found = !strcmp(k.data, key);
+  }
+  strbuf_free(&k);
+  return found;
+}
+
+/* Child *c, drawn or queued, without a worker yet: settled when the log or
+ * an earlier sample knows its architecture (0), parked among the twins when
+ * one with that architecture is on a worker (0), else to be trained (1); or
+ * a search_error. */
+static int sort_out(async *a, child *c) {
+  run *r = a->r;
+  strbuf_clear(&r->key);
+  search_key(&c->a, &r->key);
+  search_result res;
+  memset(&res, 0, sizeof res);
+  int hit, rc;
+  if (!run_known(r, c->sample, &res, &hit)) {
+    if (r->shared || !on_worker(a, r->key.data)) return 1;
+    add(&a->twins, c);
+    return 0;
+  }
+  c->reward = res.reward;
+  if ((rc = run_took(r, c->sample, &c->a, &res, hit)) || (rc = settled(a, c))) return rc;
+  return 0;
+}
+
 /* The next child for an idle worker into *c: one to train again, else a
- * new draw; draws that the log or an earlier sample settle are settled on
- * the way. 1 when there is one, 0 when there is none (budget spent, a
- * stop), or a search_error. */
+ * new draw; draws that the log, an earlier sample or a child on a worker
+ * settle are settled or parked on the way. 1 when there is one, 0 when
+ * there is none (budget spent, a stop, a batch of twins waiting), or a
+ * search_error. */
 static int next_child(async *a, child *c) {
   run *r = a->r;
-  if (a->queue.n) {
+  while (a->queue.n) {
     *c = take(&a->queue, 0);
-    return 1;
+    int rc = sort_out(a, c);
+    if (rc) return rc;
   }
   for (;;) {
     if ((r->o->stop && *r->o->stop) || a->drawn >= r->budget) return 0;
     if (r->minutes > 0 && nasl_clock_seconds() - r->t0 > r->minutes * 60) return 0;
+    /* a batch of twins waits: further draws would come from a policy that
+     * has not yet learnt from them (the idle worker waits for a result) */
+    if (a->twins.n >= a->m) return 0;
     int rc = draw(a, c);
+    if (!rc) rc = sort_out(a, c);
     if (rc) return rc;
-    strbuf_clear(&r->key);
-    search_key(&c->a, &r->key);
-    search_result res;
-    memset(&res, 0, sizeof res);
-    int hit;
-    if (!run_known(r, c->sample, &res, &hit)) return 1;
-    c->reward = res.reward;
-    if ((rc = run_took(r, c->sample, &c->a, &res, hit)) || (rc = settled(a, c))) return rc;
   }
 }
 
@@ -248,7 +287,25 @@ static int arrived(async *a, long sample, search_result *got) {
     arch_free(&c.a);
     return rc;
   }
-  return settled(a, &c);
+  char *key = xstrdup(r->key.data);
+  rc = settled(a, &c);
+  /* its twins: repeats of the result just logged */
+  for (int j = 0; rc == 0 && j < a->twins.n;) {
+    strbuf_clear(&r->key);
+    search_key(&a->twins.v[j].a, &r->key);
+    if (strcmp(r->key.data, key)) {
+      j++;
+      continue;
+    }
+    child t = take(&a->twins, j);
+    rc = sort_out(a, &t);
+    if (rc == 1) { /* not known after all: trained on its own */
+      add(&a->queue, &t);
+      rc = 0;
+    }
+  }
+  free(key);
+  return rc;
 }
 
 int run_loop_async(run *r, search_summary *sum) {
@@ -293,6 +350,7 @@ int run_loop_async(run *r, search_summary *sum) {
   free_children(&a.flight);
   free_children(&a.queue);
   free_children(&a.pending);
+  free_children(&a.twins);
   free(r->batch);
   free(r->rewards);
   r->batch = NULL;

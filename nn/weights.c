@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/utf8.h"
 #include "nn/safetensors.h"
 #include "nn/tensor.h"
 
@@ -52,9 +53,10 @@ int nn_params_load(nn_params *p, const char *path, strbuf *err) {
    * when every tensor the network needs is in it with its shape */
   for (int i = 0; rc == 0 && i < f.n; i++)
     if (!nn_params_find(p, f.tensors[i].name)) {
+      char nb[200];
       if (err)
         strbuf_printf(err, "%s: has a tensor '%s' that the network does not have (weights of another architecture?)",
-                      path, f.tensors[i].name);
+                      path, utf8_printable(nb, sizeof nb, f.tensors[i].name));
       rc = -1;
     }
   /* copy only when everything fits: a failed load leaves the store as it was */

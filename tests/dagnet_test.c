@@ -332,6 +332,38 @@ static void test_separable(void) {
   grammar_free(g);
 }
 
+/* Two variants of one operation in an ops list are two choices: the edge
+ * of each has a place of its own (dagnet.h), so that shared weights keep
+ * them apart. */
+static void test_variant_places(void) {
+  grammar *g = compile_text("cell v { dag { nodes: 3; ops: [dwconv2d(size: 3), dwconv2d(size: 5)] } }\n"
+                            "train { channels: 4; cells: 1 }\n");
+  if (!g) {
+    tap_result(0, "the space of two dwconv2d variants compiles");
+    return;
+  }
+  strbuf err;
+  strbuf_init(&err);
+  char *share[2] = {NULL, NULL};
+  for (int v = 0; v < 2; v++) {
+    int t[] = {v, 0, 0}; /* node 1 = variant v of input 0 */
+    child c;
+    if (build(g, &g->train, t, 3, (child_shape){1, 8, 8}, &c, &err)) continue;
+    for (int i = 0; i < c.cnn.nlayers; i++)
+      if (c.cnn.layers[i].share && !strncmp(c.cnn.layers[i].share, "s0c0n1x0_0:", 11))
+        share[v] = xstrdup(c.cnn.layers[i].share);
+    child_free(&c);
+  }
+  tap_result(share[0] && share[1] && !strcmp(share[0], "s0c0n1x0_0:0:dwconv2d/0") &&
+                 !strcmp(share[1], "s0c0n1x0_0:1:dwconv2d/0"),
+             "dwconv2d(size: 3) and dwconv2d(size: 5) on one edge have two places: %s, %s %s",
+             share[0] ? share[0] : "-", share[1] ? share[1] : "-", err.data);
+  free(share[0]);
+  free(share[1]);
+  strbuf_free(&err);
+  grammar_free(g);
+}
+
 static void test_training(const grammar *g) {
   train_data d;
   quads_data(&d);
@@ -379,6 +411,7 @@ int main(void) {
   test_two_inputs();
   test_gradients();
   test_separable();
+  test_variant_places();
   test_training(g);
   grammar_free(g);
   return tap_done();

@@ -55,7 +55,7 @@ killed_at() {
 
 # ---- a whole run ----
 run 0 "a search with the shared evaluator" run "$space" --dir "$tmp/a" --threads 1
-says_like "shared weights: round 1, 4 steps \(0 architectures that cannot be built, 0 whose loss was not finite\), loss [0-9.]+, [0-9.]+ s, [0-9]+ values" \
+says_like "shared weights: round 1, 4 steps \(0 architectures that cannot be built, 0 whose loss or gradient was not finite\), loss [0-9.]+, [0-9.]+ s, [0-9]+ values" \
   "the first round of shared training is announced"
 cnt=$(grep -c "^shared weights: round" "$tmp.err")
 if [ "$cnt" = 3 ]; then ok "9 samples in batches of 3 train 3 rounds"; else fail "9 samples in batches of 3 train 3 rounds ($cnt)"; fi
@@ -151,7 +151,7 @@ train { data: words; batch: 8; bptt: 12; hidden: 24; layers: 1; dropout: 0; opti
 search reinforce { batch: 4; samples: 12; evaluator: shared(steps: 30, valid: 500, rank: 4) }
 EOF
 run 0 "a cell search with the shared evaluator" run "$tmp/cell.nasl" --dir "$tmp/ca" --threads 1
-says_like "shared weights: round 3, 30 steps \(0 architectures that cannot be built, [0-9]+ whose loss was not finite\), loss [0-9.]+, [0-9.]+ s, [0-9]+ values" \
+says_like "shared weights: round 3, 30 steps \(0 architectures that cannot be built, [0-9]+ whose loss or gradient was not finite\), loss [0-9.]+, [0-9.]+ s, [0-9]+ values" \
   "three rounds train the language model's shared weights"
 if grep -q '"valid_perplexity":\[[0-9.]*\]' "$tmp/ca/log.jsonl"; then ok "a cell's reward comes from its validation perplexity"
 else fail "a cell's reward comes from its validation perplexity"; fi
@@ -173,7 +173,7 @@ search reinforce { batch: 3; samples: 9; evaluator: shared(steps: 4, valid: 100,
 final { epochs: 1 }
 EOF
 run 0 "a shared-weight search of a DAG cell, with a final training" run "$tmp/micro.nasl" --dir "$tmp/ma" --threads 1
-cnt=$(grep -c '^shared weights: round [0-9]*, 4 steps (0 architectures that cannot be built, 0 whose loss was not finite)' "$tmp.err")
+cnt=$(grep -c '^shared weights: round [0-9]*, 4 steps (0 architectures that cannot be built, 0 whose loss or gradient was not finite)' "$tmp.err")
 if [ "$cnt" = 3 ]; then ok "three rounds train the DAG network's shared weights"; else fail "three rounds train the DAG network's shared weights ($cnt)"; fi
 if [ "$(wc -l < "$tmp/ma/ranked.jsonl")" -ge 1 ] && [ -s "$tmp/ma/final/1/weights.safetensors" ]; then
   ok "the drawn cells are ranked and the best is trained from scratch"
@@ -194,7 +194,7 @@ sed -e 's/optimizer: sgd(lr: 1, momentum: 0.5); clip: 5/optimizer: sgd(lr: 20, m
   "$tmp/cell.nasl" > "$tmp/clip.nasl"
 sed 's/; clip_state: 2//' "$tmp/clip.nasl" > "$tmp/noclip.nasl"
 run 0 "the same search without the bound" run "$tmp/noclip.nasl" --dir "$tmp/cn" --threads 1
-if grep -q '^shared weights: round 3, 30 steps (0 architectures that cannot be built, [1-9][0-9]* whose loss was not finite)' "$tmp.err"
+if grep -q '^shared weights: round 3, 30 steps (0 architectures that cannot be built, [1-9][0-9]* whose loss or gradient was not finite)' "$tmp.err"
 then ok "without it, steps of round 3 diverge"; else fail "without it, steps of round 3 diverge"; fi
 # a step whose loss is finite but whose gradient overflows writes nothing:
 # the store holds no value that is not finite
@@ -214,7 +214,7 @@ PY
 then ok "the diverging search leaves every value of its store finite"
 else fail "the diverging search leaves every value of its store finite"; fi
 run 0 "a cell search with clip_state 2" run "$tmp/clip.nasl" --dir "$tmp/cc" --threads 1
-if [ "$(grep -c '^shared weights: round [0-9]*, 30 steps (0 architectures that cannot be built, 0 whose loss was not finite), loss [0-9.]*,' "$tmp.err")" -eq 3 ]
+if [ "$(grep -c '^shared weights: round [0-9]*, 30 steps (0 architectures that cannot be built, 0 whose loss or gradient was not finite), loss [0-9.]*,' "$tmp.err")" -eq 3 ]
 then ok "with the state bounded, no step of its 3 rounds diverges"
 else fail "with the state bounded, no step of its 3 rounds diverges"; fi
 if grep -q '"valid_perplexity":\[\(null\|[0-9.]*e+[0-9]*\)\]' "$tmp/cc/log.jsonl"; then fail "every perplexity is finite and below 1e+8"

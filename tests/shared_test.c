@@ -559,7 +559,7 @@ static void test_dag_places(const grammar *g) {
     tap_result(0, "the DAG children build");
     return;
   }
-  const char *same = "s0c0n3x0_2:nor_conv_3x3/0", *other = "s0c0n3x1_0:nor_conv_1x1/0";
+  const char *same = "s0c0n3x0_2:2:nor_conv_3x3/0", *other = "s0c0n3x1_0:1:nor_conv_1x1/0";
   const tensor *wb = weight_at(&big, same), *wc = weight_at(&c, same), *oc = weight_at(&c, other);
   float *own = oc ? malloc(sizeof(float) * (size_t)oc->n) : NULL;
   if (own) memcpy(own, oc->data, sizeof(float) * (size_t)oc->n);
@@ -575,8 +575,8 @@ static void test_dag_places(const grammar *g) {
              "an edge's weights come from its place in the store (%s: layer %d of one network, %d of the other)", same,
              layer_b, layer_c);
   tap_result(!rc && oc && own && !memcmp(own, oc->data, sizeof(float) * (size_t)oc->n) &&
-                 strmap_get(&s.index, "s0c0n3x1_0:nor_conv_3x3/0.conv2d.weight|conv2d|k/1|in") &&
-                 !strmap_get(&s.index, "s0c0n3x1_0:nor_conv_1x1/0.conv2d.weight|conv2d|k/1|in"),
+                 strmap_get(&s.index, "s0c0n3x1_0:2:nor_conv_3x3/0.conv2d.weight|conv2d|k/1|in") &&
+                 !strmap_get(&s.index, "s0c0n3x1_0:1:nor_conv_1x1/0.conv2d.weight|conv2d|k/1|in"),
              "another operation on the same edge has weights of its own, not the centre of the 3x3");
   tap_result(!rc && strmap_get(&s.index, "head.dense.weight|dense|-/1|in") != NULL,
              "the head's weights are the head's, one source");

@@ -13,7 +13,7 @@ typedef struct lowering {
   arch_cnn *out;
   int cap;
   int *channels, *level; /* per layer: output channels, reductions before it */
-  char place[96];        /* the place the next layers belong to (arch_layer.share) ... */
+  strbuf place;          /* the place the next layers belong to (arch_layer.share) ... */
   int nth;               /* ... and how many of its layers there are so far */
   strbuf *err;
   const grammar_opdecl *conv, *dwconv, *bn, *relu, *avgpool, *maxpool, *gap, *dense;
@@ -30,7 +30,8 @@ static const grammar_opdecl *decl(const grammar *g, const char *name) {
 static void place(lowering *L, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(L->place, sizeof L->place, fmt, ap);
+  strbuf_clear(&L->place);
+  strbuf_vprintf(&L->place, fmt, ap);
   va_end(ap);
   L->nth = 0;
 }
@@ -49,9 +50,11 @@ static int layer(lowering *L, arch_join join, const int *inputs, int n, int chan
   memset(l, 0, sizeof *l);
   l->index = i;
   l->join = join;
-  char share[128];
-  snprintf(share, sizeof share, "%s/%d", L->place, L->nth++);
-  l->share = xstrdup(share);
+  strbuf share;
+  strbuf_init(&share);
+  strbuf_printf(&share, "%s/%d", L->place.data, L->nth++);
+  l->share = strbuf_take(&share);
+  strbuf_free(&share); /* take leaves a fresh buffer */
   l->ninputs = n;
   l->inputs = xcalloc((size_t)n + 1, sizeof(int));
   memcpy(l->inputs, inputs, sizeof(int) * (size_t)n);
@@ -254,9 +257,12 @@ static int cell(lowering *L, const arch *a, const int *in, int channels, int lev
     int *terms = xcalloc((size_t)ne + 1, sizeof(int)), nt = 0;
     for (int k = 0; k < ne; k++) {
       if (e[k][0] != i) continue;
-      /* one place per (node, slot, input, operation): its weights are the
-       * same whatever the rest of the cell is */
-      place(L, "s%dc%dn%dx%d_%d:%s", level, copy, i, e[k][3], e[k][1], n->children[e[k][2]]->op->name);
+      /* one place per (node, slot, input, operation choice): its weights
+       * are the same whatever the rest of the cell is; the choice's number
+       * tells apart variants of one operation (dwconv2d(size: 3) and
+       * dwconv2d(size: 5)) */
+      place(L, "s%dc%dn%dx%d_%d:%d:%s", level, copy, i, e[k][3], e[k][1], e[k][2],
+            n->children[e[k][2]]->op->name);
       int t = edge(L, val[e[k][1]], n->children[e[k][2]], channels, level, i);
       if (t == -2) {
         free(terms);
@@ -336,6 +342,7 @@ int dagnet_lower(const arch *a, const grammar_train *t, arch_cnn *out, strbuf *e
     return -1;
   }
   int none = 0;
+  strbuf_init(&L.place);
   place(&L, "stem");
   int stem = layer(&L, ARCH_JOIN_CONCAT, &none, 0, C, 0);
   op(&L, stem, L.conv, "height", 3, "width", 3, "filters", C, "stride", 1, NULL);
@@ -383,6 +390,7 @@ int dagnet_lower(const arch *a, const grammar_train *t, arch_cnn *out, strbuf *e
   }
   free(L.channels);
   free(L.level);
+  strbuf_free(&L.place);
   if (rc) arch_cnn_free(out);
   return rc;
 }

@@ -54,8 +54,10 @@
  * PLACE/n, the n-th layer made for PLACE, where PLACE is
  *   stem, redS            the stem, the reduction block before stage S;
  *   sScKinJ               copy K of stage S: the preprocessing of input J;
- *   sScKnIxM_J:OP         its edge into node I, the M-th into that node, from
- *                         node J, with operation OP (one place per choice);
+ *   sScKnIxM_J:C:OP       its edge into node I, the M-th into that node, from
+ *                         node J, with choice C of the ops list, operation OP
+ *                         (one place per choice: dwconv2d(size: 3) and
+ *                         dwconv2d(size: 5) in one list have two);
  *   sScKnI, sScKout       the node's sum or zeros, the joined output. */
 #ifndef NASLC_DAGNET_H
 #define NASLC_DAGNET_H

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/parse.h"
+#include "common/utf8.h"
 #include "nn/safetensors.h"
 
 #define SHARED_MAX_VALUES ((int64_t)1 << 31) /* per entry */
@@ -483,7 +484,8 @@ int shared_load(shared_weights *s, const char *path, strbuf *err) {
     if (t->ndim != 4 || t->shape[0] < 0 || t->shape[1] < 0 || t->shape[2] < 1 || t->shape[3] < 1 ||
         t->shape[0] * t->shape[1] > SHARED_MAX_VALUES || t->shape[2] * t->shape[3] > SHARED_MAX_VALUES ||
         t->shape[0] * t->shape[1] * t->shape[2] * t->shape[3] > SHARED_MAX_VALUES) {
-      strbuf_printf(err, "%s: '%s' is not a shared weight of naslc", path, t->name);
+      char nb[200];
+      strbuf_printf(err, "%s: '%s' is not a shared weight of naslc", path, utf8_printable(nb, sizeof nb, t->name));
       rc = -1;
       break;
     }

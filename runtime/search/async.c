@@ -54,6 +54,19 @@ static child take(children *c, int i) {
   return x;
 }
 
+/* Removes and returns child i, keeping the order of the rest. */
+static child take_in_order(children *c, int i) {
+  child x = c->v[i];
+  c->n--;
+  memmove(c->v + i, c->v + i + 1, sizeof *c->v * (size_t)(c->n - i));
+  return x;
+}
+
+static int by_sample(const void *x, const void *y) {
+  long a = ((const child *)x)->sample, b = ((const child *)y)->sample;
+  return (a > b) - (a < b);
+}
+
 static void free_children(children *c) {
   for (int i = 0; i < c->n; i++) arch_free(&c->v[i].a);
   free(c->v);
@@ -119,6 +132,8 @@ static int read_inflight(async *a) {
       add(&a->queue, &c);
     }
   }
+  /* trained again in sample order: a twin is then the later draw, as it was */
+  if (a->queue.n > 1) qsort(a->queue.v, (size_t)a->queue.n, sizeof *a->queue.v, by_sample);
   if (rc == 0 && (!v || v->kind != JSON_ARRAY)) {
     strbuf_printf(r->err, "the checkpoint's 'inflight' is damaged (%s); the run cannot be resumed from it",
                   why.len ? why.data : "not a list");
@@ -235,8 +250,11 @@ static int sort_out(async *a, child *c) {
     return 0;
   }
   c->reward = res.reward;
-  if ((rc = run_took(r, c->sample, &c->a, &res, hit)) || (rc = settled(a, c))) return rc;
-  return 0;
+  if ((rc = run_took(r, c->sample, &c->a, &res, hit))) {
+    arch_free(&c->a);
+    return rc;
+  }
+  return settled(a, c); /* which keeps c */
 }
 
 /* The next child for an idle worker into *c: one to train again, else a
@@ -247,7 +265,7 @@ static int sort_out(async *a, child *c) {
 static int next_child(async *a, child *c) {
   run *r = a->r;
   while (a->queue.n) {
-    *c = take(&a->queue, 0);
+    *c = take_in_order(&a->queue, 0);
     int rc = sort_out(a, c);
     if (rc) return rc;
   }
@@ -297,7 +315,7 @@ static int arrived(async *a, long sample, search_result *got) {
       j++;
       continue;
     }
-    child t = take(&a->twins, j);
+    child t = take_in_order(&a->twins, j); /* in the order they were drawn */
     rc = sort_out(a, &t);
     if (rc == 1) { /* not known after all: trained on its own */
       add(&a->queue, &t);

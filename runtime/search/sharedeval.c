@@ -256,8 +256,10 @@ static int train_round(void *p, long round, search_draw_fn draw, void *draw_ctx,
     if (!skip) sum += loss, done++;
   }
   if (rc == 0 && diverged == steps) {
-    strbuf_printf(err, "training the shared weights failed: the loss of every step of round %ld was not finite; lower "
-                  "the train block's learning rate", round + 1);
+    strbuf_printf(err,
+                  "training the shared weights failed: the loss or gradient of every step of round %ld was not "
+                  "finite; lower the train block's learning rate",
+                  round + 1);
     return SEARCH_E_TRAINING;
   }
   if (rc == 0 && !e->opts.quiet)

@@ -114,7 +114,8 @@ nn_schedule train_schedule(const grammar_schedule *g);
  * rate"; "segment" and "... or the clip" for perplexity), a gradient whose
  * norm is not finite although the loss is ("the gradient norm became inf at
  * epoch 3, batch 17 (the loss was 2.31); lower the learning rate": the
- * weights are left as they were before that step), a backward that fails,
+ * step updates no weight, though batch norm's running statistics have
+ * seen its batch), a backward that fails,
  * an evaluation that fails. A reward that cannot be evaluated is no
  * failure (rep->reward_ok is 0). */
 int train_run(const train_model *m, const grammar_train *recipe, const train_opts *o, const grammar_reward *reward,

@@ -7,19 +7,32 @@
 #              same budget: Li and Talwalkar's baseline);
 #   perchild   the quickstart's per-child search (each child trained on its
 #              own) for the same MINUTES, then the same final recipe.
-# for each seed of SEEDS (`naslc run --seed`). Prints one line per run and
-# a table of the final test accuracies (mean over the seeds) with the
-# search and final times. Each run takes MINUTES of search plus its final
-# training: with the defaults (60 minutes, 3 seeds) about 18 hours in all.
-# Every run directory is kept under DIR (default runs/shared_fmnist); a run
-# that is killed resumes where it stopped when the script is run again.
+# for each seed of SEEDS (`naslc run --seed`). Each run takes MINUTES of
+# search plus its final training: with the defaults (60 minutes, 3 seeds)
+# about 18 hours in all. Every run directory is kept under DIR (default
+# runs/shared_fmnist); a run that is killed resumes where it stopped when
+# the script is run again.
+#
+# Each finished run adds a line to RESULTS (default
+# bench/shared_fmnist.results, kept in git, so that the table grows across
+# machines and days; with FINAL_EPOCHS, DIR/results): date, strategy, seed, minutes, final test accuracy,
+# search and final minutes, samples, shared rounds, whether the run was
+# resumed, and the CPU. A (strategy, seed, minutes) already there is not
+# run again. NEXT=1 runs only the first missing one (seeds outer,
+# strategies inner), which is how the table is filled two hours at a time.
+# At the end the script prints the table from RESULTS: per strategy, the
+# runs at MINUTES, the mean and spread of their final test accuracies and
+# their mean search and final minutes.
 : "${NASLC:=./naslc}"
 : "${SEEDS:=1 2 3}"
 : "${MINUTES:=60}"
 : "${STRATEGIES:=shared random perchild}"
 : "${FINAL_EPOCHS:=}" # set: the final block's epochs (a quick look; the issue's figures use the file's)
+: "${NEXT:=}"
 work=${DIR:-runs/shared_fmnist}
 src=${srcdir:-.}
+if [ -n "$FINAL_EPOCHS" ]; then : "${RESULTS:=$work/results}" # not the issue's recipe: kept apart
+else : "${RESULTS:=$src/bench/shared_fmnist.results}"; fi
 mkdir -p "$work" || exit 1
 final_block() { sed -n '/^final {/,/^}/p' "$src/examples/shared_macro.nasl"; }
 for strategy in $STRATEGIES; do
@@ -38,27 +51,45 @@ if [ -n "$FINAL_EPOCHS" ]; then
     sed -i "/^final {/,/^}/s/  epochs: [0-9]*/  epochs: $FINAL_EPOCHS/" "$work/$strategy.nasl"
   done
 fi
+[ -f "$RESULTS" ] || printf 'date\tstrategy\tseed\tminutes\tfinal_test\tsearch_min\tfinal_min\tsamples\trounds\tresumed\tcpu\n' > "$RESULTS"
+recorded() { awk -F '\t' -v s="$1" -v n="$2" -v m="$MINUTES" '$2 == s && $3 == n && $4 == m { f = 1 } END { exit !f }' "$RESULTS"; }
+cpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo 2> /dev/null | head -n 1 | tr '\t' ' ')
+ran=0
 for seed in $SEEDS; do
   for strategy in $STRATEGIES; do
+    if recorded "$strategy" "$seed"; then
+      echo "$strategy seed $seed: in $RESULTS already"
+      continue
+    fi
+    [ -n "$NEXT" ] && [ "$ran" -gt 0 ] && continue
+    ran=$((ran + 1))
     dir="$work/$strategy-$seed"
-    if [ -d "$dir" ]; then set -- --resume "$dir"; else set -- --dir "$dir"; fi
+    resumed=no
+    if [ -d "$dir" ]; then set -- --resume "$dir"; resumed=yes; else set -- --dir "$dir"; fi
     t0=$(date +%s)
     "$NASLC" run "$work/$strategy.nasl" --seed "$seed" "$@" > "$dir.out" 2> "$dir.err"
     rc=$?
-    echo $(($(date +%s) - t0)) > "$dir.wall" # a resumed run: the last part only
+    wall=$(($(date +%s) - t0)) # a resumed run: the last part only
     echo "$strategy seed $seed: exit $rc: $(grep '^final test accuracy' "$dir.out")"
+    acc=$(sed -n 's/^final test accuracy \([0-9.]*\):.*/\1/p' "$dir.out")
+    [ "$rc" -eq 0 ] && [ -n "$acc" ] || continue
+    fsec=$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' "$dir/final/1/history.json" 2> /dev/null)
+    samples=$(sed -n 's/^samples \([0-9]*\),.*/\1/p' "$dir.out")
+    rounds=$(grep -c '^shared weights: round' "$dir.err")
+    printf '%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%d)" "$strategy" "$seed" "$MINUTES" "$acc" \
+      "$(awk -v w="$wall" -v f="${fsec:-0}" 'BEGIN { print (w - f) / 60 }')" "$(awk -v f="${fsec:-0}" 'BEGIN { print f / 60 }')" \
+      "${samples:-?}" "$rounds" "$resumed" "${cpu:-unknown}" >> "$RESULTS"
   done
 done
 echo
-printf '%-9s %5s %14s %14s %16s\n' strategy seeds "final test" "search min" "final min"
-for strategy in $STRATEGIES; do
-  for seed in $SEEDS; do
-    dir="$work/$strategy-$seed"
-    acc=$(sed -n 's/^final test accuracy \([0-9.]*\):.*/\1/p' "$dir.out")
-    fsec=$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' "$dir/final/1/history.json" 2> /dev/null)
-    wall=$(cat "$dir.wall" 2> /dev/null)
-    ssec=$(awk -v w="${wall:-0}" -v f="${fsec:-0}" 'BEGIN { print w - f }')
-    echo "$strategy ${acc:-nan} ${ssec:-nan} ${fsec:-nan}"
-  done
-done | awk '{ n[$1]++; a[$1] += $2; s[$1] += $3 / 60; f[$1] += $4 / 60 }
-  END { for (k in n) printf "%-9s %5d %13.2f%% %14.1f %16.1f\n", k, n[k], 100 * a[k] / n[k], s[k] / n[k], f[k] / n[k] }'
+echo "from $RESULTS, runs of $MINUTES minutes of search:"
+printf '%-9s %5s %12s %8s %12s %11s  %s\n' strategy runs "final test" spread "search min" "final min" "per seed"
+awk -F '\t' -v m="$MINUTES" 'NR > 1 && $4 == m {
+    n[$2]++; a[$2] += $5; q[$2] += $5 * $5; s[$2] += $6; f[$2] += $7; per[$2] = per[$2] sprintf(" %s:%.2f%%", $3, 100 * $5)
+  }
+  END {
+    for (k in n) {
+      mean = a[k] / n[k]; var = n[k] > 1 ? (q[k] - n[k] * mean * mean) / (n[k] - 1) : 0
+      printf "%-9s %5d %11.2f%% %7.2f%% %12.1f %11.1f %s\n", k, n[k], 100 * mean, 100 * sqrt(var > 0 ? var : 0), s[k] / n[k], f[k] / n[k], per[k]
+    }
+  }' "$RESULTS"

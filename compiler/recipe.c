@@ -579,7 +579,10 @@ static void check_consistency(compiler *c) {
   if (s->strategy == STRATEGY_RANDOM) {
     static const char *const unused[] = {"controller", "optimizer", "baseline", "temperature", "tanh_constant",
                                          "entropy", "batch"};
-    for (int i = 0; i < 7; i++)
+    /* batch is last: with shared weights it spaces the rounds of shared
+     * training, and is used */
+    int n = (int)(sizeof unused / sizeof *unused) - (s->evaluator == EVAL_SHARED);
+    for (int i = 0; i < n; i++)
       if ((st = setting_of(c->search, unused[i])))
         nasl_warning(c->d, st->key_loc, "random search has no controller; '%s' is ignored", unused[i]);
   }

@@ -247,6 +247,15 @@ if same_run "$tmp/sh1" "$tmp/sh3" && cmp -s "$tmp/sh1/shared-3.safetensors" "$tm
    [ "$(strip "$tmp/sh1/ranked.jsonl")" = "$(strip "$tmp/sh3/ranked.jsonl")" ]; then
   ok "the serial run's log, controller, shared weights and closing ranking"
 else diff "$tmp/sh1/log.jsonl" "$tmp/sh3/log.jsonl" | head -6 | sed 's/^/# /'; fail "the serial run's log, controller, shared weights and closing ranking"; fi
+# random search through the shared weights: batch 3 on 2 workers, so that
+# grouping the samples by workers would move the rounds
+sed -e 's/search reinforce { batch: 4;/search random { batch: 3;/' "$tmp/shared.nasl" > "$tmp/sharedrandom.nasl"
+run 0 "random search with shared weights: the serial run" run "$tmp/sharedrandom.nasl" --dir "$tmp/sr1" --threads 1 --quiet
+mpi_ok 3 "random search with shared weights under mpirun -n 3" run "$tmp/sharedrandom.nasl" --dir "$tmp/sr3" --threads 1 --quiet
+if same_run "$tmp/sr1" "$tmp/sr3" && cmp -s "$tmp/sr1/shared-4.safetensors" "$tmp/sr3/shared-4.safetensors" &&
+   [ "$(strip "$tmp/sr1/ranked.jsonl")" = "$(strip "$tmp/sr3/ranked.jsonl")" ]; then
+  ok "random search with 2 workers: the serial run's log, shared weights and ranking"
+else diff "$tmp/sr1/log.jsonl" "$tmp/sr3/log.jsonl" | head -6 | sed 's/^/# /'; fail "random search with 2 workers: the serial run's log, shared weights and ranking"; fi
 # killed in the middle (the rounds made slow), resumed with another number of ranks
 sed 's/steps: 3,/steps: 400,/' "$tmp/shared.nasl" > "$tmp/sharedslow.nasl"
 run 0 "slower shared rounds: the serial run" run "$tmp/sharedslow.nasl" --dir "$tmp/ss1" --threads 1 --quiet

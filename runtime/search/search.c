@@ -362,8 +362,11 @@ static int run_batch(run *r, int k, int *stopped) {
 
 static int loop(run *r, search_summary *sum) {
   /* random search settles one sample at a time, or one per worker: its
-   * draws, and so its log, do not depend on how they are grouped */
-  int m = r->reinforce ? r->cfg->batch : r->o->pool ? r->o->pool->workers : 1, rc = 0;
+   * draws, and so its log, do not depend on how they are grouped; with
+   * shared weights it goes by batches, as the rounds of shared training
+   * do, so that they come between the same samples with any number of
+   * workers */
+  int m = r->reinforce || r->shared ? r->cfg->batch : r->o->pool ? r->o->pool->workers : 1, rc = 0;
   r->batch = xcalloc((size_t)m, sizeof *r->batch);
   r->rewards = xcalloc((size_t)m, sizeof(double));
   r->t0 = nasl_clock_seconds();

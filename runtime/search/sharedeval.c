@@ -263,8 +263,9 @@ static int train_round(void *p, long round, search_draw_fn draw, void *draw_ctx,
     return SEARCH_E_TRAINING;
   }
   if (rc == 0 && !e->opts.quiet)
-    fprintf(stderr, "shared weights: round %ld, %d steps (%d architectures that cannot be built, %d whose loss was not "
-                    "finite), loss %.4f, %.1f s, %lld values\n",
+    fprintf(stderr,
+            "shared weights: round %ld, %d steps (%d architectures that cannot be built, %d whose loss or gradient "
+            "was not finite), loss %.4f, %.1f s, %lld values\n",
             round + 1, steps, skipped, diverged, done ? sum / done : NAN, nasl_clock_seconds() - t0,
             (long long)shared_count(&e->store));
   return rc;

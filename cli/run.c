@@ -67,11 +67,11 @@ static void print_final(const cli *c, const grammar *g, const search_summary *su
   printf("final models (retrained from scratch with the final recipe):\n");
   for (int i = 0; i < sum->nfinal; i++) {
     const search_final *f = &sum->final[i];
-    if (f->ok)
-      printf("  %d. %s %.4f  (search reward %.4f, sample %ld)  %s/final/%d\n", f->rank, metric, f->test, f->reward,
-             f->sample, dir, f->rank);
-    else
-      printf("  %d. not trained: %s  (search reward %.4f, sample %ld)\n", f->rank, f->note, f->reward, f->sample);
+    char from[96];
+    if (f->ranked) snprintf(from, sizeof from, "ranking reward %.4f, candidate %ld", f->reward, f->sample + 1);
+    else snprintf(from, sizeof from, "search reward %.4f, sample %ld", f->reward, f->sample);
+    if (f->ok) printf("  %d. %s %.4f  (%s)  %s/final/%d\n", f->rank, metric, f->test, from, dir, f->rank);
+    else printf("  %d. not trained: %s  (%s)\n", f->rank, f->note, from);
   }
   for (int i = 0; i < sum->nfinal; i++)
     if (sum->final[i].ok) {

@@ -109,6 +109,9 @@ rm -rf "$tmp/f/ranked.jsonl"
 run 0 "a shared search with a final block (resumed after its last sample)" run "$tmp/final.nasl" --resume "$tmp/f" --threads 1
 says_like "final 1/1: candidate [0-9]+ \(ranking reward [0-9.]+\) trained from scratch with the final recipe, 1 epochs" \
   "the final model is a candidate of the ranking"
+if grep -Eq '^  1\. test accuracy [0-9.]+  \(ranking reward [0-9.]+, candidate [0-9]+\)  ' "$tmp.out"; then
+  ok "the summary names it by its place in the ranking"
+else fail "the summary names it by its place in the ranking"; fi
 key=$(sed -n 's/.*"tokens":\(\[[^]]*\]\).*/\1/p' "$tmp/f/final/1/arch.json")
 if [ -n "$key" ] && [ "$key" = "$(sed -n '1s/.*"tokens":\(\[[^]]*\]\).*/\1/p' "$tmp/f/ranked.jsonl")" ]; then
   ok "final/1 is the first of ranked.jsonl"
@@ -130,6 +133,8 @@ sed 's/search reinforce/search random/' "$space" > "$tmp/random.nasl"
 run 0 "random search with the shared evaluator" run "$tmp/random.nasl" --dir "$tmp/r" --threads 1
 cnt=$(grep -c "^shared weights: round" "$tmp.err")
 if [ "$cnt" = 3 ]; then ok "random search trains a round every 3 samples too"; else fail "random search trains a round every 3 samples too ($cnt)"; fi
+if grep -q "'batch' is ignored" "$tmp.err"; then fail "and its batch is not warned about as ignored"
+else ok "and its batch is not warned about as ignored"; fi
 
 # ---- a repeated architecture is judged again ----
 cat > "$tmp/two.nasl" <<'EOF'
@@ -178,7 +183,7 @@ if [ "$cnt" = 3 ]; then ok "three rounds train the DAG network's shared weights"
 if [ "$(wc -l < "$tmp/ma/ranked.jsonl")" -ge 1 ] && [ -s "$tmp/ma/final/1/weights.safetensors" ]; then
   ok "the drawn cells are ranked and the best is trained from scratch"
 else fail "the drawn cells are ranked and the best is trained from scratch"; fi
-if grep -q 's0c0n[234]x[01]_[0-3]:sep_conv_[35]x[35]/0.dwconv2d.weight|dwconv2d|' "$tmp/ma/shared-3.safetensors"; then
+if grep -q 's0c0n[234]x[01]_[0-3]:[12]:sep_conv_[35]x[35]/0.dwconv2d.weight|dwconv2d|' "$tmp/ma/shared-3.safetensors"; then
   ok "the store names a weight by its place in the cell and its operation"
 else fail "the store names a weight by its place in the cell and its operation"; fi
 killed_at 5 "$tmp/micro.nasl" "$tmp/mb"

@@ -163,6 +163,7 @@ int search_final_stage(const grammar *g, const search_opts *o, search_summary *s
     f->rank = i + 1;
     f->sample = top[i].sample;
     f->reward = top[i].reward;
+    f->ranked = ranked;
     f->test = f->valid = f->seconds = NAN;
     snprintf(f->key, sizeof f->key, "%s", top[i].key);
     snprintf(path, sizeof path, "%s/final/%d", o->dir, i + 1);

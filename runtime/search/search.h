@@ -146,8 +146,9 @@ typedef struct search_opts {
 /* One model of the final stage. */
 typedef struct search_final {
   int rank;              /* 1: the search's best architecture */
-  long sample;           /* the sample that found it */
-  double reward;         /* its reward in the search */
+  long sample;           /* the sample that found it (ranked: its draw in the ranking, from 0) */
+  double reward;         /* its reward in the search (ranked: in the ranking) */
+  int ranked;            /* it comes from a shared-weight search's ranking, not from the log */
   char key[512];         /* its canonical string */
   int ok;                /* trained and saved (0: note says why not) */
   int reused;            /* found complete in the run directory (a resumed run) */

@@ -325,6 +325,7 @@ hold() { # DIR: starts a long run or resume on DIR in the background ($held)
     kill -0 "$held" 2> /dev/null; do sleep 0.05; done
 }
 stop_held() { # SIGNAL: sends it to $held, waits, leaves its exit status and messages as a command's
+  kill -0 "$held" 2> /dev/null || echo "# the held run (process $held) had ended before SIG$1 was sent"
   kill -"$1" "$held"; wait "$held"; got=$?
   cp "$tmp.held.out" "$tmp.out"; cp "$tmp.held.err" "$tmp.err"
   if [ "$got" -eq 6 ]; then ok "SIG$1 stops the run (exit 6)"; else echo "# exit $got"; fail "SIG$1 stops the run (exit 6)"; fi

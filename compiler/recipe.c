@@ -579,12 +579,11 @@ static void check_consistency(compiler *c) {
   if (s->strategy == STRATEGY_RANDOM) {
     static const char *const unused[] = {"controller", "optimizer", "baseline", "temperature", "tanh_constant",
                                          "entropy", "batch"};
-    /* batch is last: with shared weights it spaces the rounds of shared
-     * training, and is used */
-    int n = (int)(sizeof unused / sizeof *unused) - (s->evaluator == EVAL_SHARED);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < (int)(sizeof unused / sizeof *unused); i++) {
+      if (s->evaluator == EVAL_SHARED && !strcmp(unused[i], "batch")) continue; /* it spaces the shared rounds */
       if ((st = setting_of(c->search, unused[i])))
         nasl_warning(c->d, st->key_loc, "random search has no controller; '%s' is ignored", unused[i]);
+    }
   }
   const grammar_node *v = g->variable_stack;
   if (v && v->depth_kind == DEPTH_CURRICULUM && s->samples <= v->every)

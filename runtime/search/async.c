@@ -32,6 +32,7 @@ typedef struct child {
   long sample;
   long version;   /* r->s.updates when it was drawn */
   arch a;
+  char *key;      /* a's canonical string, once it has been looked up (sort_out) */
   double reward;  /* when settled */
 } child;
 
@@ -48,14 +49,8 @@ static void add(children *c, const child *x) {
   c->v[c->n++] = *x;
 }
 
-static child take(children *c, int i) {
-  child x = c->v[i];
-  c->v[i] = c->v[--c->n];
-  return x;
-}
-
 /* Removes and returns child i, keeping the order of the rest. */
-static child take_in_order(children *c, int i) {
+static child take(children *c, int i) {
   child x = c->v[i];
   c->n--;
   memmove(c->v + i, c->v + i + 1, sizeof *c->v * (size_t)(c->n - i));
@@ -67,8 +62,13 @@ static int by_sample(const void *x, const void *y) {
   return (a > b) - (a < b);
 }
 
+static void child_free(child *c) {
+  arch_free(&c->a);
+  free(c->key);
+}
+
 static void free_children(children *c) {
-  for (int i = 0; i < c->n; i++) arch_free(&c->v[i].a);
+  for (int i = 0; i < c->n; i++) child_free(&c->v[i]);
   free(c->v);
   memset(c, 0, sizeof *c);
 }
@@ -151,8 +151,9 @@ static int checkpoint(async *a) {
   strbuf b;
   strbuf_init(&b);
   strbuf_putc(&b, '[');
+  const children *lists[] = {&a->flight, &a->queue, &a->twins};
   for (int q = 0; q < 3; q++) {
-    const children *c = q == 0 ? &a->flight : q == 1 ? &a->queue : &a->twins;
+    const children *c = lists[q];
     for (int i = 0; i < c->n; i++) {
       strbuf_printf(&b, "%s[%ld,%ld,[", b.len > 1 ? "," : "", c->v[i].sample, c->v[i].version);
       for (int k = 0; k < c->v[i].a.ntokens; k++) strbuf_printf(&b, "%s%d", k ? "," : "", c->v[i].a.tokens[k]);
@@ -219,18 +220,11 @@ static int draw(async *a, child *c) {
   return 0;
 }
 
-/* Whether a child on a worker has the architecture of key (r->key's text). */
-static int on_worker(async *a, const char *key) {
-  strbuf k;
-  strbuf_init(&k);
-  int found = 0;
-  for (int i = 0; i < a->flight.n && !found; i++) {
-    strbuf_clear(&k);
-    search_key(&a->flight.v[i].a, &k);
-    found = !strcmp(k.data, key);
-  }
-  strbuf_free(&k);
-  return found;
+/* Whether a child on a worker has the architecture of key. */
+static int on_worker(const async *a, const char *key) {
+  for (int i = 0; i < a->flight.n; i++)
+    if (!strcmp(a->flight.v[i].key, key)) return 1;
+  return 0;
 }
 
 /* Child *c, drawn or queued, without a worker yet: settled when the log or
@@ -241,17 +235,18 @@ static int sort_out(async *a, child *c) {
   run *r = a->r;
   strbuf_clear(&r->key);
   search_key(&c->a, &r->key);
+  if (!c->key) c->key = xstrdup(r->key.data);
   search_result res;
   memset(&res, 0, sizeof res);
   int hit, rc;
   if (!run_known(r, c->sample, &res, &hit)) {
-    if (r->shared || !on_worker(a, r->key.data)) return 1;
+    if (r->shared || !on_worker(a, c->key)) return 1;
     add(&a->twins, c);
     return 0;
   }
   c->reward = res.reward;
   if ((rc = run_took(r, c->sample, &c->a, &res, hit))) {
-    arch_free(&c->a);
+    child_free(c);
     return rc;
   }
   return settled(a, c); /* which keeps c */
@@ -265,7 +260,7 @@ static int sort_out(async *a, child *c) {
 static int next_child(async *a, child *c) {
   run *r = a->r;
   while (a->queue.n) {
-    *c = take_in_order(&a->queue, 0);
+    *c = take(&a->queue, 0);
     int rc = sort_out(a, c);
     if (rc) return rc;
   }
@@ -294,7 +289,7 @@ static int arrived(async *a, long sample, search_result *got) {
   got->async = 1;
   got->staleness = r->s.updates - c.version;
   strbuf_clear(&r->key);
-  search_key(&c.a, &r->key);
+  strbuf_puts(&r->key, c.key);
   search_result res;
   int rc = run_evaluate(r, sample, &c.a, &res, got);
   if (rc == 0) {
@@ -302,20 +297,19 @@ static int arrived(async *a, long sample, search_result *got) {
     rc = run_took(r, sample, &c.a, &res, 0);
   }
   if (rc) {
-    arch_free(&c.a);
+    child_free(&c);
     return rc;
   }
-  char *key = xstrdup(r->key.data);
+  char *key = c.key; /* kept here: settling may free the pending children */
+  c.key = NULL;
   rc = settled(a, &c);
   /* its twins: repeats of the result just logged */
   for (int j = 0; rc == 0 && j < a->twins.n;) {
-    strbuf_clear(&r->key);
-    search_key(&a->twins.v[j].a, &r->key);
-    if (strcmp(r->key.data, key)) {
+    if (strcmp(a->twins.v[j].key, key)) {
       j++;
       continue;
     }
-    child t = take_in_order(&a->twins, j); /* in the order they were drawn */
+    child t = take(&a->twins, j); /* in the order they were drawn */
     rc = sort_out(a, &t);
     if (rc == 1) { /* not known after all: trained on its own */
       add(&a->queue, &t);
@@ -348,9 +342,7 @@ int run_loop_async(run *r, search_summary *sum) {
         rc = got;
         break;
       }
-      strbuf_clear(&r->key);
-      search_key(&c.a, &r->key);
-      rc = p->submit(p->ctx, c.sample, &c.a, r->key.data, r->s.best, r->err);
+      rc = p->submit(p->ctx, c.sample, &c.a, c.key, r->s.best, r->err);
       add(&a.flight, &c);
     }
     if (rc || a.flight.n == 0) break;

@@ -139,7 +139,7 @@ static int loop_step(loop_run *run, loop_epoch *ep, strbuf *err) {
   /* The norm is measured even without a clip: a finite loss whose gradient
    * overflowed would otherwise write inf and NaN into every weight, and the
    * failure would show a step later as a NaN loss. */
-  double norm = nn_clip_grad_norm_mt(m->params, run->recipe->clip > 0 ? run->recipe->clip : 0, ctx->nthreads);
+  double norm = nn_clip_grad_norm_mt(m->params, run->recipe->clip, ctx->nthreads); /* clip 0: measured only */
   if (!isfinite(norm)) {
     strbuf_printf(err, "the gradient norm became %g at epoch %d, %s %lld (the loss was %g); %s", norm, ep->epoch + 1,
                   run->style->step, (long long)ep->step + 1, loss->data[0], run->style->advice);
